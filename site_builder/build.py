@@ -1,0 +1,68 @@
+"""The one readable pipeline: config -> load -> index -> render + feeds -> write."""
+from __future__ import annotations
+
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+
+from .config import Config, load_config
+from .errors import Problem, SiteError, display_path
+from .feeds import render_feeds, render_sitemap
+from .index import build_site
+from .load import load_archive
+from .render import make_env, render_site, static_assets
+from .write import write_site
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What a build did."""
+
+    articles: int
+    companies: int
+    files: int
+    seconds: float
+    config: Config
+
+
+def _template_error(templates: Path, exc: jinja2.TemplateError) -> SiteError:
+    """Name the template file and line: from a syntax error, or from the innermost template frame."""
+    name = getattr(exc, "filename", None)
+    line = getattr(exc, "lineno", None) or 0
+    if not name:
+        root = str(templates.resolve())
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith(root)]
+        if frames:
+            name, line = frames[-1].filename, frames[-1].lineno or 0
+    where = display_path(name) if name else display_path(templates)
+    return SiteError([Problem(where, line, f"template error: {exc.message or exc}")])
+
+
+def generate(source: Path, templates: Path, config: Config) -> tuple[dict[str, bytes], int, int]:
+    """Load, model and render the whole site in memory: ({output path: bytes}, articles, companies)."""
+    archive = load_archive(source)
+    site = build_site(archive, config.zone)
+    if not (templates / "base.html").is_file():
+        raise SiteError([Problem(display_path(templates), 0, "templates folder not found (no base.html in it)")])
+    env = make_env(templates)
+    try:
+        files, stylesheet = static_assets(templates)
+        files.update(render_site(env, config, site, stylesheet))
+        files.update(render_feeds(env, config, site))
+        files.update(render_sitemap(env, config, site, list(files)))
+    except jinja2.TemplateError as exc:
+        raise _template_error(templates, exc) from None
+    return files, len(site.articles), len(site.companies)
+
+
+def build(source: Path, output: Path | None, templates: Path, overrides: dict | None = None) -> Summary:
+    """Build the site; with output None, validate and render only (check). Raises SiteError on bad input."""
+    started = time.perf_counter()
+    config = load_config(source, overrides)
+    files, articles, companies = generate(source, templates, config)
+    if output is not None:
+        write_site(files, output, source)
+    return Summary(articles, companies, len(files), time.perf_counter() - started, config)

@@ -1,0 +1,110 @@
+"""The command line: build, check, serve, new, import. The only place that prints or sets the exit code."""
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from datetime import datetime
+from pathlib import Path
+
+from . import __version__
+from .build import build
+from .config import load_config
+from .errors import SiteError, display_path
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--source", type=Path, default=Path("seeds"), help="the archive folder (default: seeds)")
+    p.add_argument("--debug", action="store_true", help="show a traceback for every error")
+
+
+def _site_options(p: argparse.ArgumentParser, output: bool = True) -> None:
+    _common(p)
+    p.add_argument("--templates", type=Path, default=Path("templates"), help="templates folder (default: templates)")
+    p.add_argument("--base-url", help="absolute URL the site is served from, e.g. https://user.github.io/archive/")
+    if output:
+        p.add_argument("--output", type=Path, default=Path("output"), help="where the site goes (default: output)")
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser (README's CLI section is checked against it)."""
+    top = argparse.ArgumentParser(prog="site-builder", description=__doc__)
+    top.add_argument("--version", action="version", version=f"site-builder {__version__}")
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    p = sub.add_parser("build", help="validate the archive and write the site into output/")
+    _site_options(p)
+    p = sub.add_parser("check", help="validate and render the archive without writing anything")
+    _site_options(p, output=False)
+    p = sub.add_parser("serve", help="build, serve output/ on 127.0.0.1 and rebuild on changes")
+    _site_options(p)
+    p.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default: 8000)")
+    p = sub.add_parser("new", help="create a new article file with front matter filled in")
+    _common(p)
+    p.add_argument("title", help="the article's title")
+    p.add_argument("--publication", help="the source publication (default: the publication setting)")
+    p = sub.add_parser("import", help="import a publisher's raw text file as an article")
+    _common(p)
+    p.add_argument("raw", type=Path, help="the raw text file")
+    p.add_argument("--url", help="the article's original address")
+    p.add_argument("--publication", help="the source publication (default: the publication setting)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing article")
+    return top
+
+
+def _overrides(args: argparse.Namespace) -> dict:
+    return {"base_url": getattr(args, "base_url", None)}
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    output = getattr(args, "output", None) if args.command == "build" else None
+    summary = build(args.source, output, args.templates, _overrides(args))
+    verb = f"built {display_path(output)}/" if output else "checked"
+    print(f"{verb}: {summary.articles} articles, {summary.companies} companies, {summary.files} files "
+          f"in {summary.seconds:.2f} s")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .serve import serve
+
+    return serve(args.source, args.output, args.templates, args.port, args.base_url)
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    from .new import new_article
+
+    config = load_config(args.source)
+    path = new_article(args.source, args.title, args.publication or config.publication, datetime.now(config.zone))
+    print(f"created {display_path(path)} (draft: true; remove that line to publish)")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from .importer import import_raw
+
+    config = load_config(args.source)
+    if not args.raw.is_file():
+        raise SiteError.single(display_path(args.raw), "file not found")
+    path = import_raw(args.raw, args.source, config.zone, args.publication or config.publication, args.url, args.force)
+    print(f"imported {display_path(args.raw)} -> {display_path(path)}")
+    return 0
+
+
+COMMANDS = {"build": cmd_build, "check": cmd_build, "serve": cmd_serve, "new": cmd_new, "import": cmd_import}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run a command; exit 0 on success, 1 on bad content, 2 on bad usage."""
+    args = parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except SiteError as exc:
+        if args.debug:
+            traceback.print_exc()
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"{len(exc.problems)} error(s); nothing was written", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

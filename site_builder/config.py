@@ -1,0 +1,101 @@
+"""Site settings: read once from seeds/site.toml into a frozen Config."""
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .errors import Collector
+
+CONFIG_NAME = "site.toml"
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every site setting, with defaults that just work."""
+
+    title: str = "Source Archive"
+    description: str = "An archive of news articles and the companies they mention."
+    base_url: str = "http://127.0.0.1:8000/"
+    language: str = "en"
+    timezone: str = "Asia/Shanghai"
+    page_size: int = 10
+    feed_size: int = 20
+    publication: str = "Global Times"
+
+    @property
+    def base_path(self) -> str:
+        """The path part of base_url, always starting and ending with '/'."""
+        path = urlsplit(self.base_url).path or "/"
+        return path if path.endswith("/") else path + "/"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The archive's time zone."""
+        return ZoneInfo(self.timezone)
+
+
+_TYPES = {f.name: f.type for f in fields(Config)}
+
+
+def normalise_base_url(url: str) -> str:
+    """Ensure a base URL is absolute http(s) and ends with '/'."""
+    return url if url.endswith("/") else url + "/"
+
+
+def _check_value(key: str, value: object) -> str | None:
+    """Return a message if value is wrong for key, else None."""
+    want = _TYPES[key]
+    if want == "int":
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            return f"{key}: expected a positive whole number, got {value!r}"
+        return None
+    if not isinstance(value, str) or not value.strip():
+        return f"{key}: expected a non-empty string, got {value!r}"
+    if key == "base_url":
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            return f"base_url: expected an absolute http(s) URL, got {value!r}"
+    if key == "timezone":
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            return f"timezone: unknown time zone {value!r}"
+    return None
+
+
+def _key_line(text: str, key: str) -> int:
+    match = re.search(rf"^\s*{re.escape(key)}\s*=", text, re.MULTILINE)
+    return text.count("\n", 0, match.start()) + 1 if match else 0
+
+
+def load_config(source: Path, overrides: dict[str, object] | None = None) -> Config:
+    """Read source/site.toml (optional) plus overrides; report every bad or unknown key together."""
+    errors = Collector()
+    path = source / CONFIG_NAME
+    values: dict[str, object] = {}
+    text = ""
+    if path.is_file():
+        text = path.read_text(encoding="utf-8")
+        try:
+            values = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            line = int(m.group(1)) if (m := re.search(r"line (\d+)", str(exc))) else 0
+            errors.add(path, line, f"invalid TOML: {exc}")
+    for key, value in values.items():
+        if key not in _TYPES:
+            allowed = ", ".join(sorted(_TYPES))
+            errors.add(path, _key_line(text, key), f"unknown setting {key!r} (allowed: {allowed})")
+        elif (msg := _check_value(key, value)) is not None:
+            errors.add(path, _key_line(text, key), msg)
+    for key, value in (overrides or {}).items():
+        if value is not None and (msg := _check_value(key, value)) is not None:
+            errors.add("command line", 0, msg)
+    errors.raise_if_any()
+    merged = {k: v for k, v in values.items() if k in _TYPES}
+    merged.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    config = replace(Config(), **merged)
+    return replace(config, base_url=normalise_base_url(config.base_url))

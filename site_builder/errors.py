@@ -1,0 +1,60 @@
+"""Errors that point at a file and a line, and a collector that reports them all at once."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One user-facing problem: where it is and what is wrong."""
+
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}" if self.line else f"{self.path}: {self.message}"
+
+
+class SiteError(Exception):
+    """Content or configuration errors; carries every problem found, sorted by file and line."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = sorted(set(problems))
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+    @classmethod
+    def single(cls, path: str, message: str, line: int = 0) -> "SiteError":
+        """An error about one place."""
+        return cls([Problem(path, line, message)])
+
+
+def display_path(path: Path | str) -> str:
+    """A path as the user should read it: relative to the working directory when it is inside it."""
+    p = Path(path)
+    try:
+        return p.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return p.as_posix()
+
+
+@dataclass
+class Collector:
+    """Gathers problems across many files, so one run reports all of them."""
+
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+    def add(self, path: Path | str, line: int, message: str) -> None:
+        """Record an error at path:line (line 0 when no line applies)."""
+        self.problems.append(Problem(display_path(path), line, message))
+
+    def warn(self, path: Path | str, line: int, message: str) -> None:
+        """Record a warning at path:line."""
+        self.warnings.append(Problem(display_path(path), line, message))
+
+    def raise_if_any(self) -> None:
+        """Raise one SiteError holding everything gathered so far."""
+        if self.problems:
+            raise SiteError(self.problems)

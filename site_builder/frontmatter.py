@@ -1,0 +1,236 @@
+"""Split the '---' block, load it safely and check it against the one schema, keeping each key's line."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Callable
+
+import yaml
+
+Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+_LANG_RE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
+_SHA_RE = re.compile(r"^[0-9a-f]{64}$")
+
+
+class FrontMatterError(Exception):
+    """A problem at a line of the file (1-based)."""
+
+    def __init__(self, line: int, message: str):
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+def _text(value: Any) -> str | None:
+    return None if isinstance(value, str) and value.strip() else "expected a non-empty string"
+
+
+def _list_of_text(value: Any) -> str | None:
+    if not isinstance(value, list):
+        return f"expected a list of strings, got {_kind(value)}"
+    if not all(isinstance(v, str) and v.strip() for v in value):
+        return "expected a list of non-empty strings"
+    return None
+
+
+def _moment(value: Any) -> str | None:
+    if isinstance(value, datetime):
+        return None if value.tzinfo is not None else "date and time have no UTC offset (write e.g. 2026-01-15T23:42:00+08:00)"
+    if isinstance(value, date):
+        return "expected a date and time with a UTC offset (e.g. 2026-01-15T23:42:00+08:00), got a date alone"
+    if not isinstance(value, str):
+        return f"expected a date and time with a UTC offset, got {_kind(value)}"
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return f"not a valid ISO 8601 date and time: {value!r}"
+    return _moment(parsed)
+
+
+def _bool(value: Any) -> str | None:
+    return None if isinstance(value, bool) else f"expected true or false, got {_kind(value)}"
+
+
+def _url(value: Any) -> str | None:
+    if (msg := _text(value)) is not None:
+        return msg
+    return None if re.match(r"^https?://[^\s/]+", value) else f"expected an absolute http(s) URL, got {value!r}"
+
+
+def _sha(value: Any) -> str | None:
+    return None if isinstance(value, str) and _SHA_RE.match(value) else "expected 64 lower-case hex digits"
+
+
+def _language(value: Any) -> str | None:
+    return None if isinstance(value, str) and _LANG_RE.match(value) else f"expected a language tag such as 'en', got {value!r}"
+
+
+@dataclass(frozen=True)
+class Field:
+    """One front matter key: its check and whether it must be present."""
+
+    check: Callable[[Any], str | None]
+    required: bool = False
+
+
+SCHEMA: dict[str, Field] = {
+    "title": Field(_text, required=True),
+    "published": Field(_moment, required=True),
+    "source": Field(_text, required=True),
+    "companies": Field(_list_of_text, required=True),
+    "column": Field(_text),
+    "section": Field(_text),
+    "illustration": Field(_text),
+    "url": Field(_url),
+    "raw": Field(_text),
+    "raw_sha256": Field(_sha),
+    "slug": Field(_text),
+    "summary": Field(_text),
+    "updated": Field(_moment),
+    "draft": Field(_bool),
+    "language": Field(_language),
+    "tags": Field(_list_of_text),
+}
+
+
+def _kind(value: Any) -> str:
+    names = {list: "a list", dict: "a mapping", str: "a string", bool: "true/false", int: "a number",
+             float: "a number", type(None): "nothing"}
+    return names.get(type(value), type(value).__name__)
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """Front matter values (checked), each key's line, and the body with the line it starts on."""
+
+    values: dict[str, Any]
+    lines: dict[str, int]
+    body: str
+    body_line: int
+
+
+def split(text: str) -> tuple[str, str, int]:
+    """Return (yaml text, body, body's first line) or raise FrontMatterError."""
+    if not text.strip():
+        raise FrontMatterError(1, "empty file: expected front matter between '---' lines, then the body")
+    lines = text.split("\n")
+    if lines[0].rstrip() != "---":
+        raise FrontMatterError(1, "missing front matter: the file must start with a '---' line")
+    for i, line in enumerate(lines[1:], start=1):
+        if line.rstrip() in ("---", "..."):
+            return "\n".join(lines[1:i]), "\n".join(lines[i + 1:]), i + 2
+    raise FrontMatterError(1, "front matter not closed: no '---' line ends the block opened here")
+
+
+class _Document:
+    """A composed YAML document with its loader, so values can be built key by key."""
+
+    def __init__(self, text: str, first_line: int):
+        self.first_line = first_line
+        if "*" in text:  # refuse aliases before anything is built, so an alias bomb costs nothing
+            try:
+                for event in yaml.parse(text, Loader=Loader):
+                    if isinstance(event, yaml.AliasEvent):
+                        raise FrontMatterError(first_line + event.start_mark.line, "YAML aliases (*name) are not allowed")
+            except yaml.YAMLError as exc:
+                raise _yaml_error(exc, first_line) from None
+        self.loader = Loader(text)
+        try:
+            self.node = self.loader.get_single_node()
+        except yaml.YAMLError as exc:
+            self.loader.dispose()
+            raise _yaml_error(exc, first_line) from None
+
+    def line(self, node: yaml.Node) -> int:
+        """The 1-based file line of node."""
+        return self.first_line + node.start_mark.line
+
+    def pairs(self, node: yaml.Node, what: str) -> tuple[list[tuple[Any, Any, int]], list[FrontMatterError]]:
+        """(key, value, line) for each entry of a mapping node, and errors for values that cannot be built."""
+        if not isinstance(node, yaml.MappingNode):
+            raise FrontMatterError(self.line(node), f"{what} must be a mapping of keys to values")
+        items, errors = [], []
+        for key_node, value_node in node.value:
+            line = self.line(key_node)
+            try:
+                items.append((self.loader.construct_object(key_node, deep=True),
+                              self.loader.construct_object(value_node, deep=True), line))
+            except (yaml.YAMLError, ValueError, OverflowError, TypeError) as exc:
+                name = key_node.value if isinstance(key_node, yaml.ScalarNode) else "key"
+                errors.append(FrontMatterError(line, f"{name}: invalid value: {_short(exc)}"))
+        return items, errors
+
+    def close(self) -> None:
+        """Free the loader."""
+        self.loader.dispose()
+
+
+def _yaml_error(exc: yaml.YAMLError, first_line: int) -> FrontMatterError:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc)
+    return FrontMatterError(first_line + (mark.line if mark else 0), f"invalid YAML: {problem}")
+
+
+def load_yaml_mapping(text: str, first_line: int) -> tuple[list[tuple[Any, Any, int]], list[FrontMatterError]]:
+    """Safely load a YAML mapping; return (key, value, line) triples and per-key errors."""
+    doc = _Document(text, first_line)
+    try:
+        return ([], []) if doc.node is None else doc.pairs(doc.node, "front matter")
+    finally:
+        doc.close()
+
+
+def load_yaml_records(text: str) -> list[tuple[int, list[tuple[Any, Any, int]], list[FrontMatterError]]]:
+    """Safely load a YAML list of mappings (a registry): for each, its line, its triples and its errors."""
+    doc = _Document(text, 1)
+    try:
+        if doc.node is None:
+            return []
+        if not isinstance(doc.node, yaml.SequenceNode):
+            raise FrontMatterError(doc.line(doc.node), "expected a list of entries, each starting with '- id:'")
+        records = []
+        for item in doc.node.value:
+            try:
+                records.append((doc.line(item), *doc.pairs(item, "each entry")))
+            except FrontMatterError as exc:
+                records.append((exc.line, [], [exc]))
+        return records
+    finally:
+        doc.close()
+
+
+def _short(exc: Exception) -> str:
+    return getattr(exc, "problem", None) or str(exc).splitlines()[0]
+
+
+def parse(text: str) -> tuple[Parsed | None, list[FrontMatterError]]:
+    """Parse a whole article file; return the checked result or every problem found."""
+    try:
+        yaml_text, body, body_line = split(text)
+        items, errors = load_yaml_mapping(yaml_text, 2)
+    except FrontMatterError as exc:
+        return None, [exc]
+    values: dict[str, Any] = {}
+    lines: dict[str, int] = {}
+    for key, value, line in items:
+        if not isinstance(key, str) or key not in SCHEMA:
+            allowed = ", ".join(SCHEMA)
+            errors.append(FrontMatterError(line, f"unknown key {key!r} (allowed: {allowed})"))
+        elif key in values:
+            errors.append(FrontMatterError(line, f"{key}: given twice (first on line {lines[key]})"))
+        elif (msg := SCHEMA[key].check(value)) is not None:
+            errors.append(FrontMatterError(line, f"{key}: {msg}"))
+        else:
+            values[key], lines[key] = value, line
+    seen = {key for key, _, _ in items}
+    for key, spec in SCHEMA.items():
+        if spec.required and key not in seen:
+            errors.append(FrontMatterError(1, f"missing required key {key!r}"))
+    if errors:
+        return None, errors
+    for key in ("published", "updated"):
+        if isinstance(values.get(key), str):
+            values[key] = datetime.fromisoformat(values[key])
+    return Parsed(values, lines, body, body_line), []

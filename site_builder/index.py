@@ -1,0 +1,61 @@
+"""Pure functions from loaded articles and companies to the modelled Site."""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import tzinfo
+
+from .load import Archive
+from .markup import Converter, mention_pattern, sentences, summarise
+from .models import Article, Body, Company, CompanyPage, Mention, Site
+from .urls import article_path, company_path, relative
+
+
+def newest_first(articles) -> tuple[Article, ...]:
+    """Sort by publication instant, newest first; slug breaks ties so the order is total."""
+    return tuple(sorted(articles, key=lambda a: (-a.published.timestamp(), a.slug)))
+
+
+def mention_context(body: Body, company: Company) -> str | None:
+    """The first sentence of the body that names the company (by name or alias)."""
+    pattern, _ = mention_pattern([company])
+    for paragraph in body.paragraphs:
+        for sentence in sentences(paragraph):
+            if pattern.search(sentence):
+                return sentence
+    return None
+
+
+def _company_page(company: Company, articles: tuple[Article, ...], site_bodies: dict[str, Body],
+                  summaries: dict[str, str], by_id: dict[str, Company]) -> CompanyPage:
+    mine = [a for a in articles if company.id in a.companies]
+    mentions = tuple(Mention(a, mention_context(site_bodies[a.slug], company) or summaries[a.slug]) for a in mine)
+    counts = Counter(cid for a in mine for cid in a.companies if cid != company.id)
+    alongside = tuple((by_id[cid], n) for cid, n in sorted(counts.items(), key=lambda kv: (-kv[1], by_id[kv[0]].name.casefold())))
+    return CompanyPage(company, mentions, alongside)
+
+
+def by_month(articles: tuple[Article, ...], zone: tzinfo) -> tuple[tuple[int, int, tuple[Article, ...]], ...]:
+    """Group newest-first articles by year and month in the archive's time zone."""
+    groups: dict[tuple[int, int], list[Article]] = {}
+    for a in articles:
+        local = a.published.astimezone(zone)
+        groups.setdefault((local.year, local.month), []).append(a)
+    return tuple((y, m, tuple(group)) for (y, m), group in sorted(groups.items(), reverse=True))
+
+
+def build_site(archive: Archive, zone: tzinfo) -> Site:
+    """Model the published archive: drafts left out, bodies converted, company pages and archives built."""
+    articles = newest_first(a for a in archive.articles if not a.draft)
+    companies = tuple(sorted(archive.companies, key=lambda c: (c.name.casefold(), c.id)))
+    by_id = {c.id: c for c in companies}
+    here = article_path("x")
+    converter = Converter(companies, lambda cid: relative(here, company_path(cid)))
+    bodies = {a.slug: converter.convert(a.body) for a in articles}
+    summaries = {a.slug: a.summary or summarise(bodies[a.slug].paragraphs) for a in articles}
+    pages = {c.id: _company_page(c, articles, bodies, summaries, by_id) for c in companies}
+    months = by_month(articles, zone)
+    neighbours = {a.slug: (articles[i + 1] if i + 1 < len(articles) else None, articles[i - 1] if i else None)
+                  for i, a in enumerate(articles)}
+    used_raw = {a.raw.rsplit("/", 1)[-1] for a in articles if a.raw}
+    raw_files = {name: data for name, data in archive.raw_files.items() if name in used_raw}
+    return Site(articles, bodies, summaries, companies, pages, months, neighbours, raw_files)

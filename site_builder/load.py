@@ -1,0 +1,215 @@
+"""Walk seeds/, read every file as UTF-8 and turn it into Articles and Companies, or errors."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import frontmatter
+from .errors import Collector
+from .models import Article, Company
+from .urls import slug_problem, slugify
+
+ARTICLES_DIR = "articles"
+RAW_DIR = "raw"
+REGISTRY_NAME = "companies.yaml"
+MAX_FILE_BYTES = 16 * 1024 * 1024  # larger files are refused: see README, "What the build guarantees"
+
+
+@dataclass(frozen=True)
+class Archive:
+    """What the load step found: valid articles (drafts included), the registry and the raw originals."""
+
+    articles: tuple[Article, ...]
+    companies: tuple[Company, ...]
+    raw_files: dict[str, bytes]  # file name under raw/ -> bytes
+
+
+def read_text(path: Path, source: Path, errors: Collector) -> str | None:
+    """Read a text file inside source as UTF-8 (BOM and CRLF accepted), or record why it cannot be."""
+    if not path.resolve().is_relative_to(source.resolve()):
+        errors.add(path, 0, "refused: this file is a link to a place outside the source folder")
+        return None
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        errors.add(path, 0, f"file too large: {size} bytes (the limit is {MAX_FILE_BYTES} bytes)")
+        return None
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        errors.add(path, line, f"not valid UTF-8: byte 0x{data[exc.start]:02x} at byte offset {exc.start}")
+        return None
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        errors.add(path, line, "contains a NUL character")
+        return None
+    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _source_files(folder: Path, pattern: str) -> list[Path]:
+    return sorted(p for p in folder.glob(pattern) if p.is_file() or p.is_symlink())
+
+
+def load_registry(source: Path, errors: Collector) -> tuple[Company, ...]:
+    """Load seeds/companies.yaml: a list of entries with id, name, aliases and description."""
+    path = source / REGISTRY_NAME
+    if not path.exists():
+        return ()
+    text = read_text(path, source, errors)
+    if text is None:
+        return ()
+    try:
+        records = frontmatter.load_yaml_records(text)
+    except frontmatter.FrontMatterError as exc:
+        errors.add(path, exc.line, exc.message)
+        return ()
+    companies: list[Company] = []
+    id_lines: dict[str, int] = {}
+    name_owner: dict[str, tuple[str, int]] = {}
+    for line, items, problems in records:
+        for p in problems:
+            errors.add(path, p.line, p.message)
+        company = _company(path, line, items, errors)
+        if company is None:
+            continue
+        if company.id in id_lines:
+            errors.add(path, line, f"duplicate company id {company.id!r} (first on line {id_lines[company.id]})")
+            continue
+        id_lines[company.id] = line
+        clash = False
+        for name in company.names:
+            owner = name_owner.get(name.casefold())
+            if owner and owner[0] != company.id:
+                errors.add(path, line, f"name or alias {name!r} of {company.id!r} is already used by "
+                                       f"{owner[0]!r} (line {owner[1]})")
+                clash = True
+            name_owner.setdefault(name.casefold(), (company.id, line))
+        if not clash:
+            companies.append(company)
+    return tuple(companies)
+
+
+_COMPANY_KEYS = {"id": True, "name": True, "description": True, "aliases": False}
+
+
+def _company(path: Path, line: int, items: list, errors: Collector) -> Company | None:
+    values: dict = {}
+    ok = True
+    for key, value, key_line in items:
+        if key not in _COMPANY_KEYS:
+            errors.add(path, key_line, f"unknown key {key!r} (allowed: {', '.join(_COMPANY_KEYS)})")
+            ok = False
+        elif key == "aliases":
+            if (msg := frontmatter.SCHEMA["tags"].check(value)) is not None:
+                errors.add(path, key_line, f"aliases: {msg}")
+                ok = False
+            values[key] = tuple(value) if isinstance(value, list) else ()
+        elif not isinstance(value, str) or not value.strip():
+            errors.add(path, key_line, f"{key}: expected a non-empty string")
+            ok = False
+        elif key == "id" and (msg := slug_problem(value)) is not None:
+            errors.add(path, key_line, f"id: {msg.replace('slug', 'id')}")
+            ok = False
+        else:
+            values[key] = value.strip()
+    for key, required in _COMPANY_KEYS.items():
+        if required and key not in {k for k, _, _ in items}:
+            errors.add(path, line, f"missing required key {key!r}")
+            ok = False
+    if not ok:
+        return None
+    return Company(values["id"], values["name"], values.get("aliases", ()), values["description"])
+
+
+def load_articles(source: Path, company_ids: set[str], errors: Collector) -> list[Article]:
+    """Load and validate every seeds/articles/*.md file."""
+    articles = []
+    for path in _source_files(source / ARTICLES_DIR, "*.md"):
+        text = read_text(path, source, errors)
+        if text is None:
+            continue
+        parsed, problems = frontmatter.parse(text)
+        for p in problems:
+            errors.add(path, p.line, p.message)
+        if parsed is not None and (article := _article(path, parsed, company_ids, errors)) is not None:
+            articles.append(article)
+    return articles
+
+
+def _article(path: Path, parsed: frontmatter.Parsed, company_ids: set[str], errors: Collector) -> Article | None:
+    v, lines = parsed.values, parsed.lines
+    ok = True
+    slug = v.get("slug") or slugify(path.stem)
+    if (msg := slug_problem(slug)) is not None:
+        errors.add(path, lines.get("slug", 1), f"slug: {msg}" if "slug" in v else f"{msg} (from the file name; set 'slug:')")
+        ok = False
+    for cid in v["companies"]:
+        if cid not in company_ids:
+            errors.add(path, lines["companies"], f"companies: unknown company id {cid!r} (not in {REGISTRY_NAME})")
+            ok = False
+    if len(set(v["companies"])) != len(v["companies"]):
+        errors.add(path, lines["companies"], "companies: a company is listed twice")
+        ok = False
+    if not ok:
+        return None
+    return Article(
+        path=str(path), slug=slug, title=v["title"].strip(), published=v["published"], source=v["source"].strip(),
+        companies=tuple(v["companies"]), body=parsed.body, column=v.get("column"), section=v.get("section"),
+        illustration=v.get("illustration"), url=v.get("url"), raw=v.get("raw"), raw_sha256=v.get("raw_sha256"),
+        summary=v.get("summary"), updated=v.get("updated"), draft=v.get("draft", False),
+        language=v.get("language", "en"), tags=tuple(v.get("tags", ())), body_line=parsed.body_line,
+        lines=dict(lines),
+    )
+
+
+def _check_duplicates(articles: list[Article], errors: Collector) -> None:
+    """Two articles whose slugs match, even only in case, would claim one page."""
+    seen: dict[str, Article] = {}
+    for article in articles:
+        key = article.slug.casefold()
+        if key in seen:
+            first = seen[key]
+            errors.add(article.path, article.lines.get("slug", 1),
+                       f"duplicate slug {article.slug!r}: {first.path} already uses {first.slug!r}")
+        else:
+            seen[key] = article
+
+
+def _load_raw(source: Path, articles: list[Article], errors: Collector) -> dict[str, bytes]:
+    raw_files: dict[str, bytes] = {}
+    raw_root = (source / RAW_DIR).resolve()
+    for article in articles:
+        if article.raw is None:
+            continue
+        line = article.lines.get("raw", 1)
+        path = (source / article.raw)
+        if not path.resolve().is_relative_to(raw_root) or path.resolve() == raw_root:
+            errors.add(article.path, line, f"raw: {article.raw!r} must name a file inside {RAW_DIR}/")
+            continue
+        if not path.is_file():
+            errors.add(article.path, line, f"raw: file not found: {article.raw}")
+            continue
+        data = path.read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        if article.raw_sha256 and article.raw_sha256 != digest:
+            errors.add(article.path, article.lines.get("raw_sha256", line),
+                       f"raw_sha256 does not match {article.raw} (its sha256 is {digest})")
+            continue
+        raw_files[path.name] = data
+    return raw_files
+
+
+def load_archive(source: Path) -> Archive:
+    """Load the registry and every article; raise SiteError listing every problem at once."""
+    errors = Collector()
+    if not source.is_dir():
+        errors.add(source, 0, "source folder not found")
+        errors.raise_if_any()
+    companies = load_registry(source, errors)
+    articles = load_articles(source, {c.id for c in companies}, errors)
+    _check_duplicates(articles, errors)
+    raw_files = _load_raw(source, articles, errors)
+    errors.raise_if_any()
+    return Archive(tuple(articles), companies, raw_files)

@@ -1,0 +1,151 @@
+"""The one configured Python-Markdown instance, company-mention linking, and HTML sanitising."""
+from __future__ import annotations
+
+import html as html_lib
+import re
+import xml.etree.ElementTree as etree
+from typing import Iterable
+
+import markdown
+import nh3
+from markdown.extensions import Extension
+from markdown.treeprocessors import Treeprocessor
+from markdown.util import AMP_SUBSTITUTE, STX, ETX
+
+from .models import Body, Company
+
+EXTENSIONS = ["extra", "sane_lists"]
+_SKIP = {"a", "code", "pre", "script", "style"}
+_BLOCKS = {"p", "li", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "td", "th", "dd", "dt", "figcaption"}
+_PLACEHOLDER = re.compile(f"{STX}([^{ETX}]*){ETX}")
+
+
+_STASHED = re.compile(r"wzxhzdk:(\d+)")
+_TAG = re.compile(r"<[^>]*>")
+
+
+def _plain(text: str, stash: list[str]) -> str:
+    """Text as the reader sees it: escapes restored, entities decoded, stashed raw HTML reduced to its text."""
+    def restore(m: re.Match[str]) -> str:
+        code = m.group(1)
+        if code.isdigit():
+            return chr(int(code))
+        if (n := _STASHED.fullmatch(code)) and int(n.group(1)) < len(stash):
+            return html_lib.unescape(_TAG.sub("", str(stash[int(n.group(1))])))
+        return ""
+
+    return _PLACEHOLDER.sub(restore, text.replace(AMP_SUBSTITUTE, "&"))
+
+# The sanitiser's safe defaults, plus the attributes our own Markdown output needs.
+_ATTRIBUTES = {tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()}
+for _tag, _extra in {"a": {"href", "title", "class", "id"}, "sup": {"id", "class"}, "li": {"id"},
+                     "div": {"class"}, "abbr": {"title"}, "img": {"title"},
+                     **{f"h{i}": {"id"} for i in range(1, 7)}}.items():
+    _ATTRIBUTES.setdefault(_tag, set()).update(_extra)
+
+
+def sanitise(html: str) -> str:
+    """Strip everything that could run or load script: no script, no event handler, no javascript: URL."""
+    return nh3.clean(html, attributes=_ATTRIBUTES, url_schemes={"http", "https", "mailto"},
+                     link_rel=None, strip_comments=True)
+
+
+def mention_pattern(companies: Iterable[Company]) -> tuple[re.Pattern[str] | None, dict[str, str]]:
+    """A regex matching any company name or alias as whole words, and a map from matched text to company id."""
+    owner = {name: c.id for c in companies for name in c.names}
+    if not owner:
+        return None, owner
+    names = sorted(owner, key=lambda n: (-len(n), n))
+    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(n) for n in names) + r")(?!\w)"), owner
+
+
+class _Linker(Treeprocessor):
+    """Wraps each company name or alias in body text in a link to the company page."""
+
+    def __init__(self, md: markdown.Markdown):
+        super().__init__(md)
+        self.pattern: re.Pattern[str] | None = None
+        self.owner: dict[str, str] = {}
+        self.href = lambda company_id: company_id
+        self.paragraphs: list[str] = []
+
+    def _split(self, text: str | None) -> tuple[str | None, list[etree.Element]]:
+        if not text or self.pattern is None:
+            return text, []
+        links, pos, head = [], 0, None
+        for m in self.pattern.finditer(text):
+            piece = text[pos:m.start()]
+            if links:
+                links[-1].tail = piece
+            else:
+                head = piece
+            a = etree.Element("a", {"href": self.href(self.owner[m.group(0)]), "class": "company-mention"})
+            a.text = m.group(0)
+            links.append(a)
+            pos = m.end()
+        if not links:
+            return text, []
+        links[-1].tail = text[pos:]
+        return head, links
+
+    def _walk(self, el: etree.Element) -> None:
+        if el.tag in _SKIP:
+            return
+        children = list(el)
+        el.text, links = self._split(el.text)
+        for i, a in enumerate(links):
+            el.insert(i, a)
+        for child in children:
+            self._walk(child)
+            child.tail, links = self._split(child.tail)
+            at = list(el).index(child) + 1
+            for i, a in enumerate(links):
+                el.insert(at + i, a)
+
+    def run(self, root: etree.Element) -> None:
+        self.paragraphs = []
+        for el in root.iter():
+            if el.tag in _BLOCKS and not any(child.tag in _BLOCKS for child in el):
+                text = _plain("".join(el.itertext()), self.md.htmlStash.rawHtmlBlocks)
+                if text.strip():
+                    self.paragraphs.append(" ".join(text.split()))
+        self._walk(root)
+
+
+class _LinkerExtension(Extension):
+    def extendMarkdown(self, md: markdown.Markdown) -> None:
+        md.treeprocessors.register(_Linker(md), "company_links", 5)
+
+
+class Converter:
+    """Converts article bodies; one instance per process, reused (reset) for each body."""
+
+    def __init__(self, companies: Iterable[Company], href):
+        self.md = markdown.Markdown(extensions=[*EXTENSIONS, _LinkerExtension()], output_format="html")
+        self.linker: _Linker = self.md.treeprocessors["company_links"]
+        self.linker.pattern, self.linker.owner = mention_pattern(companies)
+        self.linker.href = href
+
+    def convert(self, text: str) -> Body:
+        """Markdown to sanitised HTML with company links, plus the plain text of each block."""
+        html = self.md.reset().convert(text)
+        return Body(sanitise(html), tuple(self.linker.paragraphs))
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[^a-z\s])")
+
+
+def sentences(paragraph: str) -> list[str]:
+    """Split a paragraph into sentences (good enough for news prose)."""
+    return [s.strip() for s in _SENTENCE_END.split(paragraph) if s.strip()]
+
+
+def summarise(paragraphs: tuple[str, ...], limit: int = 220) -> str:
+    """A summary from the body: the first paragraph, cut at a word boundary."""
+    if not paragraphs:
+        return ""
+    text = paragraphs[0]
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0].rstrip(",;:")
+    return cut + "…"

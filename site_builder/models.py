@@ -1,0 +1,85 @@
+"""Frozen records of the archive: no I/O, no Jinja."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class Company:
+    """A registry entry: what the archive states about one company."""
+
+    id: str
+    name: str
+    aliases: tuple[str, ...]
+    description: str
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The name followed by every alias: every way the text may mention the company."""
+        return (self.name, *self.aliases)
+
+
+@dataclass(frozen=True)
+class Article:
+    """One archived article as loaded and validated from its file."""
+
+    path: str  # the source file, as shown in messages
+    slug: str
+    title: str
+    published: datetime
+    source: str
+    companies: tuple[str, ...]
+    body: str
+    column: str | None = None
+    section: str | None = None
+    illustration: str | None = None
+    url: str | None = None
+    raw: str | None = None
+    raw_sha256: str | None = None
+    summary: str | None = None
+    updated: datetime | None = None
+    draft: bool = False
+    language: str = "en"
+    tags: tuple[str, ...] = ()
+    body_line: int = 1  # the file line where the body starts, for messages about the body
+    lines: dict[str, int] = field(default_factory=dict, compare=False, hash=False)  # front matter key -> line
+
+
+@dataclass(frozen=True)
+class Body:
+    """An article body converted for the page: sanitised HTML and the plain text of its blocks."""
+
+    html: str
+    paragraphs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Mention:
+    """An article that names a company, with the sentence that names it as context."""
+
+    article: Article
+    context: str
+
+
+@dataclass(frozen=True)
+class CompanyPage:
+    """Everything a company page shows."""
+
+    company: Company
+    mentions: tuple[Mention, ...]  # newest first
+    alongside: tuple[tuple[Company, int], ...]  # companies mentioned in the same articles, with counts
+
+
+@dataclass(frozen=True)
+class Site:
+    """The whole modelled archive, ready to render."""
+
+    articles: tuple[Article, ...]  # newest first
+    bodies: dict[str, Body]  # by slug
+    summaries: dict[str, str]  # by slug: the given summary or one taken from the body
+    companies: tuple[Company, ...]  # A to Z
+    company_pages: dict[str, CompanyPage]  # by company id
+    months: tuple[tuple[int, int, tuple[Article, ...]], ...]  # (year, month, articles), newest first
+    neighbours: dict[str, tuple[Article | None, Article | None]]  # slug -> (older, newer)
+    raw_files: dict[str, bytes] = field(default_factory=dict)  # output name -> bytes

@@ -1,0 +1,156 @@
+"""The Jinja environment and one function per page kind; returns {output path: bytes}, never touches disk."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from . import __version__
+from .config import Config
+from .models import Article, Site
+from .urls import (absolute, article_path, company_feed_path, company_path, index_path, page_path, raw_path,
+                   relative, site_path)
+
+STYLESHEET = "style.css"
+
+
+def make_env(templates: Path) -> Environment:
+    """Jinja with autoescaping for HTML and XML and StrictUndefined, so a template typo fails the build."""
+    env = Environment(loader=FileSystemLoader(str(templates)), undefined=StrictUndefined,
+                      autoescape=select_autoescape(["html", "xml"], default_for_string=True),
+                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters["display_date"] = display_date
+    env.filters["short_date"] = lambda dt: f"{dt.day} {dt:%b %Y}"
+    env.filters["month_name"] = lambda m: datetime(2000, m, 1).strftime("%B")
+    env.filters["iso"] = lambda dt: dt.isoformat()
+    return env
+
+
+def display_date(dt: datetime) -> str:
+    """'15 January 2026, 23:42 (UTC+08:00)': the publisher's local time and its offset."""
+    offset = dt.strftime("%z")
+    return f"{dt.day} {dt:%B %Y, %H:%M} (UTC{offset[:3]}:{offset[3:]})"
+
+
+def json_ld(data: dict[str, Any]) -> Markup:
+    """JSON for a <script type="application/ld+json"> block that no string can break out of."""
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1)
+    for char, code in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
+        text = text.replace(char, code)
+    return Markup(text)
+
+
+def static_assets(templates: Path) -> tuple[dict[str, bytes], str]:
+    """Every file of templates/static; the stylesheet gets a content-hashed name, which is returned too."""
+    files: dict[str, bytes] = {}
+    css_path = ""
+    root = templates / "static"
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        rel = path.relative_to(root).as_posix()
+        if rel == STYLESHEET:
+            css_path = f"static/style.{hashlib.sha256(data).hexdigest()[:10]}.css"
+            files[css_path] = data
+        else:
+            files[f"static/{rel}"] = data
+    return files, css_path
+
+
+@dataclass(frozen=True)
+class Renderer:
+    """Renders each page kind with the shared context every page needs."""
+
+    env: Environment
+    config: Config
+    site: Site
+    stylesheet: str  # output path
+
+    def page(self, template: str, path: str, title: str, description: str, **context: Any) -> tuple[str, bytes]:
+        """Render one HTML page at output path `path`."""
+        link = (lambda to: relative(path, to)) if path != "404.html" else (lambda to: site_path(self.config.base_path, to))
+        html = self.env.get_template(template).render(
+            config=self.config, site=self.site, path=path, link=link, title=title, description=description,
+            canonical=absolute(self.config.base_url, path), stylesheet=link(self.stylesheet),
+            article_path=article_path, company_path=company_path, company_feed_path=company_feed_path,
+            generator=f"site-builder {__version__}", **context)
+        return path, html.encode("utf-8")
+
+    def index_pages(self) -> dict[str, bytes]:
+        """The home page list, paginated."""
+        size = self.config.page_size
+        chunks = [self.site.articles[i:i + size] for i in range(0, len(self.site.articles), size)] or [()]
+        out = {}
+        for number, chunk in enumerate(chunks, start=1):
+            path = index_path(number)
+            title = self.config.title if number == 1 else f"{self.config.title}: page {number}"
+            pages = {"number": number, "count": len(chunks),
+                     "newer": index_path(number - 1) if number > 1 else None,
+                     "older": index_path(number + 1) if number < len(chunks) else None}
+            out.update([self.page("index.html", path, title, self.config.description, articles=chunk, pages=pages)])
+        return out
+
+    def article(self, article: Article) -> tuple[str, bytes]:
+        """One article page."""
+        path = article_path(article.slug)
+        older, newer = self.site.neighbours[article.slug]
+        by_id = {c.id: c for c in self.site.companies}
+        canonical = absolute(self.config.base_url, path)
+        ld = {"@context": "https://schema.org", "@type": "NewsArticle", "headline": article.title,
+              "datePublished": article.published.isoformat(),
+              "dateModified": (article.updated or article.published).isoformat(),
+              "description": self.site.summaries[article.slug], "inLanguage": article.language,
+              "mainEntityOfPage": canonical, "url": canonical,
+              "author": {"@type": "Organization", "name": article.source},
+              "publisher": {"@type": "Organization", "name": article.source}}
+        if article.url:
+            ld["isBasedOn"] = article.url
+        if article.section or article.column:
+            ld["articleSection"] = article.column or article.section
+        raw = raw_path(article.raw.rsplit("/", 1)[-1]) if article.raw else None
+        raw_sha = hashlib.sha256(self.site.raw_files[raw[4:]]).hexdigest() if raw else None
+        return self.page("article.html", path, article.title, self.site.summaries[article.slug], article=article,
+                         body=Markup(self.site.bodies[article.slug].html), older=older, newer=newer,
+                         companies=[by_id[c] for c in article.companies], raw=raw, raw_sha256=raw_sha,
+                         json_ld=json_ld(ld), og_type="article")
+
+    def company_pages(self) -> dict[str, bytes]:
+        """The company index and each company's page."""
+        counts = {cid: len(p.mentions) for cid, p in self.site.company_pages.items()}
+        letters: dict[str, list] = {}
+        for c in self.site.companies:
+            first = c.name[:1].upper()
+            letters.setdefault(first if first.isalpha() else "#", []).append(c)
+        out = dict([self.page("companies.html", page_path("companies"), "Companies",
+                              f"Every company mentioned in {self.config.title}, A to Z.",
+                              letters=sorted(letters.items()), counts=counts)])
+        for cid, cp in self.site.company_pages.items():
+            out.update([self.page("company.html", company_path(cid), cp.company.name,
+                                  f"{cp.company.name}: {cp.company.description}. "
+                                  f"Articles in {self.config.title} that mention it.", company_page=cp)])
+        return out
+
+    def archive(self) -> tuple[str, bytes]:
+        """Every article by year and month."""
+        years: dict[int, list] = {}
+        for y, m, arts in self.site.months:
+            years.setdefault(y, []).append((m, arts))
+        return self.page("archive.html", page_path("archive"), "Archive",
+                         f"Every article in {self.config.title}, by year and month.", years=list(years.items()))
+
+
+def render_site(env: Environment, config: Config, site: Site, stylesheet: str) -> dict[str, bytes]:
+    """Every HTML page of the site as {output path: bytes}."""
+    r = Renderer(env, config, site, stylesheet)
+    out = r.index_pages()
+    out.update(r.article(a) for a in site.articles)
+    out.update(r.company_pages())
+    out.update([r.archive()])
+    out.update([r.page("404.html", "404.html", "Page not found", "This page does not exist in the archive.")])
+    out.update({raw_path(name): data for name, data in site.raw_files.items()})
+    return out

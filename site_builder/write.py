@@ -1,0 +1,123 @@
+"""Write a {path: bytes} map into the output folder atomically: build beside it, then swap it in."""
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import errno
+import os
+import shutil
+from contextlib import contextmanager
+from pathlib import Path, PurePosixPath
+
+from .errors import Problem, SiteError, display_path
+
+MARKER = ".site-builder-output"  # marks a folder as ours, so we never replace a folder a user wrote
+_RENAME_EXCHANGE = 2
+
+
+def path_problem(rel: str) -> str | None:
+    """Why rel cannot be an output path (absolute, '..', backslash, NUL, empty part), or None."""
+    p = PurePosixPath(rel)
+    if not rel or "\\" in rel or "\x00" in rel or p.is_absolute() or any(part in ("", ".", "..") for part in rel.split("/")):
+        return f"refused output path {rel!r}: it would leave the output folder"
+    return None
+
+
+def _fail(path: Path | str, message: str) -> SiteError:
+    return SiteError([Problem(display_path(path), 0, message)])
+
+
+def _check_target(output: Path, source: Path | None) -> None:
+    if output.exists() and not output.is_dir():
+        raise _fail(output, "output exists and is not a folder")
+    if source is not None:
+        src, out = source.resolve(), output.resolve()
+        if out == src or out.is_relative_to(src) or src.is_relative_to(out):
+            raise _fail(output, "the output folder must not contain, or be inside, the source folder")
+    if output.is_dir() and any(output.iterdir()) and not (output / MARKER).exists():
+        raise _fail(output, f"refusing to replace a folder that site-builder did not write (no {MARKER} in it)")
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two folders (Linux renameat2); False where the system cannot."""
+    libc_name = ctypes.util.find_library("c")
+    if not libc_name:
+        return False
+    libc = ctypes.CDLL(libc_name, use_errno=True)
+    fn = getattr(libc, "renameat2", None)
+    if fn is None:
+        return False
+    at_fdcwd = -100
+    if fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    if ctypes.get_errno() in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
+        return False
+    raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()), str(a))
+
+
+def clean_leftovers(output: Path) -> None:
+    """Remove staging folders an interrupted build left beside the output folder."""
+    for stale in output.parent.glob(f".{output.name}.*.tmp"):
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+@contextmanager
+def _locked(output: Path):
+    """Hold an exclusive lock beside output, so two builds never write one site at once."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock
+        yield
+        return
+    lock_path = output.parent / f".{output.name}.lock"
+    with open(lock_path, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise _fail(output, "another build is writing this output folder; try again when it ends") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def write_site(files: dict[str, bytes], output: Path, source: Path | None = None) -> int:
+    """Write every file into a fresh staging folder, then swap it in place of output; return the count."""
+    problems = [Problem(rel, 0, msg) for rel in files if (msg := path_problem(rel)) is not None]
+    if problems:
+        raise SiteError(problems)
+    output = output.absolute()
+    _check_target(output, source)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with _locked(output):
+        return _write_locked(files, output)
+
+
+def _write_locked(files: dict[str, bytes], output: Path) -> int:
+    clean_leftovers(output)
+    staging = output.parent / f".{output.name}.{os.getpid()}.tmp"
+    try:
+        staging.mkdir()
+        root = staging.resolve()
+        for rel in sorted(files):
+            target = staging / rel
+            if not target.resolve().is_relative_to(root):
+                raise _fail(rel, "refused output path: it would leave the output folder")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(files[rel])
+        (staging / MARKER).write_text("This folder is written by site-builder and replaced whole on each build.\n")
+        if not output.exists():
+            staging.rename(output)
+        elif _exchange(staging, output):
+            shutil.rmtree(staging)
+        else:
+            old = output.parent / f".{output.name}.{os.getpid()}.old.tmp"
+            output.rename(old)
+            staging.rename(output)
+            shutil.rmtree(old)
+    except OSError as exc:
+        raise _fail(output, f"cannot write the site: {exc.strerror or exc}") from None
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    return len(files)
