@@ -1,0 +1,72 @@
+"""Shared fixtures: a scratch copy of the real archive, and a way to run the CLI in-process."""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from site_builder.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+SEED_RAW = REPO / "seeds" / "raw" / "000_ff62e51a18514715.txt"
+SEED_SLUG = "gt-voice-synergy-between-mainland-ai-companies-hk-market-fosters-new-tech-financing-hub"
+SEED_ARTICLE = REPO / "seeds" / "articles" / f"{SEED_SLUG}.md"
+COMPANY_IDS = ["gigadevice-semiconductor", "knowledge-atlas-technology", "minimax",
+               "shanghai-biren-technology", "shanghai-iluvatar-corex-semiconductor"]
+
+
+@dataclass
+class Result:
+    """What a CLI run returned and printed."""
+
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A scratch project: a copy of the real seeds/ and templates/, with tmp_path as the working folder."""
+    shutil.copytree(REPO / "seeds", tmp_path / "seeds")
+    shutil.copytree(REPO / "templates", tmp_path / "templates")
+    return tmp_path
+
+
+@pytest.fixture
+def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
+    """run(project, *args): the CLI run in-process from the project folder, as a Result."""
+    def _run(cwd: Path, *args: str) -> Result:
+        monkeypatch.chdir(cwd)
+        try:
+            code = main(list(args))
+        except SystemExit as exc:  # argparse usage errors
+            code = exc.code if isinstance(exc.code, int) else 1
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+    return _run
+
+
+def write_article(root: Path, name: str, front: str, body: str = "Body text.\n") -> Path:
+    """Write seeds/articles/<name> with the given front matter text (without the '---' lines)."""
+    path = root / "seeds" / "articles" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"---\n{front.strip()}\n---\n\n{body}", encoding="utf-8")
+    return path
+
+
+def minimal_front(title: str = "A test article", published: str = "2026-02-01T10:00:00+08:00",
+                  companies: str = "[]", extra: str = "") -> str:
+    """Front matter with every required key, plus any extra lines."""
+    return (f"title: {title!r}\npublished: {published}\nsource: Test Source\ncompanies: {companies}\n" + extra).strip()
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    """{relative path: sha256} of every file under folder (empty if it does not exist)."""
+    if not folder.exists():
+        return {}
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}

@@ -1,0 +1,56 @@
+"""The README stays true: every command, option and setting is documented, and CI runs its test command."""
+from __future__ import annotations
+
+import argparse
+import re
+from dataclasses import fields
+
+import pytest
+
+from conftest import REPO
+from site_builder.cli import parser
+from site_builder.config import Config
+from site_builder.frontmatter import SCHEMA
+
+README = (REPO / "README.md").read_text(encoding="utf-8")
+
+
+def _quick_start_commands() -> list[str]:
+    section = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```sh\n(.+?)\n```", section)
+
+
+def _subcommands() -> dict[str, argparse.ArgumentParser]:
+    action = next(a for a in parser()._actions if isinstance(a, argparse._SubParsersAction))
+    return dict(action.choices)
+
+
+def test_quick_start_has_exactly_two_commands():
+    commands = _quick_start_commands()
+    assert len(commands) == 2
+    assert commands[0].endswith("site-builder build")
+    assert commands[1].endswith("pytest")
+
+
+def test_ci_runs_the_readme_test_command():
+    ci_lines = (REPO / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert _quick_start_commands()[1] in ci_lines
+
+
+@pytest.mark.parametrize("command", sorted(_subcommands()))
+def test_readme_documents_every_command_and_option(command):
+    assert f"site-builder {command}" in README
+    for action in _subcommands()[command]._actions:
+        for flag in action.option_strings:
+            if flag.startswith("--") and flag != "--help":
+                assert flag in README, f"{command} {flag} is not in the README"
+
+
+@pytest.mark.parametrize("key", [f.name for f in fields(Config)])
+def test_readme_documents_every_setting(key):
+    assert re.search(rf"^\| `{key}` \|", README, re.MULTILINE), key
+
+
+@pytest.mark.parametrize("key", list(SCHEMA))
+def test_readme_documents_every_front_matter_key(key):
+    assert re.search(rf"^\| `{key}` \| (required|optional) \|", README, re.MULTILINE), key
