@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from . import __version__
 from .config import Config
-from .models import Article, Site
+from .markup import mention_pattern
+from .models import Article, Company, Site
 from .urls import (absolute, article_path, company_feed_path, company_path, index_path, page_path, raw_path,
                    relative, site_path)
 
@@ -29,7 +30,18 @@ def make_env(templates: Path) -> Environment:
     env.filters["short_date"] = lambda dt: f"{dt.day} {dt:%b %Y}"
     env.filters["month_name"] = lambda m: datetime(2000, m, 1).strftime("%B")
     env.filters["iso"] = lambda dt: dt.isoformat()
+    env.filters["highlight"] = highlight
     return env
+
+
+def highlight(text: str, company: Company) -> Markup:
+    """Escape text and wrap each mention of company in <mark>."""
+    pattern, _ = mention_pattern([company])
+    parts, pos = [], 0
+    for m in pattern.finditer(text) if pattern else ():
+        parts += [escape(text[pos:m.start()]), Markup("<mark>%s</mark>") % m.group(0)]
+        pos = m.end()
+    return Markup("").join([*parts, escape(text[pos:])])
 
 
 def display_date(dt: datetime) -> str:

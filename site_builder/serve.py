@@ -36,10 +36,10 @@ def _rebuild(source: Path, output: Path, templates: Path, base_url: str) -> None
 
 def serve(source: Path, output: Path, templates: Path, port: int, base_url: str | None, poll: float = 0.5) -> int:
     """Serve until Ctrl-C; return the exit code."""
-    base = base_url or f"http://127.0.0.1:{port}/"
-    _rebuild(source, output, templates, base)
     handler = functools.partial(_QuietHandler, directory=str(output.absolute()))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)  # port 0: any free port
+    base = base_url or f"http://127.0.0.1:{server.server_port}/"
+    _rebuild(source, output, templates, base)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     print(f"serving {output}/ at http://127.0.0.1:{server.server_port}/ (Ctrl-C stops)", flush=True)
     watched = [source, templates]
