@@ -14,6 +14,7 @@ from .feeds import render_feeds, render_sitemap
 from .index import build_site
 from .load import load_archive
 from .render import make_env, render_site, static_assets
+from .urls import raw_path
 from .write import write_site
 
 
@@ -44,15 +45,17 @@ def _template_error(templates: Path, exc: jinja2.TemplateError) -> SiteError:
 def generate(source: Path, templates: Path, config: Config) -> tuple[dict[str, bytes], int, int]:
     """Load, model and render the whole site in memory: ({output path: bytes}, articles, companies)."""
     archive = load_archive(source)
-    site = build_site(archive, config.zone)
+    site = build_site(archive)
     if not (templates / "base.html").is_file():
         raise SiteError([Problem(display_path(templates), 0, "templates folder not found (no base.html in it)")])
     env = make_env(templates)
     try:
         files, stylesheet = static_assets(templates)
-        files.update(render_site(env, config, site, stylesheet))
+        pages = render_site(env, config, site, stylesheet)
+        files.update(pages)
+        files.update({raw_path(name): data for name, data in site.raw_files.items()})
         files.update(render_feeds(env, config, site))
-        files.update(render_sitemap(env, config, site, list(files)))
+        files.update(render_sitemap(env, config, site, [p for p in pages if p.endswith(".html")]))
     except jinja2.TemplateError as exc:
         raise _template_error(templates, exc) from None
     return files, len(site.articles), len(site.companies)

@@ -8,7 +8,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .errors import Collector
+from .errors import Collector, SiteError, decode_utf8
 
 CONFIG_NAME = "site.toml"
 
@@ -79,9 +79,11 @@ def load_config(source: Path, overrides: dict[str, object] | None = None) -> Con
     values: dict[str, object] = {}
     text = ""
     if path.is_file():
-        text = path.read_text(encoding="utf-8")
         try:
+            text = decode_utf8(path.read_bytes(), path)
             values = tomllib.loads(text)
+        except SiteError as exc:
+            errors.extend(exc)
         except tomllib.TOMLDecodeError as exc:
             line = int(m.group(1)) if (m := re.search(r"line (\d+)", str(exc))) else 0
             errors.add(path, line, f"invalid TOML: {exc}")

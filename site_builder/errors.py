@@ -30,6 +30,17 @@ class SiteError(Exception):
         return cls([Problem(path, line, message)])
 
 
+def decode_utf8(data: bytes, path: Path | str) -> str:
+    """Decode file bytes as UTF-8 (a BOM is dropped, CRLF and CR become LF), or raise naming the line and byte."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise SiteError([Problem(display_path(path), line,
+                                 f"not valid UTF-8: byte 0x{data[exc.start]:02x} at byte offset {exc.start}")]) from None
+    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+
+
 def display_path(path: Path | str) -> str:
     """A path as the user should read it: relative to the working directory when it is inside it."""
     p = Path(path)
@@ -53,6 +64,10 @@ class Collector:
     def warn(self, path: Path | str, line: int, message: str) -> None:
         """Record a warning at path:line."""
         self.warnings.append(Problem(display_path(path), line, message))
+
+    def extend(self, error: SiteError) -> None:
+        """Record every problem of an error raised elsewhere."""
+        self.problems.extend(error.problems)
 
     def raise_if_any(self) -> None:
         """Raise one SiteError holding everything gathered so far."""

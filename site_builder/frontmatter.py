@@ -17,10 +17,11 @@ _SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 class FrontMatterError(Exception):
     """A problem at a line of the file (1-based)."""
 
-    def __init__(self, line: int, message: str):
+    def __init__(self, line: int, message: str, key: str | None = None):
         super().__init__(message)
         self.line = line
         self.message = message
+        self.key = key  # the key whose value could not be built, if the problem is one
 
 
 def _text(value: Any) -> str | None:
@@ -159,7 +160,7 @@ class _Document:
                               self.loader.construct_object(value_node, deep=True), line))
             except (yaml.YAMLError, ValueError, OverflowError, TypeError) as exc:
                 name = key_node.value if isinstance(key_node, yaml.ScalarNode) else "key"
-                errors.append(FrontMatterError(line, f"{name}: invalid value: {_short(exc)}"))
+                errors.append(FrontMatterError(line, f"{name}: invalid value: {_short(exc)}", key=name))
         return items, errors
 
     def close(self) -> None:
@@ -224,7 +225,7 @@ def parse(text: str) -> tuple[Parsed | None, list[FrontMatterError]]:
             errors.append(FrontMatterError(line, f"{key}: {msg}"))
         else:
             values[key], lines[key] = value, line
-    seen = {key for key, _, _ in items}
+    seen = {key for key, _, _ in items} | {e.key for e in errors}  # a key with an invalid value is not missing
     for key, spec in SCHEMA.items():
         if spec.required and key not in seen:
             errors.append(FrontMatterError(1, f"missing required key {key!r}"))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from .errors import Collector, Problem, SiteError, display_path
+from .errors import Collector, Problem, SiteError, decode_utf8, display_path
 from .load import ARTICLES_DIR, RAW_DIR, load_registry
 from .markup import mention_pattern
 from .models import Company
@@ -78,17 +78,19 @@ def parse_raw(text: str, path: str, zone: tzinfo) -> RawArticle:
         elif current:
             paragraphs.append("\n".join(current))
             current = []
-    if not paragraphs:
-        raise fail(i + 1, "no body paragraphs after the header")
+    if not paragraphs:  # point at the header's last line, not past the end of the file
+        raise fail(max(n for n, line in enumerate(lines, start=1) if line), "no body paragraphs after the header")
     return RawArticle(_label(header.group(1), title), _label(header.group(2), title), title,
                       naive.replace(tzinfo=zone), credits[0] if credits else None, tuple(paragraphs))
 
 
 def markdown_escape(paragraph: str) -> str:
     """Escape what Markdown would read as markup, so the text renders word for word."""
-    text = re.sub(r"&(?=#?\w+;)", "&amp;", paragraph).replace("<", "&lt;")
-    text = re.sub(r"([\\`*_\[\]>])", r"\\\1", text)
+    text = re.sub(r"&(?=#|\w+;)", "&amp;", paragraph).replace("<", "&lt;")  # "&#65" is a character reference too
+    text = re.sub(r"([\\`*_\[\]{}|>])", r"\\\1", text)  # '{}' attr_list, '|' tables
     text = re.sub(r"^(\s*)([#+-])", r"\1\\\2", text, flags=re.MULTILINE)
+    # ':' definition lists, '=' setext headings, '~' fenced code: Markdown has no backslash escape for these
+    text = re.sub(r"^(\s*)([:=~])", lambda m: f"{m.group(1)}&#{ord(m.group(2))};", text, flags=re.MULTILINE)
     return re.sub(r"^(\s*\d+)([.)])", r"\1\\\2", text, flags=re.MULTILINE)
 
 
@@ -121,11 +123,7 @@ def import_raw(raw_file: Path, source: Path, zone: tzinfo, publication: str, url
     """Import one raw file into source; return the article path. Nothing is written on any error."""
     data = raw_file.read_bytes()
     shown = display_path(raw_file)
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise SiteError([Problem(shown, data.count(b"\n", 0, exc.start) + 1,
-                                 f"not valid UTF-8: byte 0x{data[exc.start]:02x} at byte offset {exc.start}")]) from None
+    text = decode_utf8(data, raw_file)
     raw = parse_raw(text, shown, zone)
     errors = Collector()
     registry = load_registry(source, errors)

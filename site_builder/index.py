@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import tzinfo
 
 from .load import Archive
 from .markup import Converter, mention_pattern, sentences, summarise
@@ -34,16 +33,15 @@ def _company_page(company: Company, articles: tuple[Article, ...], site_bodies: 
     return CompanyPage(company, mentions, alongside)
 
 
-def by_month(articles: tuple[Article, ...], zone: tzinfo) -> tuple[tuple[int, int, tuple[Article, ...]], ...]:
-    """Group newest-first articles by year and month in the archive's time zone."""
+def by_month(articles: tuple[Article, ...]) -> tuple[tuple[int, int, tuple[Article, ...]], ...]:
+    """Group newest-first articles by the year and month of their publisher's local date, as pages show it."""
     groups: dict[tuple[int, int], list[Article]] = {}
     for a in articles:
-        local = a.published.astimezone(zone)
-        groups.setdefault((local.year, local.month), []).append(a)
+        groups.setdefault((a.published.year, a.published.month), []).append(a)
     return tuple((y, m, tuple(group)) for (y, m), group in sorted(groups.items(), reverse=True))
 
 
-def build_site(archive: Archive, zone: tzinfo) -> Site:
+def build_site(archive: Archive) -> Site:
     """Model the published archive: drafts left out, bodies converted, company pages and archives built."""
     articles = newest_first(a for a in archive.articles if not a.draft)
     companies = tuple(sorted(archive.companies, key=lambda c: (c.name.casefold(), c.id)))
@@ -53,7 +51,7 @@ def build_site(archive: Archive, zone: tzinfo) -> Site:
     bodies = {a.slug: converter.convert(a.body) for a in articles}
     summaries = {a.slug: a.summary or summarise(bodies[a.slug].paragraphs) for a in articles}
     pages = {c.id: _company_page(c, articles, bodies, summaries, by_id) for c in companies}
-    months = by_month(articles, zone)
+    months = by_month(articles)
     neighbours = {a.slug: (articles[i + 1] if i + 1 < len(articles) else None, articles[i - 1] if i else None)
                   for i, a in enumerate(articles)}
     used_raw = {a.raw.rsplit("/", 1)[-1] for a in articles if a.raw}

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import frontmatter
-from .errors import Collector
+from .errors import Collector, SiteError, decode_utf8, display_path
 from .models import Article, Company
 from .urls import slug_problem, slugify
 
@@ -30,48 +30,54 @@ def read_text(path: Path, source: Path, errors: Collector) -> str | None:
     if not path.resolve().is_relative_to(source.resolve()):
         errors.add(path, 0, "refused: this file is a link to a place outside the source folder")
         return None
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        errors.add(path, 0, f"file too large: {size} bytes (the limit is {MAX_FILE_BYTES} bytes)")
-        return None
-    data = path.read_bytes()
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        errors.add(path, line, f"not valid UTF-8: byte 0x{data[exc.start]:02x} at byte offset {exc.start}")
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            errors.add(path, 0, f"file too large: {size} bytes (the limit is {MAX_FILE_BYTES} bytes)")
+            return None
+        data = path.read_bytes()
+    except OSError as exc:
+        errors.add(path, 0, f"cannot read: {exc.strerror or exc}")
+        return None
+    try:
+        text = decode_utf8(data, path)
+    except SiteError as exc:
+        errors.extend(exc)
         return None
     if "\x00" in text:
         line = text.count("\n", 0, text.index("\x00")) + 1
         errors.add(path, line, "contains a NUL character")
         return None
-    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    return text
 
 
 def _source_files(folder: Path, pattern: str) -> list[Path]:
     return sorted(p for p in folder.glob(pattern) if p.is_file() or p.is_symlink())
 
 
-def load_registry(source: Path, errors: Collector) -> tuple[Company, ...]:
-    """Load seeds/companies.yaml: a list of entries with id, name, aliases and description."""
+def load_registry(source: Path, errors: Collector) -> tuple[Company, ...] | None:
+    """Load seeds/companies.yaml: a list of entries with id, name, aliases and description.
+
+    Returns None when the file as a whole cannot be read, so articles are not blamed for its ids.
+    """
     path = source / REGISTRY_NAME
     if not path.exists():
         return ()
     text = read_text(path, source, errors)
     if text is None:
-        return ()
+        return None
     try:
         records = frontmatter.load_yaml_records(text)
     except frontmatter.FrontMatterError as exc:
         errors.add(path, exc.line, exc.message)
-        return ()
+        return None
     companies: list[Company] = []
     id_lines: dict[str, int] = {}
     name_owner: dict[str, tuple[str, int]] = {}
     for line, items, problems in records:
         for p in problems:
             errors.add(path, p.line, p.message)
-        company = _company(path, line, items, errors)
+        company = _company(path, line, items, {p.key for p in problems}, errors)
         if company is None:
             continue
         if company.id in id_lines:
@@ -94,7 +100,7 @@ def load_registry(source: Path, errors: Collector) -> tuple[Company, ...]:
 _COMPANY_KEYS = {"id": True, "name": True, "description": True, "aliases": False}
 
 
-def _company(path: Path, line: int, items: list, errors: Collector) -> Company | None:
+def _company(path: Path, line: int, items: list, invalid: set, errors: Collector) -> Company | None:
     values: dict = {}
     ok = True
     for key, value, key_line in items:
@@ -115,7 +121,7 @@ def _company(path: Path, line: int, items: list, errors: Collector) -> Company |
         else:
             values[key] = value.strip()
     for key, required in _COMPANY_KEYS.items():
-        if required and key not in {k for k, _, _ in items}:
+        if required and key not in {k for k, _, _ in items} | invalid:
             errors.add(path, line, f"missing required key {key!r}")
             ok = False
     if not ok:
@@ -123,7 +129,7 @@ def _company(path: Path, line: int, items: list, errors: Collector) -> Company |
     return Company(values["id"], values["name"], values.get("aliases", ()), values["description"])
 
 
-def load_articles(source: Path, company_ids: set[str], errors: Collector) -> list[Article]:
+def load_articles(source: Path, company_ids: set[str] | None, errors: Collector) -> list[Article]:
     """Load and validate every seeds/articles/*.md file."""
     articles = []
     for path in _source_files(source / ARTICLES_DIR, "*.md"):
@@ -138,7 +144,8 @@ def load_articles(source: Path, company_ids: set[str], errors: Collector) -> lis
     return articles
 
 
-def _article(path: Path, parsed: frontmatter.Parsed, company_ids: set[str], errors: Collector) -> Article | None:
+def _article(path: Path, parsed: frontmatter.Parsed, company_ids: set[str] | None,
+             errors: Collector) -> Article | None:
     v, lines = parsed.values, parsed.lines
     ok = True
     slug = v.get("slug") or slugify(path.stem)
@@ -146,7 +153,7 @@ def _article(path: Path, parsed: frontmatter.Parsed, company_ids: set[str], erro
         errors.add(path, lines.get("slug", 1), f"slug: {msg}" if "slug" in v else f"{msg} (from the file name; set 'slug:')")
         ok = False
     for cid in v["companies"]:
-        if cid not in company_ids:
+        if company_ids is not None and cid not in company_ids:
             errors.add(path, lines["companies"], f"companies: unknown company id {cid!r} (not in {REGISTRY_NAME})")
             ok = False
     if len(set(v["companies"])) != len(v["companies"]):
@@ -172,7 +179,7 @@ def _check_duplicates(articles: list[Article], errors: Collector) -> None:
         if key in seen:
             first = seen[key]
             errors.add(article.path, article.lines.get("slug", 1),
-                       f"duplicate slug {article.slug!r}: {first.path} already uses {first.slug!r}")
+                       f"duplicate slug {article.slug!r}: {display_path(first.path)} already uses {first.slug!r}")
         else:
             seen[key] = article
 
@@ -208,8 +215,8 @@ def load_archive(source: Path) -> Archive:
         errors.add(source, 0, "source folder not found")
         errors.raise_if_any()
     companies = load_registry(source, errors)
-    articles = load_articles(source, {c.id for c in companies}, errors)
+    articles = load_articles(source, None if companies is None else {c.id for c in companies}, errors)
     _check_duplicates(articles, errors)
     raw_files = _load_raw(source, articles, errors)
     errors.raise_if_any()
-    return Archive(tuple(articles), companies, raw_files)
+    return Archive(tuple(articles), companies or (), raw_files)

@@ -164,5 +164,4 @@ def render_site(env: Environment, config: Config, site: Site, stylesheet: str) -
     out.update(r.company_pages())
     out.update([r.archive()])
     out.update([r.page("404.html", "404.html", "Page not found", "This page does not exist in the archive.")])
-    out.update({raw_path(name): data for name, data in site.raw_files.items()})
     return out

@@ -57,8 +57,10 @@ def _exchange(a: Path, b: Path) -> bool:
 
 def clean_leftovers(output: Path) -> None:
     """Remove staging folders an interrupted build left beside the output folder."""
-    for stale in output.parent.glob(f".{output.name}.*.tmp"):
-        shutil.rmtree(stale, ignore_errors=True)
+    prefix = f".{output.name}."
+    for stale in output.parent.iterdir():
+        if stale.name.startswith(prefix) and stale.name.endswith(".tmp") and stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
 
 
 @contextmanager
@@ -113,7 +115,11 @@ def _write_locked(files: dict[str, bytes], output: Path) -> int:
         else:
             old = output.parent / f".{output.name}.{os.getpid()}.old.tmp"
             output.rename(old)
-            staging.rename(output)
+            try:
+                staging.rename(output)
+            except OSError:
+                old.rename(output)  # put the previous site back
+                raise
             shutil.rmtree(old)
     except OSError as exc:
         raise _fail(output, f"cannot write the site: {exc.strerror or exc}") from None
