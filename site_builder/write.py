@@ -90,9 +90,12 @@ def write_site(files: dict[str, bytes], output: Path, source: Path | None = None
         raise SiteError(problems)
     output = output.absolute()
     _check_target(output, source)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    with _locked(output):
-        return _write_locked(files, output)
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        with _locked(output):
+            return _write_locked(files, output)
+    except OSError as exc:  # read-only or full disk, before the staging folder exists
+        raise _fail(output, f"cannot write the site: {exc.strerror or exc}") from None
 
 
 def _write_locked(files: dict[str, bytes], output: Path) -> int:
