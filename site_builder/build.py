@@ -8,6 +8,7 @@ from pathlib import Path
 
 import jinja2
 
+from .checks import find_warnings
 from .config import Config, load_config
 from .errors import Problem, SiteError, display_path
 from .feeds import render_feeds, render_sitemap
@@ -27,6 +28,7 @@ class Summary:
     files: int
     seconds: float
     config: Config
+    warnings: tuple[Problem, ...] = ()
 
 
 def _template_error(templates: Path, exc: jinja2.TemplateError) -> SiteError:
@@ -42,8 +44,8 @@ def _template_error(templates: Path, exc: jinja2.TemplateError) -> SiteError:
     return SiteError([Problem(where, line, f"template error: {exc.message or exc}")])
 
 
-def generate(source: Path, templates: Path, config: Config) -> tuple[dict[str, bytes], int, int]:
-    """Load, model and render the whole site in memory: ({output path: bytes}, articles, companies)."""
+def generate(source: Path, templates: Path, config: Config) -> tuple[dict[str, bytes], int, int, list[Problem]]:
+    """Load, model and render the whole site in memory: ({output path: bytes}, articles, companies, warnings)."""
     archive = load_archive(source)
     site = build_site(archive)
     if not (templates / "base.html").is_file():
@@ -58,14 +60,21 @@ def generate(source: Path, templates: Path, config: Config) -> tuple[dict[str, b
         files.update(render_sitemap(env, config, site, [p for p in pages if p.endswith(".html")]))
     except jinja2.TemplateError as exc:
         raise _template_error(templates, exc) from None
-    return files, len(site.articles), len(site.companies)
+    warnings = find_warnings(archive.articles, site, set(files), config.base_path)
+    return files, len(site.articles), len(site.companies), warnings
 
 
-def build(source: Path, output: Path | None, templates: Path, overrides: dict | None = None) -> Summary:
-    """Build the site; with output None, validate and render only (check). Raises SiteError on bad input."""
+def build(source: Path, output: Path | None, templates: Path, overrides: dict | None = None,
+          strict: bool = False) -> Summary:
+    """Build the site; with output None, validate and render only (check).
+
+    Raises SiteError on bad input, and on any warning when strict.
+    """
     started = time.perf_counter()
     config = load_config(source, overrides)
-    files, articles, companies = generate(source, templates, config)
+    files, articles, companies, warnings = generate(source, templates, config)
+    if strict and warnings:
+        raise SiteError([Problem(w.path, w.line, f"{w.message} (--strict)") for w in warnings])
     if output is not None:
         write_site(files, output, source)
-    return Summary(articles, companies, len(files), time.perf_counter() - started, config)
+    return Summary(articles, companies, len(files), time.perf_counter() - started, config, tuple(warnings))

@@ -33,8 +33,10 @@ def parser() -> argparse.ArgumentParser:
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
     p = sub.add_parser("build", help="validate the archive and write the site into output/")
     _site_options(p)
+    p.add_argument("--strict", action="store_true", help="treat warnings as errors")
     p = sub.add_parser("check", help="validate and render the archive without writing anything")
     _site_options(p, output=False)
+    p.add_argument("--strict", action="store_true", help="treat warnings as errors")
     p = sub.add_parser("serve", help="build, serve output/ on 127.0.0.1 and rebuild on changes")
     _site_options(p)
     p.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default: 8000)")
@@ -57,7 +59,9 @@ def _overrides(args: argparse.Namespace) -> dict:
 
 def cmd_build(args: argparse.Namespace) -> int:
     output = getattr(args, "output", None) if args.command == "build" else None
-    summary = build(args.source, output, args.templates, _overrides(args))
+    summary = build(args.source, output, args.templates, _overrides(args), strict=args.strict)
+    for warning in summary.warnings:
+        print(warning.as_warning(), file=sys.stderr)
     verb = f"built {display_path(output)}/" if output else "checked"
     print(f"{verb}: {summary.articles} articles, {summary.companies} companies, {summary.files} files "
           f"in {summary.seconds:.2f} s")

@@ -14,7 +14,16 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}" if self.line else f"{self.path}: {self.message}"
+        return f"{self.where}: {self.message}"
+
+    @property
+    def where(self) -> str:
+        """'path:line', or 'path' when no line applies."""
+        return f"{self.path}:{self.line}" if self.line else self.path
+
+    def as_warning(self) -> str:
+        """The problem printed as a warning."""
+        return f"{self.where}: warning: {self.message}"
 
 
 class SiteError(Exception):

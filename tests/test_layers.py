@@ -15,7 +15,7 @@ LEVELS: list[list[str]] = [
     ["config", "urls"],
     ["models"],
     ["frontmatter", "load", "importer", "index", "markup", "new"],
-    ["render", "feeds"],
+    ["render", "feeds", "checks"],
     ["write"],
     ["build"],
     ["cli", "serve", "__main__"],

@@ -1,0 +1,82 @@
+"""Warnings about the archive that do not stop a build (and do with --strict): each names a file and line."""
+from __future__ import annotations
+
+import posixpath
+import re
+from urllib.parse import unquote, urlsplit
+
+from .errors import Problem, display_path
+from .markup import mention_pattern
+from .models import Article, Company, Site
+from .urls import article_path
+
+_HREF = re.compile(r'<a\b[^>]*?\bhref="([^"]*)"')
+
+
+def _body_line(article: Article, needle: str) -> int:
+    """The file line where needle first appears in the body (the body's first line if it does not)."""
+    at = article.body.find(needle)
+    return article.body_line + (article.body[:at].count("\n") if at >= 0 else 0)
+
+
+def _target(page: str, href: str, base_path: str) -> str | None:
+    """The output path an internal link points at, or None for external links and in-page anchors."""
+    parts = urlsplit(href)
+    if parts.scheme or parts.netloc or not parts.path:
+        return None
+    path = unquote(parts.path)
+    if path.startswith("/"):
+        if not path.startswith(base_path):
+            return path.lstrip("/")
+        joined = path[len(base_path):]
+    else:
+        joined = posixpath.join(posixpath.dirname(page), path)
+    target = posixpath.normpath(joined)
+    if path.endswith("/") or target == ".":
+        target = posixpath.join(target, "index.html") if target != "." else "index.html"
+    return target
+
+
+def _link_warnings(article: Article, site: Site, files: set[str], drafts: dict[str, Article],
+                   base_path: str) -> list[Problem]:
+    problems = []
+    page = article_path(article.slug)
+    for href in sorted(set(_HREF.findall(site.bodies[article.slug].html))):
+        target = _target(page, href.replace("&amp;", "&"), base_path)
+        if target is None or target in files or (target + "/index.html") in files:
+            continue
+        line = _body_line(article, href.replace("&amp;", "&"))
+        if target in drafts:
+            problems.append(Problem(display_path(article.path), line,
+                                    f"links to draft article {drafts[target].slug!r}, which is not published"))
+        else:
+            problems.append(Problem(display_path(article.path), line, f"link {href!r} points to no page of the site"))
+    return problems
+
+
+def _mention_warnings(article: Article, site: Site, companies: tuple[Company, ...]) -> list[Problem]:
+    pattern, owner = mention_pattern(companies)
+    if pattern is None:
+        return []
+    problems, seen = [], set(article.companies)
+    for paragraph in site.bodies[article.slug].paragraphs:
+        for m in pattern.finditer(paragraph):
+            cid = owner[m.group(0)]
+            if cid not in seen:
+                seen.add(cid)
+                problems.append(Problem(display_path(article.path), _body_line(article, m.group(0)),
+                                        f"mentions {m.group(0)!r} ({cid}) but 'companies' does not list {cid!r}"))
+    return problems
+
+
+def find_warnings(articles: tuple[Article, ...], site: Site, files: set[str], base_path: str) -> list[Problem]:
+    """Every warning about the published articles, given all articles (drafts too) and the written file paths."""
+    drafts = {article_path(a.slug): a for a in articles if a.draft}
+    problems: list[Problem] = []
+    for article in site.articles:
+        problems += _link_warnings(article, site, files, drafts, base_path)
+        problems += _mention_warnings(article, site, site.companies)
+        if not site.summaries[article.slug]:
+            problems.append(Problem(display_path(article.path), article.lines.get("title", 1),
+                                    "no summary: add 'summary:' or a first paragraph to the body"))
+    return sorted(problems)
