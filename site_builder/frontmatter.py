@@ -24,8 +24,20 @@ class FrontMatterError(Exception):
         self.key = key  # the key whose value could not be built, if the problem is one
 
 
+# Characters no HTML page or XML feed may carry (XML 1.0 forbids them; YAML's "\x01" escapes can make them).
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+
+
+def control_problem(text: str) -> str | None:
+    """Why text cannot be published (a control character), or None."""
+    m = CONTROL.search(text)
+    return f"contains a control character (U+{ord(m.group()):04X})" if m else None
+
+
 def _text(value: Any) -> str | None:
-    return None if isinstance(value, str) and value.strip() else "expected a non-empty string"
+    if not (isinstance(value, str) and value.strip()):
+        return "expected a non-empty string"
+    return control_problem(value)
 
 
 def _list_of_text(value: Any) -> str | None:
@@ -33,7 +45,7 @@ def _list_of_text(value: Any) -> str | None:
         return f"expected a list of strings, got {_kind(value)}"
     if not all(isinstance(v, str) and v.strip() for v in value):
         return "expected a list of non-empty strings"
-    return None
+    return next(filter(None, map(control_problem, value)), None)
 
 
 def _moment(value: Any) -> str | None:

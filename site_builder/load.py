@@ -44,9 +44,9 @@ def read_text(path: Path, source: Path, errors: Collector) -> str | None:
     except SiteError as exc:
         errors.extend(exc)
         return None
-    if "\x00" in text:
-        line = text.count("\n", 0, text.index("\x00")) + 1
-        errors.add(path, line, "contains a NUL character")
+    if (m := frontmatter.CONTROL.search(text)) is not None:
+        line = text.count("\n", 0, m.start()) + 1
+        errors.add(path, line, "contains a NUL character" if m.group() == "\x00" else frontmatter.control_problem(text))
         return None
     return text
 
@@ -112,8 +112,8 @@ def _company(path: Path, line: int, items: list, invalid: set, errors: Collector
                 errors.add(path, key_line, f"aliases: {msg}")
                 ok = False
             values[key] = tuple(value) if isinstance(value, list) else ()
-        elif not isinstance(value, str) or not value.strip():
-            errors.add(path, key_line, f"{key}: expected a non-empty string")
+        elif (msg := frontmatter.SCHEMA["title"].check(value)) is not None:
+            errors.add(path, key_line, f"{key}: {msg}")
             ok = False
         elif key == "id" and (msg := slug_problem(value)) is not None:
             errors.add(path, key_line, f"id: {msg.replace('slug', 'id')}")
