@@ -15,6 +15,7 @@ from .feeds import render_feeds, render_sitemap
 from .index import build_site
 from .load import load_archive
 from .render import make_env, render_site, static_assets
+from .search import index_search
 from .urls import raw_path
 from .write import write_site
 
@@ -73,6 +74,9 @@ def build(source: Path, output: Path | None, templates: Path, overrides: dict | 
     started = time.perf_counter()
     config = load_config(source, overrides)
     files, articles, companies, warnings = generate(source, templates, config)
+    search = index_search(files)  # check indexes too, so it reports what build would
+    files.update(search.files)
+    warnings += [Problem("pagefind", 0, search.problem)] if search.problem else []
     if strict and warnings:
         raise SiteError([Problem(w.path, w.line, f"{w.message} (--strict)") for w in warnings])
     if output is not None:

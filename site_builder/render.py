@@ -12,6 +12,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup, escape
 
 from . import __version__
+from .charts import timeline_svg
 from .config import Config
 from .markup import mention_pattern
 from .models import Article, Company, Site
@@ -144,7 +145,9 @@ class Renderer:
         for cid, cp in self.site.company_pages.items():
             out.update([self.page("company.html", company_path(cid), cp.company.name,
                                   f"{cp.company.name}: {cp.company.description}. "
-                                  f"Articles in {self.config.title} that mention it.", company_page=cp)])
+                                  f"Articles in {self.config.title} that mention it.", company_page=cp,
+                                  chart=Markup(timeline_svg([m.article.published for m in cp.mentions],
+                                                            cp.company.name)))])
         return out
 
     def archive(self) -> tuple[str, bytes]:
@@ -163,5 +166,6 @@ def render_site(env: Environment, config: Config, site: Site, stylesheet: str) -
     out.update(r.article(a) for a in site.articles)
     out.update(r.company_pages())
     out.update([r.archive()])
+    out.update([r.page("search.html", page_path("search"), "Search", f"Search {config.title}: articles and companies.")])
     out.update([r.page("404.html", "404.html", "Page not found", "This page does not exist in the archive.")])
     return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 import posixpath
+import re
 import shutil
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -57,7 +58,9 @@ def json_ld(doc: lxml.html.HtmlElement) -> dict:
 
 
 def scripts_other_than_json_ld(doc: lxml.html.HtmlElement) -> list:
-    return [s for s in doc.iter("script") if (s.get("type") or "").strip().lower() != LD_JSON]
+    """Scripts but JSON-LD data blocks and empty <script src> elements loading the site's own static/*.js."""
+    return [s for s in doc.iter("script") if (s.get("type") or "").strip().lower() != LD_JSON
+            and not (re.fullmatch(r"(\.\./)*static/[a-z-]+\.js", s.get("src") or "") and not (s.text or "").strip())]
 
 
 def event_attributes(doc: lxml.html.HtmlElement) -> list[tuple[str, str]]:
