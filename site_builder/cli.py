@@ -62,6 +62,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     summary = build(args.source, output, args.templates, _overrides(args), strict=args.strict)
     for warning in summary.warnings:
         print(warning.as_warning(), file=sys.stderr)
+    for held in summary.held_back:
+        print(f"held back until its date: {held}")
     verb = f"built {display_path(output)}/" if output else "checked"
     print(f"{verb}: {summary.articles} articles, {summary.companies} companies, {summary.files} files "
           f"in {summary.seconds:.2f} s")

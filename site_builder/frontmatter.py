@@ -8,6 +8,8 @@ from typing import Any, Callable
 
 import yaml
 
+from .urls import alias_problem
+
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _LANG_RE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
@@ -62,6 +64,12 @@ def _moment(value: Any) -> str | None:
     return _moment(parsed)
 
 
+def _aliases(value: Any) -> str | None:
+    if (msg := _list_of_text(value)) is not None:
+        return msg
+    return next((msg for alias in value if (msg := alias_problem(alias)) is not None), None)
+
+
 def _bool(value: Any) -> str | None:
     return None if isinstance(value, bool) else f"expected true or false, got {_kind(value)}"
 
@@ -105,6 +113,8 @@ SCHEMA: dict[str, Field] = {
     "draft": Field(_bool),
     "language": Field(_language),
     "tags": Field(_list_of_text),
+    "aliases": Field(_aliases),
+    "retrieved": Field(_moment),
 }
 
 
@@ -243,7 +253,7 @@ def parse(text: str) -> tuple[Parsed | None, list[FrontMatterError]]:
             errors.append(FrontMatterError(1, f"missing required key {key!r}"))
     if errors:
         return None, errors
-    for key in ("published", "updated"):
+    for key in ("published", "updated", "retrieved"):
         if isinstance(values.get(key), str):
             values[key] = datetime.fromisoformat(values[key])
     return Parsed(values, lines, body, body_line), []

@@ -2,10 +2,15 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
 
+from .errors import Collector
 from .load import Archive
 from .markup import Converter, mention_pattern, sentences, summarise
 from .models import Article, Body, Company, CompanyPage, Mention, Site
+from .related import related_articles
+from .schedule import split_scheduled
+from .sources import build_sources
 from .urls import article_path, company_path, relative
 
 
@@ -41,9 +46,13 @@ def by_month(articles: tuple[Article, ...]) -> tuple[tuple[int, int, tuple[Artic
     return tuple((y, m, tuple(group)) for (y, m), group in sorted(groups.items(), reverse=True))
 
 
-def build_site(archive: Archive) -> Site:
-    """Model the published archive: drafts left out, bodies converted, company pages and archives built."""
-    articles = newest_first(a for a in archive.articles if not a.draft)
+def build_site(archive: Archive, now: datetime | None = None) -> Site:
+    """Model the published archive: drafts and articles dated after `now` left out, pages and archives built."""
+    published, held_back = split_scheduled(archive.articles, now)
+    articles = newest_first(published)
+    errors = Collector()
+    sources = build_sources(articles, errors)
+    errors.raise_if_any()
     companies = tuple(sorted(archive.companies, key=lambda c: (c.name.casefold(), c.id)))
     by_id = {c.id: c for c in companies}
     here = article_path("x")
@@ -56,4 +65,5 @@ def build_site(archive: Archive) -> Site:
                   for i, a in enumerate(articles)}
     used_raw = {a.raw.rsplit("/", 1)[-1] for a in articles if a.raw}
     raw_files = {name: data for name, data in archive.raw_files.items() if name in used_raw}
-    return Site(articles, bodies, summaries, companies, pages, months, neighbours, raw_files)
+    return Site(articles, bodies, summaries, companies, pages, months, neighbours, raw_files,
+                sources=sources, related=related_articles(articles), held_back=newest_first(held_back))

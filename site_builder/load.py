@@ -166,7 +166,8 @@ def _article(path: Path, parsed: frontmatter.Parsed, company_ids: set[str] | Non
         companies=tuple(v["companies"]), body=parsed.body, column=v.get("column"), section=v.get("section"),
         illustration=v.get("illustration"), url=v.get("url"), raw=v.get("raw"), raw_sha256=v.get("raw_sha256"),
         summary=v.get("summary"), updated=v.get("updated"), draft=v.get("draft", False),
-        language=v.get("language", "en"), tags=tuple(v.get("tags", ())), body_line=parsed.body_line,
+        language=v.get("language", "en"), tags=tuple(v.get("tags", ())), aliases=tuple(v.get("aliases", ())),
+        retrieved=v.get("retrieved"), body_line=parsed.body_line,
         lines=dict(lines),
     )
 

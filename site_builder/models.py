@@ -42,6 +42,8 @@ class Article:
     draft: bool = False
     language: str = "en"
     tags: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()  # earlier URLs of the article, as paths from the site's root
+    retrieved: datetime | None = None  # when the raw original was fetched: the citation's access date
     body_line: int = 1  # the file line where the body starts, for messages about the body
     lines: dict[str, int] = field(default_factory=dict, compare=False, hash=False)  # front matter key -> line
 
@@ -72,6 +74,23 @@ class CompanyPage:
 
 
 @dataclass(frozen=True)
+class Column:
+    """A column of a source (e.g. GT Voice of Global Times) and its articles."""
+
+    name: str
+    articles: tuple[Article, ...]  # newest first
+
+
+@dataclass(frozen=True)
+class Source:
+    """A publication, its articles and its columns."""
+
+    name: str
+    articles: tuple[Article, ...]  # newest first
+    columns: tuple[Column, ...]  # A to Z
+
+
+@dataclass(frozen=True)
 class Site:
     """The whole modelled archive, ready to render."""
 
@@ -83,3 +102,6 @@ class Site:
     months: tuple[tuple[int, int, tuple[Article, ...]], ...]  # (year, month, articles), newest first
     neighbours: dict[str, tuple[Article | None, Article | None]]  # slug -> (older, newer)
     raw_files: dict[str, bytes] = field(default_factory=dict)  # output name -> bytes
+    sources: tuple[Source, ...] = ()  # A to Z
+    related: dict[str, tuple[Article, ...]] = field(default_factory=dict)  # slug -> related articles, best first
+    held_back: tuple[Article, ...] = ()  # dated after the build's "now": published by a later build

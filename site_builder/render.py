@@ -12,12 +12,13 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup, escape
 
 from . import __version__
+from .citations import citation_text
 from .charts import timeline_svg
 from .config import Config
 from .markup import mention_pattern
 from .models import Article, Company, Site
-from .urls import (absolute, article_path, company_feed_path, company_path, index_path, page_path, raw_path,
-                   relative, site_path)
+from .urls import (absolute, article_path, citation_path, company_feed_path, company_path, index_path, page_path,
+                   raw_path, relative, site_path, source_feed_path, source_path)
 
 STYLESHEET = "style.css"
 
@@ -32,6 +33,7 @@ def make_env(templates: Path) -> Environment:
     env.filters["month_name"] = lambda m: datetime(2000, m, 1).strftime("%B")
     env.filters["iso"] = lambda dt: dt.isoformat()
     env.filters["highlight"] = highlight
+    env.globals.update(source_path=source_path, source_feed_path=source_feed_path, citation_path=citation_path)
     return env
 
 
@@ -125,12 +127,17 @@ class Renderer:
             ld["isBasedOn"] = article.url
         if article.section or article.column:
             ld["articleSection"] = article.column or article.section
+        if article.companies:
+            ld["mentions"] = [{"@type": "Organization", "name": by_id[c].name,
+                               "url": absolute(self.config.base_url, company_path(c))} for c in article.companies]
+        if article.illustration:
+            ld["creditText"] = article.illustration
         raw = raw_path(article.raw.rsplit("/", 1)[-1]) if article.raw else None
         raw_sha = hashlib.sha256(self.site.raw_files[raw[4:]]).hexdigest() if raw else None
         return self.page("article.html", path, article.title, self.site.summaries[article.slug], article=article,
                          body=Markup(self.site.bodies[article.slug].html), older=older, newer=newer,
                          companies=[by_id[c] for c in article.companies], raw=raw, raw_sha256=raw_sha,
-                         json_ld=json_ld(ld), og_type="article")
+                         json_ld=json_ld(ld), og_type="article", citation=citation_text(article, self.config))
 
     def company_pages(self) -> dict[str, bytes]:
         """The company index and each company's page."""

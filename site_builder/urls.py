@@ -76,3 +76,49 @@ def absolute(base_url: str, path: str) -> str:
 def site_path(base_path: str, path: str) -> str:
     """A root-relative URL ('/sub/articles/x/') for pages served at unknown depth, such as 404.html."""
     return absolute(base_path, path)
+
+
+# Sources and columns: their folders are the slugs of their names (collisions are refused in sources.py).
+def source_path(source: str, column: str | None = None) -> str:
+    """Output path of a source's page, or of one of its columns: sources/<source>/[<column>/]index.html."""
+    return page_path("sources", slugify(source), *([slugify(column)] if column else []))
+
+
+def source_feed_path(source: str, column: str | None = None) -> str:
+    """Output path of a source's (or column's) Atom feed."""
+    return source_path(source, column).removesuffix("index.html") + "feed.xml"
+
+
+def citation_path(slug: str, kind: str) -> str:
+    """Output path of an article's citation file; kind is 'json' (CSL-JSON) or 'bib' (BibTeX)."""
+    return f"articles/{slug}/citation.{kind}"
+
+
+def api_article_path(slug: str) -> str:
+    """Output path of one article's JSON record."""
+    return f"api/articles/{slug}.json"
+
+
+# Aliases: earlier URLs of an article, as paths from the site's root ('articles/old-slug/', 'old/page.html').
+_ALIAS_SEGMENT = re.compile(r"^[A-Za-z0-9_~-][A-Za-z0-9._~-]*$")
+
+
+def alias_problem(alias: str) -> str | None:
+    """Why alias cannot name an earlier URL of a page, or None when it can."""
+    path = alias.strip().lstrip("/")
+    segments = path.rstrip("/").split("/")
+    if not path or not all(_ALIAS_SEGMENT.match(s) for s in segments):
+        return (f"invalid alias {alias!r}: write a path from the site's root such as 'articles/old-slug/' "
+                "(letters, digits, '-', '_', '.', '~' and '/'; no '..', query or fragment)")
+    if any(s.split(".")[0].lower() in RESERVED for s in segments):
+        return f"invalid alias {alias!r}: a reserved file name on Windows"
+    return None
+
+
+def alias_path(alias: str) -> str:
+    """The output path an alias redirects from: a folder page unless its last segment has an extension."""
+    path = alias.strip().lstrip("/")
+    last = path.rstrip("/").rsplit("/", 1)[-1]
+    if path.endswith("/") or "." not in last:
+        return page_path(*path.rstrip("/").split("/"))
+    return path

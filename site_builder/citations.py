@@ -1,0 +1,95 @@
+"""'Cite this article': a ready citation, and CSL-JSON and BibTeX files for reference managers.
+
+Everything comes from the article's front matter and the site's base_url; the access date is the article's
+`retrieved` time (when its raw original was fetched) and is left out when unknown, never taken from the clock.
+"""
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+
+from .config import Config
+from .models import Article, Site
+from .urls import absolute, article_path, citation_path
+
+_BIB_SPECIAL = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "&": r"\&", "%": r"\%", "$": r"\$",
+                "#": r"\#", "_": r"\_", "^": r"\textasciicircum{}", "~": r"\textasciitilde{}"}
+
+
+def _day(dt: datetime) -> str:
+    """'15 January 2026': the date in the time's own offset (the publisher's local date)."""
+    return f"{dt.day} {dt:%B %Y}"
+
+
+def _sentence(text: str) -> str:
+    return text if text[-1:] in ".?!" else text + "."
+
+
+def citation_text(article: Article, config: Config) -> str:
+    """A ready citation: source, title, column, date, original URL, archive URL and access date."""
+    parts = [_sentence(article.source), f"“{_sentence(article.title)}”"]
+    parts.append(f"{article.column}, {_day(article.published)}." if article.column else f"{_day(article.published)}.")
+    if article.url:
+        parts.append(f"{article.url}.")
+    parts.append(f"Archived in {config.title}: {absolute(config.base_url, article_path(article.slug))}.")
+    if article.retrieved:
+        parts.append(f"Accessed {_day(article.retrieved)}.")
+    return " ".join(parts)
+
+
+def _date_parts(dt: datetime) -> dict:
+    return {"date-parts": [[dt.year, dt.month, dt.day]]}
+
+
+def csl_item(article: Article, config: Config, summary: str) -> dict:
+    """The article as one CSL-JSON item (the format Zotero, Mendeley and citeproc read)."""
+    item = {"id": article.slug, "type": "article-newspaper", "title": article.title,
+            "author": [{"literal": article.source}], "container-title": article.source,
+            "issued": _date_parts(article.published), "language": article.language, "abstract": summary,
+            "archive": config.title, "archive_location": absolute(config.base_url, article_path(article.slug))}
+    if article.column:
+        item["section"] = article.column
+    if article.url:
+        item["URL"] = article.url
+    if article.retrieved:
+        item["accessed"] = _date_parts(article.retrieved)
+    return item
+
+
+def bib_escape(text: str) -> str:
+    """Text for a BibTeX field: LaTeX's special characters escaped, whitespace made single spaces."""
+    return "".join(_BIB_SPECIAL.get(ch, ch) for ch in " ".join(text.split()))
+
+
+def _bib_url(url: str) -> str:
+    """A URL for a verbatim BibTeX field: the characters that would unbalance it percent-encoded."""
+    return re.sub(r"[{}\\\s]", lambda m: f"%{ord(m.group(0)):02X}", url)
+
+
+def bibtex(article: Article, config: Config) -> str:
+    """The article as one biblatex @article entry (also read by BibTeX, which ignores unknown fields)."""
+    archive = absolute(config.base_url, article_path(article.slug))
+    fields = [("author", "{" + bib_escape(article.source) + "}"), ("title", bib_escape(article.title)),
+              ("journaltitle", bib_escape(article.source)), ("journal", bib_escape(article.source))]
+    if article.column:
+        fields.append(("issuetitle", bib_escape(article.column)))
+    fields += [("date", f"{article.published:%Y-%m-%d}"), ("year", str(article.published.year))]
+    if article.url:
+        fields.append(("url", _bib_url(article.url)))
+    if article.retrieved:
+        fields.append(("urldate", f"{article.retrieved:%Y-%m-%d}"))
+    fields += [("langid", bib_escape(article.language)),
+               ("note", bib_escape(f"Archived in {config.title}:") + r" \url{" + _bib_url(archive) + "}")]
+    body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
+    return f"@article{{{article.slug},\n{body}\n}}\n"
+
+
+def render_citations(config: Config, site: Site) -> dict[str, bytes]:
+    """Each article's citation.json (CSL-JSON, a list of one item) and citation.bib."""
+    out = {}
+    for a in site.articles:
+        csl = json.dumps([csl_item(a, config, site.summaries[a.slug])], ensure_ascii=False, sort_keys=True, indent=2)
+        out[citation_path(a.slug, "json")] = (csl + "\n").encode("utf-8")
+        out[citation_path(a.slug, "bib")] = bibtex(a, config).encode("utf-8")
+    return out
