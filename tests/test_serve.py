@@ -1,13 +1,17 @@
 """`site-builder serve`: serves the built site on 127.0.0.1, rebuilds on change, survives a bad edit, stops on Ctrl-C."""
 from __future__ import annotations
 
+import json
 import re
 import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
+
+import pytest
 
 from conftest import SEED_ARTICLE, SEED_SLUG
 
@@ -52,3 +56,47 @@ def test_serve_rebuilds_on_change_and_stops_cleanly(project: Path):
         out, _ = proc.communicate(timeout=20)
     assert proc.returncode == 0
     assert "stopped" in out
+
+
+def _start(project: Path) -> tuple[subprocess.Popen, str]:
+    proc = subprocess.Popen([sys.executable, "-m", "site_builder", "serve", "--port", "0"], cwd=project,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = _wait_for(proc.stdout.readline)
+    while "serving" not in line:
+        line = _wait_for(proc.stdout.readline)
+    port = re.search(r"127\.0\.0\.1:(\d+)/", line).group(1)
+    return proc, f"http://127.0.0.1:{port}/"
+
+
+def _status(base: str) -> dict:
+    return json.loads(_fetch(base + "__site-builder/status"))
+
+
+def test_serve_reloads_open_pages_and_shows_build_errors_in_them(project: Path):
+    proc, base = _start(project)
+    try:
+        assert _status(base) == {"generation": 1, "error": None}
+        home = _fetch(base)
+        assert home.endswith('<script src="/__site-builder/live.js" defer></script></body>\n</html>\n')
+        assert "window.location.reload()" in _fetch(base + "__site-builder/live.js")
+        assert "__site-builder" not in (project / "output" / "index.html").read_text(encoding="utf-8")
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            _fetch(base + "no/such/page/")
+        assert missing.value.code == 404 and b"Page not found" in missing.value.read()
+
+        registry = project / "seeds" / "companies.yaml"
+        text = registry.read_text(encoding="utf-8")
+        registry.write_text(text + "\n- id: [broken\n", encoding="utf-8")
+        status = _wait_for(lambda: (s := _status(base))["error"] and s)
+        assert status["generation"] == 1 and status["error"].startswith("seeds/companies.yaml:")
+        page = _fetch(base + f"articles/{SEED_SLUG}/")
+        assert '<div id="site-builder-error" role="alert"><strong>Build failed; this is the previous site.' in page
+        assert "Synergy between mainland AI companies" in page  # the previous site, under the error
+
+        registry.write_text(text, encoding="utf-8")
+        _wait_for(lambda: _status(base) == {"generation": 2, "error": None})
+        assert "site-builder-error" not in _fetch(base + f"articles/{SEED_SLUG}/")
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=20)
+    assert proc.returncode == 0 and out.rstrip().endswith("stopped")
