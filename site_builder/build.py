@@ -1,6 +1,7 @@
 """The one readable pipeline: config -> load -> index -> render + feeds -> write."""
 from __future__ import annotations
 
+import dataclasses
 import time
 import traceback
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from .config import Config, load_config
 from .errors import Problem, SiteError, display_path
 from .feeds import render_feeds, render_sitemap
 from .api import render_api
+from .cache import BuildCache, Snapshot, load_cache_for, save_cache_for, search_key
 from .citations import render_citations
 from .index import build_site
 from .jsonfeed import render_json_feed
@@ -23,7 +25,7 @@ from .schedule import build_now
 from .search import index_search
 from .source_pages import render_source_feeds, render_source_pages
 from .urls import raw_path
-from .write import write_site
+from .write import output_lock, write_site
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,9 @@ class Summary:
     config: Config
     warnings: tuple[Problem, ...] = ()
     held_back: tuple[str, ...] = ()  # 'path (date)' of each article dated after the build's "now"
+    written: int = 0  # files written anew (the rest were unchanged, kept as they were)
+    unchanged: int = 0
+    notes: tuple[str, ...] = ()  # e.g. why the build cache was ignored
 
 
 def _template_error(templates: Path, exc: jinja2.TemplateError) -> SiteError:
@@ -52,17 +57,18 @@ def _template_error(templates: Path, exc: jinja2.TemplateError) -> SiteError:
     return SiteError([Problem(where, line, f"template error: {exc.message or exc}")])
 
 
-def generate(source: Path, templates: Path, config: Config
+def generate(source: Path, templates: Path, config: Config, cache: BuildCache | None = None
              ) -> tuple[dict[str, bytes], int, int, list[Problem], tuple[str, ...]]:
     """Load, model and render the whole site in memory: ({output path: bytes}, articles, companies, warnings,
     held back)."""
     archive = load_archive(source)
-    site = build_site(archive, build_now())
+    site = build_site(archive, build_now(), convert=cache.convert if cache else None)
     if not (templates / "base.html").is_file():
         raise SiteError([Problem(display_path(templates), 0, "templates folder not found (no base.html in it)")])
     env = make_env(templates)
     try:
         files, stylesheet = static_assets(templates)
+        env = cache.wrap(env, templates, config, stylesheet) if cache else env
         pages = render_site(env, config, site, stylesheet)
         pages.update(render_source_pages(env, config, site, stylesheet))
         files.update(pages)
@@ -87,14 +93,64 @@ def build(source: Path, output: Path | None, templates: Path, overrides: dict | 
 
     Raises SiteError on bad input, and on any warning when strict.
     """
-    started = time.perf_counter()
-    config = load_config(source, overrides)
-    files, articles, companies, warnings, held_back = generate(source, templates, config)
-    search = index_search(files)  # check indexes too, so it reports what build would
-    files.update(search.files)
-    warnings += [Problem("pagefind", 0, search.problem)] if search.problem else []
-    if strict and warnings:
-        raise SiteError([Problem(w.path, w.line, f"{w.message} (--strict)") for w in warnings])
-    if output is not None:
-        write_site(files, output, source)
-    return Summary(articles, companies, len(files), time.perf_counter() - started, config, tuple(warnings), held_back)
+    return Builder(source, output, templates, overrides, strict).build()
+
+
+class Builder:
+    """Builds one site, again and again: keeps the build cache in memory between builds.
+
+    `serve` holds one and calls build() after each change; the CLI makes one per run. The cache also lives
+    on disk beside output/ (.site-builder-cache/), so the next process starts warm. check uses no cache.
+    """
+
+    def __init__(self, source: Path, output: Path | None, templates: Path, overrides: dict | None = None,
+                 strict: bool = False, cache: bool = True, progress=None):
+        self.source, self.output, self.templates = source, output, templates
+        self.overrides, self.strict = overrides, strict
+        self.use_cache = cache and output is not None
+        self.progress = progress  # progress(total) -> a bar with update() and close(), e.g. tqdm
+        self._state = None  # the cache as the last build left it
+
+    def build(self) -> Summary:
+        """One build: nothing at all when no input and no output file changed; else only what changed."""
+        started = time.perf_counter()
+        config = load_config(self.source, self.overrides)
+        notes: tuple[str, ...] = ()
+        if self._state is None:
+            self._state, note = load_cache_for(self.output if self.use_cache else None)
+            notes = (note,) if note else ()
+        snapshot = Snapshot.take(self.source, self.templates, self.output, self.overrides, self.strict)
+        kept = None
+        if self.use_cache and self._state.snapshot and self.output is not None and self.output.is_dir():
+            with output_lock(self.output):  # a build writing it now: refuse, as a build that writes would
+                kept = snapshot.unchanged_since(self._state)
+        if kept is not None:  # nothing changed: the previous build's output stands as it is
+            articles, companies, count, warnings, held_back = kept
+            summary = Summary(articles, companies, count, 0.0, config, warnings, held_back, 0, count, notes)
+        else:
+            summary = self._full(config, snapshot, notes)
+        if self.strict and summary.warnings:
+            raise SiteError([Problem(w.path, w.line, f"{w.message} (--strict)") for w in summary.warnings])
+        return dataclasses.replace(summary, seconds=time.perf_counter() - started)
+
+    def _full(self, config: Config, snapshot: Snapshot, notes: tuple[str, ...]) -> Summary:
+        cache = BuildCache(self._state, self.progress)
+        try:
+            files, articles, companies, warnings, held_back = generate(self.source, self.templates, config, cache)
+        finally:
+            cache.close_progress()
+        key = search_key(files)  # Pagefind is slow: reuse its index while no page it reads has changed
+        search = cache.search(key) or index_search(files)  # check indexes too, so it reports what build would
+        cache.keep_search(key, search)
+        files.update(search.files)
+        warnings += [Problem("pagefind", 0, search.problem)] if search.problem else []
+        stats = {"written": 0, "unchanged": 0}
+        if output := self.output:
+            if not (self.strict and warnings):
+                write_site(files, output, self.source, stats)
+                if self.use_cache:
+                    snapshot.record(cache, output, (articles, companies, len(files), tuple(warnings), held_back))
+                    save_cache_for(output, cache.current)
+        self._state = cache.current
+        return Summary(articles, companies, len(files), 0.0, config, tuple(warnings), held_back,
+                       stats["written"], stats["unchanged"], notes)

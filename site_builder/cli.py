@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from . import __version__
-from .build import build
+from .build import Builder
 from .config import load_config
 from .errors import SiteError, display_path
 
@@ -57,16 +57,27 @@ def _overrides(args: argparse.Namespace) -> dict:
     return {"base_url": getattr(args, "base_url", None)}
 
 
+def _progress_bar(total: int | None):
+    """A progress bar on the terminal for builds that take more than a moment (pages rendered)."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit=" pages", file=sys.stderr, delay=0.5, leave=False, dynamic_ncols=True)
+
+
 def cmd_build(args: argparse.Namespace) -> int:
     output = getattr(args, "output", None) if args.command == "build" else None
-    summary = build(args.source, output, args.templates, _overrides(args), strict=args.strict)
+    summary = Builder(args.source, output, args.templates, _overrides(args), strict=args.strict,
+                      progress=_progress_bar if sys.stderr.isatty() else None).build()
+    for note in summary.notes:
+        print(f"warning: {note}", file=sys.stderr)
     for warning in summary.warnings:
         print(warning.as_warning(), file=sys.stderr)
     for held in summary.held_back:
         print(f"held back until its date: {held}")
     verb = f"built {display_path(output)}/" if output else "checked"
+    done = f" ({summary.written} written, {summary.unchanged} unchanged)" if output else ""
     print(f"{verb}: {summary.articles} articles, {summary.companies} companies, {summary.files} files "
-          f"in {summary.seconds:.2f} s")
+          f"in {summary.seconds:.2f} s{done}")
     return 0
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime
+from typing import Callable
 
 from .errors import Collector
 from .load import Archive
@@ -46,7 +47,18 @@ def by_month(articles: tuple[Article, ...]) -> tuple[tuple[int, int, tuple[Artic
     return tuple((y, m, tuple(group)) for (y, m), group in sorted(groups.items(), reverse=True))
 
 
-def build_site(archive: Archive, now: datetime | None = None) -> Site:
+# (companies, href for a company id, articles) -> {slug: Body}; build.py passes a cached, parallel one
+BodyConverter = Callable[[tuple[Company, ...], Callable[[str], str], tuple[Article, ...]], dict[str, Body]]
+
+
+def convert_here(companies: tuple[Company, ...], href: Callable[[str], str],
+                 articles: tuple[Article, ...]) -> dict[str, Body]:
+    """Convert every article body in this process with one Converter."""
+    converter = Converter(companies, href)
+    return {a.slug: converter.convert(a.body) for a in articles}
+
+
+def build_site(archive: Archive, now: datetime | None = None, convert: BodyConverter | None = None) -> Site:
     """Model the published archive: drafts and articles dated after `now` left out, pages and archives built."""
     published, held_back = split_scheduled(archive.articles, now)
     articles = newest_first(published)
@@ -56,8 +68,7 @@ def build_site(archive: Archive, now: datetime | None = None) -> Site:
     companies = tuple(sorted(archive.companies, key=lambda c: (c.name.casefold(), c.id)))
     by_id = {c.id: c for c in companies}
     here = article_path("x")
-    converter = Converter(companies, lambda cid: relative(here, company_path(cid)))
-    bodies = {a.slug: converter.convert(a.body) for a in articles}
+    bodies = (convert or convert_here)(companies, lambda cid: relative(here, company_path(cid)), articles)
     summaries = {a.slug: a.summary or summarise(bodies[a.slug].paragraphs) for a in articles}
     pages = {c.id: _company_page(c, articles, bodies, summaries, by_id) for c in companies}
     months = by_month(articles)

@@ -6,6 +6,7 @@ import ctypes.util
 import errno
 import os
 import shutil
+import stat
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
@@ -13,6 +14,23 @@ from .errors import Problem, SiteError, display_path
 
 MARKER = ".site-builder-output"  # marks a folder as ours, so we never replace a folder a user wrote
 _RENAME_EXCHANGE = 2
+
+
+_MARKER_TEXT = b"This folder is written by site-builder and replaced whole on each build.\n"
+
+
+def _place(target: Path, data: bytes, previous: Path) -> int:
+    """Put data at target: a hard link to the previous site's file when its bytes are the same (so its mtime
+    and inode stay and rsync or a CI cache see no change), else a new file. 1 when linked, 0 when written."""
+    try:
+        st = os.lstat(previous)
+        if stat.S_ISREG(st.st_mode) and st.st_size == len(data) and previous.read_bytes() == data:
+            os.link(previous, target, follow_symlinks=False)
+            return 1
+    except OSError:  # no previous file, or links not possible here: write it
+        pass
+    target.write_bytes(data)
+    return 0
 
 
 def path_problem(rel: str) -> str | None:
@@ -83,7 +101,12 @@ def _locked(output: Path):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def write_site(files: dict[str, bytes], output: Path, source: Path | None = None) -> int:
+def output_lock(output: Path):
+    """The lock a build holds while it writes output: a context manager; SiteError when another build holds it."""
+    return _locked(output.absolute())
+
+
+def write_site(files: dict[str, bytes], output: Path, source: Path | None = None, stats: dict | None = None) -> int:
     """Write every file into a fresh staging folder, then swap it in place of output; return the count."""
     problems = [Problem(rel, 0, msg) for rel in files if (msg := path_problem(rel)) is not None]
     if problems:
@@ -93,24 +116,25 @@ def write_site(files: dict[str, bytes], output: Path, source: Path | None = None
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
         with _locked(output):
-            return _write_locked(files, output)
+            return _write_locked(files, output, stats)
     except OSError as exc:  # read-only or full disk, before the staging folder exists
         raise _fail(output, f"cannot write the site: {exc.strerror or exc}") from None
 
 
-def _write_locked(files: dict[str, bytes], output: Path) -> int:
+def _write_locked(files: dict[str, bytes], output: Path, stats: dict | None = None) -> int:
     clean_leftovers(output)
     staging = output.parent / f".{output.name}.{os.getpid()}.tmp"
     try:
         staging.mkdir()
+        unchanged = 0
         root = staging.resolve()
         for rel in sorted(files):
             target = staging / rel
             if not target.resolve().is_relative_to(root):
                 raise _fail(rel, "refused output path: it would leave the output folder")
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(files[rel])
-        (staging / MARKER).write_text("This folder is written by site-builder and replaced whole on each build.\n")
+            unchanged += _place(target, files[rel], output / rel)
+        _place(staging / MARKER, _MARKER_TEXT, output / MARKER)
         if not output.exists():
             staging.rename(output)
         elif _exchange(staging, output):
@@ -129,4 +153,6 @@ def _write_locked(files: dict[str, bytes], output: Path) -> int:
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
+    if stats is not None:
+        stats.update(written=len(files) - unchanged, unchanged=unchanged)
     return len(files)

@@ -200,6 +200,8 @@ def test_an_output_path_under_a_file_is_a_clear_error(project, run):
 def test_a_full_disk_is_a_clear_error_and_the_previous_site_survives(project, run, monkeypatch):
     assert run(project, "build").code == 0
     before = tree_digest(project / "output")
+    config = project / "seeds" / "site.toml"  # a change to every page: an unchanged file is linked, not written
+    config.write_text(config.read_text().replace('title = "Source Archive"', 'title = "Another Archive"'))
     real_open = open
     written = {"n": 0}
 

@@ -1,0 +1,45 @@
+"""Markdown conversion on every core: a process pool with one configured Converter per worker."""
+from __future__ import annotations
+
+import multiprocessing
+import os
+from typing import Callable, Iterable, Sequence
+
+from .markup import Converter
+from .models import Body, Company
+
+MIN_PARALLEL = 48  # fewer bodies than this convert faster in this process than a pool starts
+_worker: Converter | None = None
+
+
+def cpu_count() -> int:
+    """The cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def _init(companies: tuple[Company, ...], href: Callable[[str], str]) -> None:
+    global _worker
+    _worker = Converter(companies, href)
+
+
+def _convert(text: str) -> Body:
+    assert _worker is not None
+    return _worker.convert(text)
+
+
+def convert_bodies(companies: Iterable[Company], href: Callable[[str], str], texts: Sequence[str],
+                   workers: int | None = None) -> list[Body]:
+    """Convert Markdown bodies in order; in a forked pool of `workers` processes when it pays."""
+    companies = tuple(companies)
+    workers = cpu_count() if workers is None else workers
+    forkable = "fork" in multiprocessing.get_all_start_methods()
+    if workers < 2 or len(texts) < MIN_PARALLEL or not forkable:
+        converter = Converter(companies, href)
+        return [converter.convert(t) for t in texts]
+    # fork: the workers inherit companies and href (a lambda) without pickling them
+    with multiprocessing.get_context("fork").Pool(workers, _init, (companies, href)) as pool:
+        chunk = max(1, min(32, len(texts) // (workers * 8)))
+        return pool.map(_convert, texts, chunksize=chunk)

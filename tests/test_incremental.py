@@ -1,0 +1,187 @@
+"""Incremental builds: after any kind of change, the same bytes as a clean build; unchanged files untouched."""
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import COMPANY_IDS, SEED_ARTICLE, minimal_front, tree_digest, write_article
+from site_builder.build import Builder
+from site_builder.cache import CACHE_DIR, CACHE_FILE
+
+
+@pytest.fixture
+def archive(project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The real seed plus six articles sharing its companies, so pages have neighbours and company lists."""
+    monkeypatch.setenv("SITE_BUILDER_PAGEFIND", "")  # no search index: these tests are about the pipeline
+    monkeypatch.setattr("site_builder.cache.tool_key", lambda: "test")  # others may edit the code meanwhile
+    for i in range(6):
+        companies = "[" + ", ".join(COMPANY_IDS[i % 5:i % 5 + 2]) + "]"
+        write_article(project, f"note-{i}.md", minimal_front(f"Note {i}", f"2026-02-0{i + 1}T10:00:00+0{i % 3}:00",
+                                                             companies),
+                      f"First paragraph of note {i}. MiniMax and Zhipu are named here.\n\n## Part\n\n- a list\n"
+                      f"- of things\n\n> A quote {i}.\n\nSee [the first note](../note-0/).\n")
+    return project
+
+
+def _clean(project: Path) -> dict[str, str]:
+    """A clean build of the project's current input, with no cache, into a fresh folder."""
+    out = project / "clean" / "output"
+    shutil.rmtree(out, ignore_errors=True)
+    Builder(project / "seeds", out, project / "templates", cache=False).build()
+    return tree_digest(out)
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+CHANGES = {
+    "body": lambda p: _edit(p / "seeds/articles/note-2.md", "A quote 2.", "A quote 2, edited. MiniMax again."),
+    "title": lambda p: _edit(p / "seeds/articles/note-3.md", "title: 'Note 3'", "title: 'Note three'"),
+    "date": lambda p: _edit(p / "seeds/articles/note-1.md", "2026-02-02T10:00:00+01:00", "2026-03-09T23:30:00-05:00"),
+    "companies": lambda p: _edit(p / "seeds/articles/note-4.md", "companies: [", "companies: [minimax, "),
+    "registry entry": lambda p: _edit(p / "seeds/companies.yaml", "description: GPU maker",
+                                      "description: GPU maker, renamed in this test"),
+    "registry alias": lambda p: _edit(p / "seeds/companies.yaml", "aliases: []", "aliases: [First paragraph]"),
+    "template": lambda p: _edit(p / "templates/article.html", "{% block main %}", "{% block main %}<!-- edited -->"),
+    "config": lambda p: (p / "seeds/site.toml").write_text(
+        (p / "seeds/site.toml").read_text().replace("page_size = 10", "page_size = 2")),
+    "article deleted": lambda p: (p / "seeds/articles/note-5.md").unlink(),
+    "article added": lambda p: write_article(p, "note-9.md", minimal_front("Note nine", "2026-02-03T12:00:00+08:00",
+                                                                         "[minimax]"), "MiniMax, added.\n"),
+    "seed article edited": lambda p: _edit(p / "seeds/articles" / SEED_ARTICLE.name, "---\n\n",
+                                           "---\n\nAn added first paragraph.\n\n"),
+}
+
+
+@pytest.mark.parametrize("change", sorted(CHANGES))
+def test_an_incremental_build_after_a_change_writes_what_a_clean_build_writes(archive, run, change):
+    assert run(archive, "build").code == 0
+    CHANGES[change](archive)
+    result = run(archive, "build")
+    assert result.code == 0, result.err
+    assert "build cache" not in result.err
+    assert tree_digest(archive / "output") == _clean(archive)
+
+
+@pytest.mark.parametrize("change", ["body", "title", "article added", "registry entry"])
+def test_after_a_small_change_most_pages_are_reused_and_most_files_kept(archive, change):
+    builder = Builder(archive / "seeds", archive / "output", archive / "templates")
+    first = builder.build()
+    CHANGES[change](archive)
+    second = builder.build()  # in-process, as serve rebuilds: the cache stays in memory
+    assert 0 < second.written < first.files / 2
+    assert second.unchanged == second.files - second.written
+    assert tree_digest(archive / "output") == _clean(archive)
+
+
+def _stats(folder: Path) -> dict[str, tuple[int, int]]:
+    return {p.relative_to(folder).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns)
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_rebuild_with_nothing_changed_rewrites_no_file(archive, run):
+    assert run(archive, "build").code == 0
+    before = _stats(archive / "output")
+    result = run(archive, "build")
+    assert result.code == 0
+    assert result.out.endswith(f" s (0 written, {len(before) - 1} unchanged)\n")  # the marker is not counted
+    assert _stats(archive / "output") == before
+
+
+def test_without_its_cache_a_rebuild_still_keeps_every_unchanged_file(archive, run):
+    assert run(archive, "build").code == 0
+    before = _stats(archive / "output")
+    (archive / CACHE_DIR / CACHE_FILE).unlink()
+    result = run(archive, "build")
+    assert result.code == 0
+    assert _stats(archive / "output") == before  # identical bytes: hard links to the same inodes, same mtimes
+    assert result.out.endswith(f" s (0 written, {len(before) - 1} unchanged)\n")
+
+
+def test_a_changed_file_is_new_and_the_others_keep_their_inode_and_mtime(archive, run):
+    assert run(archive, "build").code == 0
+    before = _stats(archive / "output")
+    CHANGES["body"](archive)
+    assert run(archive, "build").code == 0
+    after = _stats(archive / "output")
+    changed = {p for p in after if after[p] != before.get(p)}
+    assert "articles/note-2/index.html" in changed
+    assert "articles/note-4/index.html" not in changed  # not a neighbour: untouched
+    assert len(changed) < len(after) / 2
+
+
+def test_a_touched_but_unchanged_input_rewrites_nothing(archive, run):
+    assert run(archive, "build").code == 0
+    before = _stats(archive / "output")
+    path = archive / "seeds/articles/note-2.md"
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+    assert run(archive, "build").code == 0
+    assert _stats(archive / "output") == before
+
+
+@pytest.mark.parametrize("content", [
+    b"",
+    b"garbage, not a cache",
+    b"site-builder-cache\n" + b"\x80\x05truncated",
+    b"site-builder-cache\n" + pickle.dumps((1, {"not": "our record"})),
+    b"site-builder-cache\n" + pickle.dumps((1, os.system)),  # a foreign class: never loaded
+])
+def test_a_corrupt_or_foreign_cache_is_ignored_with_a_warning_and_the_build_is_clean(archive, run, content):
+    assert run(archive, "build").code == 0
+    CHANGES["body"](archive)
+    (archive / CACHE_DIR / CACHE_FILE).write_bytes(content)
+    result = run(archive, "build")
+    assert result.code == 0
+    assert "ignored the build cache" in result.err and "building from scratch" in result.err
+    assert any(line.startswith("warning: ") and "ignored the build cache" in line for line in result.err.splitlines())
+    assert tree_digest(archive / "output") == _clean(archive)
+    assert "build cache" not in run(archive, "build").err  # the cache was rewritten whole
+
+
+def test_a_cache_from_another_version_is_ignored(archive, run, monkeypatch):
+    assert run(archive, "build").code == 0
+    monkeypatch.setattr("site_builder.cache.tool_key", lambda: "another version")
+    CHANGES["title"](archive)
+    result = run(archive, "build")
+    assert "written by another version of site-builder" in result.err
+    assert tree_digest(archive / "output") == _clean(archive)
+
+
+def test_the_cache_lives_beside_output_and_ignores_itself_in_git(archive, run):
+    assert run(archive, "build").code == 0
+    assert (archive / CACHE_DIR / CACHE_FILE).is_file()
+    assert (archive / CACHE_DIR / ".gitignore").read_text() == "*\n"
+    assert not (archive / "output" / CACHE_DIR).exists()
+
+
+def test_check_uses_no_cache_and_writes_nothing(archive, run):
+    assert run(archive, "check").code == 0
+    assert not (archive / CACHE_DIR).exists()
+
+
+def test_a_failed_rebuild_leaves_output_and_the_next_build_recovers(archive, run):
+    assert run(archive, "build").code == 0
+    before = tree_digest(archive / "output")
+    _edit(archive / "seeds/articles/note-2.md", "title: 'Note 2'", "titel: 'Note 2'")
+    assert run(archive, "build").code == 1
+    assert tree_digest(archive / "output") == before
+    _edit(archive / "seeds/articles/note-2.md", "titel: 'Note 2'", "title: 'Note 2 fixed'")
+    assert run(archive, "build").code == 0
+    assert tree_digest(archive / "output") == _clean(archive)
+
+
+def test_a_deleted_output_file_comes_back_on_the_next_build(archive, run):
+    assert run(archive, "build").code == 0
+    before = tree_digest(archive / "output")
+    (archive / "output/articles/note-1/index.html").unlink()
+    (archive / "output/stray.txt").write_text("not ours")
+    result = run(archive, "build")
+    assert result.code == 0
+    assert tree_digest(archive / "output") == before
