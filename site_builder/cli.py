@@ -50,7 +50,21 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--url", help="the article's original address")
     p.add_argument("--publication", help="the source publication (default: the publication setting)")
     p.add_argument("--force", action="store_true", help="overwrite an existing article")
+    p.add_argument("--retrieved", type=_moment, metavar="DATETIME",
+                   help="when the raw file was fetched, with its UTC offset, e.g. 2026-01-16T09:30:00+08:00 "
+                        "(default: what the article being replaced records; else none)")
     return top
+
+
+def _moment(text: str) -> datetime:
+    """A date and time with a UTC offset, for --retrieved."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 date and time: {text!r}") from None
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} has no UTC offset (write e.g. 2026-01-16T09:30:00+08:00)")
+    return value
 
 
 def _overrides(args: argparse.Namespace) -> dict:
@@ -102,7 +116,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     config = load_config(args.source)
     if not args.raw.is_file():
         raise SiteError.single(display_path(args.raw), "file not found")
-    path = import_raw(args.raw, args.source, config.zone, args.publication or config.publication, args.url, args.force)
+    path = import_raw(args.raw, args.source, config.zone, args.publication or config.publication, args.url, args.force,
+                      args.retrieved)
     print(f"imported {display_path(args.raw)} -> {display_path(path)}")
     return 0
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import yaml
 
+from . import frontmatter
 from .errors import Collector, Problem, SiteError, decode_utf8, display_path
 from .load import ARTICLES_DIR, RAW_DIR, load_registry
 from .markup import mention_pattern
@@ -105,7 +106,8 @@ def mentioned(companies: tuple[Company, ...], paragraphs: tuple[str, ...]) -> li
     return found
 
 
-def article_text(raw: RawArticle, publication: str, url: str | None, raw_rel: str, sha: str, companies: list[str]) -> str:
+def article_text(raw: RawArticle, publication: str, url: str | None, raw_rel: str, sha: str, companies: list[str],
+                 retrieved: datetime | None = None) -> str:
     """The article file: YAML front matter, a blank line, then the paragraphs."""
     meta = {"title": raw.title, "published": raw.published.isoformat(), "source": publication,
             "column": raw.column, "section": raw.section}
@@ -113,14 +115,29 @@ def article_text(raw: RawArticle, publication: str, url: str | None, raw_rel: st
         meta["illustration"] = raw.illustration
     if url:
         meta["url"] = url
+    if retrieved:
+        meta["retrieved"] = retrieved.isoformat()
     meta.update({"raw": raw_rel, "raw_sha256": sha, "language": "en", "companies": companies})
     front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=10_000, default_flow_style=False)
     body = "\n\n".join(markdown_escape(p) for p in raw.paragraphs)
     return f"---\n{front}---\n\n{body}\n"
 
 
-def import_raw(raw_file: Path, source: Path, zone: tzinfo, publication: str, url: str | None, force: bool) -> Path:
-    """Import one raw file into source; return the article path. Nothing is written on any error."""
+def _recorded_retrieved(article: Path) -> datetime | None:
+    """The `retrieved` time an existing article file records (kept when it is re-imported), if any."""
+    if not article.is_file():
+        return None
+    parsed, _ = frontmatter.parse(article.read_text(encoding="utf-8"))
+    return parsed.values.get("retrieved") if parsed else None
+
+
+def import_raw(raw_file: Path, source: Path, zone: tzinfo, publication: str, url: str | None, force: bool,
+               retrieved: datetime | None = None) -> Path:
+    """Import one raw file into source; return the article path. Nothing is written on any error.
+
+    `retrieved` (when the raw file was fetched) defaults to what the article being replaced records; it is never
+    taken from the clock or the file's modification time, so importing the same file gives the same article.
+    """
     data = raw_file.read_bytes()
     shown = display_path(raw_file)
     text = decode_utf8(data, raw_file)
@@ -141,7 +158,9 @@ def import_raw(raw_file: Path, source: Path, zone: tzinfo, publication: str, url
     if problems:
         raise SiteError(problems)
     sha = hashlib.sha256(data).hexdigest()
-    text_out = article_text(raw, publication, url, f"{RAW_DIR}/{raw_file.name}", sha, mentioned(registry, raw.paragraphs))
+    retrieved = retrieved or _recorded_retrieved(article)
+    text_out = article_text(raw, publication, url, f"{RAW_DIR}/{raw_file.name}", sha, mentioned(registry, raw.paragraphs),
+                            retrieved)
     raw_dest.parent.mkdir(parents=True, exist_ok=True)
     if raw_dest.resolve() != raw_file.resolve():
         raw_dest.write_bytes(data)

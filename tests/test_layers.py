@@ -37,6 +37,7 @@ SAME_LEVEL = {
     ("api", "citations"),
     ("api", "schemas"),
     ("jsonfeed", "api"),
+    ("importer", "frontmatter"),
     ("importer", "load"),
     ("importer", "markup"),
     ("new", "load"),
