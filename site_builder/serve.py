@@ -16,7 +16,7 @@ import threading
 import traceback
 from pathlib import Path
 
-from .build import build
+from .build import Builder
 from .errors import SiteError
 
 LIVE = "/__site-builder/"  # the live-reload endpoints: LIVE + "status" and LIVE + "live.js"
@@ -87,10 +87,10 @@ class LiveState:
             return {"generation": self.generation, "error": self.error}
 
 
-def _rebuild(source: Path, output: Path, templates: Path, base_url: str, state: LiveState) -> None:
+def _rebuild(builder: Builder, state: LiveState) -> None:
     """Build once; report the result in the terminal and to open pages, and never raise."""
     try:
-        summary = build(source, output, templates, {"base_url": base_url})
+        summary = builder.build()
     except SiteError as exc:
         message = str(exc)
         print(message, file=sys.stderr, flush=True)
@@ -103,8 +103,8 @@ def _rebuild(source: Path, output: Path, templates: Path, base_url: str, state: 
         print("build failed; still serving the previous site", file=sys.stderr, flush=True)
         state.failed(message)
         return
-    for warning in getattr(summary, "warnings", ()):
-        print(warning.as_warning() if hasattr(warning, "as_warning") else warning, file=sys.stderr, flush=True)
+    for warning in summary.warnings:
+        print(warning.as_warning(), file=sys.stderr, flush=True)
     print(f"rebuilt: {summary.articles} articles, {summary.files} files in {summary.seconds:.2f} s", flush=True)
     state.succeeded()
 
@@ -130,7 +130,8 @@ def serve(source: Path, output: Path, templates: Path, port: int, base_url: str 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)  # port 0: any free port
     server.daemon_threads = True
     base = base_url or f"http://127.0.0.1:{server.server_port}/"
-    rebuild = functools.partial(_rebuild, source, output, templates, base, state)
+    # One Builder for the whole session: it keeps its cache in memory, so a rebuild redoes only what changed.
+    rebuild = functools.partial(_rebuild, Builder(source, output, templates, {"base_url": base}), state)
     rebuild()
     threading.Thread(target=server.serve_forever, daemon=True).start()
     print(f"serving {output}/ at http://127.0.0.1:{server.server_port}/ (Ctrl-C stops)", flush=True)
