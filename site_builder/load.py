@@ -13,7 +13,7 @@ from .urls import slug_problem, slugify
 ARTICLES_DIR = "articles"
 RAW_DIR = "raw"
 REGISTRY_NAME = "companies.yaml"
-MAX_FILE_BYTES = 16 * 1024 * 1024  # larger files are refused: see README, "What the build guarantees"
+MAX_FILE_BYTES = 8 * 1024 * 1024  # larger files are refused unread: see README, "What the build guarantees"
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SEED_SLUG, minimal_front, tree_digest, write_article
+from conftest import REPO, SEED_SLUG, minimal_front, tree_digest, write_article
 from site_builder.load import MAX_FILE_BYTES
 
 NOTHING = "nothing was written\n"
@@ -86,6 +86,19 @@ def test_a_file_over_the_size_limit_is_refused_before_it_is_read(project, run):
     assert result.code == 1
     assert result.err.splitlines()[0] == (
         f"seeds/articles/big.md: file too large: {MAX_FILE_BYTES + 1} bytes (the limit is {MAX_FILE_BYTES} bytes)")
+
+
+def test_a_10_mb_article_is_refused_with_the_documented_size_error(project, run):
+    line = "Shanghai Biren Technology Co appears in a very long article. " * 16 + "\n\n"
+    text = "---\n" + minimal_front() + "\n---\n\n" + line * (10_000_000 // len(line))
+    (project / "seeds" / "articles" / "ten.md").write_text(text, encoding="utf-8")
+    size = (project / "seeds" / "articles" / "ten.md").stat().st_size
+    assert size >= 9_900_000
+    result = run(project, "build")
+    assert result.code == 1
+    assert result.err == (f"seeds/articles/ten.md: file too large: {size} bytes (the limit is {MAX_FILE_BYTES} bytes)\n"
+                          f"1 error(s); {NOTHING}")
+    assert "8 MiB" in (REPO / "README.md").read_text(encoding="utf-8")
 
 
 def test_a_link_out_of_the_source_folder_is_refused(project, run, tmp_path_factory):
