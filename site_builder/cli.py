@@ -52,7 +52,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="overwrite an existing article")
     p.add_argument("--retrieved", type=_moment, metavar="DATETIME",
                    help="when the raw file was fetched, with its UTC offset, e.g. 2026-01-16T09:30:00+08:00 "
-                        "(default: what the article being replaced records; else none)")
+                        "(default: the raw file's Retrieved: line, else what the article being replaced records, else none)")
     return top
 
 

@@ -20,6 +20,7 @@ _SPACE = r"[\s\u00a0]"
 _HEADER = re.compile(rf"^(\S.*?){_SPACE}+/{_SPACE}+(\S.*?){_SPACE}*$")
 _PUBLISHED = re.compile(r"^Published:\s+([A-Z][a-z]{2}) (\d{1,2}), (\d{4}) (\d{1,2}):(\d{2}) (AM|PM)\s*$")
 _CREDIT = re.compile(r"^Illustration:\s*(\S.*?)\s*$")
+_RETRIEVED = re.compile(r"^Retrieved:\s*(\S.*?)\s*$")  # optional: when the scraper fetched the page
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class RawArticle:
     published: datetime
     illustration: str | None
     paragraphs: tuple[str, ...]
+    retrieved: datetime | None = None  # from a 'Retrieved:' header line, if the file records one
 
 
 def _label(text: str, title: str) -> str:
@@ -65,10 +67,13 @@ def parse_raw(text: str, path: str, zone: tzinfo) -> RawArticle:
     except ValueError:
         raise fail(3, f"not a valid date: {lines[2].removeprefix('Published:').strip()!r}") from None
     credits: list[str] = []
+    retrieved: datetime | None = None
     i = 3
-    while i < len(lines) and (not lines[i] or _CREDIT.match(lines[i])):
+    while i < len(lines) and (not lines[i] or _CREDIT.match(lines[i]) or _RETRIEVED.match(lines[i])):
         if (m := _CREDIT.match(lines[i])) and m.group(1) not in credits:
             credits.append(m.group(1))
+        if m := _RETRIEVED.match(lines[i]):
+            retrieved = _retrieved(m.group(1), i + 1, fail)
         i += 1
     if len(credits) > 1:
         raise fail(4, f"more than one illustration credit: {credits}")
@@ -82,7 +87,18 @@ def parse_raw(text: str, path: str, zone: tzinfo) -> RawArticle:
     if not paragraphs:  # point at the header's last line, not past the end of the file
         raise fail(max(n for n, line in enumerate(lines, start=1) if line), "no body paragraphs after the header")
     return RawArticle(_label(header.group(1), title), _label(header.group(2), title), title,
-                      naive.replace(tzinfo=zone), credits[0] if credits else None, tuple(paragraphs))
+                      naive.replace(tzinfo=zone), credits[0] if credits else None, tuple(paragraphs), retrieved)
+
+
+def _retrieved(text: str, line: int, fail) -> datetime:
+    """A 'Retrieved:' header value: an ISO 8601 date and time that must carry its UTC offset."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise fail(line, f"Retrieved: not an ISO 8601 date and time: {text!r}") from None
+    if value.tzinfo is None:
+        raise fail(line, f"Retrieved: {text!r} has no UTC offset (write e.g. 2026-01-16T09:30:00+08:00)")
+    return value
 
 
 def markdown_escape(paragraph: str) -> str:
@@ -135,8 +151,9 @@ def import_raw(raw_file: Path, source: Path, zone: tzinfo, publication: str, url
                retrieved: datetime | None = None) -> Path:
     """Import one raw file into source; return the article path. Nothing is written on any error.
 
-    `retrieved` (when the raw file was fetched) defaults to what the article being replaced records; it is never
-    taken from the clock or the file's modification time, so importing the same file gives the same article.
+    `retrieved` (when the raw file was fetched) defaults to the raw file's own 'Retrieved:' line, then to what the
+    article being replaced records; it is never taken from the clock or the file's modification time, so
+    importing the same file gives the same article.
     """
     data = raw_file.read_bytes()
     shown = display_path(raw_file)
@@ -158,7 +175,7 @@ def import_raw(raw_file: Path, source: Path, zone: tzinfo, publication: str, url
     if problems:
         raise SiteError(problems)
     sha = hashlib.sha256(data).hexdigest()
-    retrieved = retrieved or _recorded_retrieved(article)
+    retrieved = retrieved or raw.retrieved or _recorded_retrieved(article)
     text_out = article_text(raw, publication, url, f"{RAW_DIR}/{raw_file.name}", sha, mentioned(registry, raw.paragraphs),
                             retrieved)
     raw_dest.parent.mkdir(parents=True, exist_ok=True)

@@ -138,3 +138,26 @@ def test_a_rebuild_of_the_same_input_publishes_the_article_once_its_date_passes(
     result = run(scheduled, "build")
     assert result.code == 0 and "held back" not in result.out
     assert (scheduled / "output/articles/future/index.html").is_file()
+
+
+def test_import_takes_retrieved_from_the_raw_files_own_line(project, run):
+    raw = project / "incoming.txt"
+    text = SEED_RAW.read_text(encoding="utf-8").replace("Illustration: Liu Xidan/GT\n",
+                                                        "Illustration: Liu Xidan/GT\nRetrieved: 2026-01-16T01:30:00Z\n", 1)
+    raw.write_text(text, encoding="utf-8")
+    result = run(project, "import", "incoming.txt", "--force")
+    assert result.code == 0, result.err
+    front = next((project / "seeds/articles").glob("gt-voice-*.md")).read_text(encoding="utf-8")
+    assert "\nretrieved: '2026-01-16T01:30:00+00:00'\n" in front
+    assert "Retrieved" not in front.split("\n---\n", 1)[1]  # the header line is not body text
+    result = run(project, "import", "incoming.txt", "--force", "--retrieved", "2026-01-17T08:00:00+08:00")
+    assert "\nretrieved: '2026-01-17T08:00:00+08:00'\n" in imported_front(project)  # the option wins
+
+
+def test_a_retrieved_line_without_an_offset_is_an_error_at_its_line(project, run):
+    raw = project / "incoming.txt"
+    raw.write_text("SOURCE / GT VOICE\nA title\nPublished: Jan 15, 2026 11:42 PM\nRetrieved: 2026-01-16T09:30:00\n\n"
+                   "Body.\n", encoding="utf-8")
+    result = run(project, "import", "incoming.txt")
+    assert result.code == 1
+    assert result.err.startswith("incoming.txt:4: Retrieved: '2026-01-16T09:30:00' has no UTC offset")

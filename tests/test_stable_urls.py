@@ -186,3 +186,12 @@ def test_slugify_always_gives_a_url_safe_slug_or_nothing(text):
     slug = slugify(text)
     assert slug == "" or (SLUG_RE.match(slug) and len(slug) <= 100)
     assert slugify(slug) == slug
+
+
+def test_two_file_names_that_both_give_an_empty_slug_are_both_named(project, run):
+    write_article(project, "!!!.md", minimal_front(title="One"))
+    write_article(project, "。。。.md", minimal_front(title="Two"))
+    result = run(project, "build")
+    assert result.code == 1
+    assert "seeds/articles/!!!.md:1: invalid slug ''" in result.err
+    assert "seeds/articles/。。。.md:1: invalid slug ''" in result.err
