@@ -14,7 +14,7 @@ from .config import Config, load_config
 from .errors import Problem, SiteError, display_path
 from .feeds import render_feeds, render_sitemap
 from .api import render_api
-from .cache import BuildCache, Snapshot, load_cache_for, save_cache_for, search_key
+from .cache import BuildCache, Snapshot, cache_folder, load_cache_for, save_cache_for, search_key
 from .citations import render_citations
 from .index import build_site
 from .jsonfeed import render_json_feed
@@ -110,6 +110,7 @@ class Builder:
         self.use_cache = cache and output is not None
         self.progress = progress  # progress(total) -> a bar with update() and close(), e.g. tqdm
         self._state = None  # the cache as the last build left it
+        self.last: BuildCache | None = None
 
     def build(self) -> Summary:
         """One build: nothing at all when no input and no output file changed; else only what changed."""
@@ -134,7 +135,7 @@ class Builder:
         return dataclasses.replace(summary, seconds=time.perf_counter() - started)
 
     def _full(self, config: Config, snapshot: Snapshot, notes: tuple[str, ...]) -> Summary:
-        cache = BuildCache(self._state, self.progress)
+        cache = BuildCache(self._state, self.progress, self.output)
         try:
             files, articles, companies, warnings, held_back = generate(self.source, self.templates, config, cache)
         finally:
@@ -147,10 +148,13 @@ class Builder:
         stats = {"written": 0, "unchanged": 0}
         if output := self.output:
             if not (self.strict and warnings):
-                write_site(files, output, self.source, stats)
+                trash = cache_folder(output) / "trash" if self.use_cache else None
+                write_site(files, output, self.source, stats, trash)
                 if self.use_cache:
+                    cache.record_outputs(files)
                     snapshot.record(cache, output, (articles, companies, len(files), tuple(warnings), held_back))
                     save_cache_for(output, cache.current)
         self._state = cache.current
+        self.last = cache  # what the last build rendered, reused and converted (tests, the benchmark)
         return Summary(articles, companies, len(files), 0.0, config, tuple(warnings), held_back,
                        stats["written"], stats["unchanged"], notes)

@@ -30,6 +30,9 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, Callable
 
+import jinja2
+import jinja2.bccache
+
 from . import __version__
 from .models import Article, Body, Company, Site
 from .parallel import convert_bodies
@@ -37,13 +40,14 @@ from .parallel import convert_bodies
 CACHE_DIR = ".site-builder-cache"  # beside the output folder; git-ignored
 CACHE_FILE = "cache.pickle"
 _MAGIC = b"site-builder-cache\n"
-_FORMAT = 1
+_FORMAT = 2
 _PACKAGE = Path(__file__).resolve().parent
 
 
 def cache_folder(output: Path) -> Path:
-    """Where the cache for an output folder lives: beside it."""
-    return output.absolute().parent / CACHE_DIR
+    """Where the cache for an output folder lives: beside it, in .site-builder-cache/<its name>/."""
+    output = output.absolute()
+    return output.parent / CACHE_DIR / output.name
 
 
 def tool_key() -> str:
@@ -104,11 +108,10 @@ class Fingerprinter:
         elif isinstance(v, (bytes, bytearray)):
             h.update(b"b:%d:" % len(v))
             h.update(v)
+        elif t is tuple and len(v) > 8:  # long tuples (of articles) are passed to many pages: hash each once
+            h.update(self._memoised(v, self._sequence))
         elif isinstance(v, (tuple, list)):
-            h.update(b"%s[%d" % (t.__name__.encode(), len(v)))
-            for item in v:
-                self._feed(h, item)
-            h.update(b"]")
+            self._sequence(h, v)
         elif isinstance(v, dict):
             h.update(b"{%d" % len(v))
             for key, item in v.items():  # insertion order: a template iterating it sees that order
@@ -122,20 +125,30 @@ class Fingerprinter:
         elif isinstance(v, Site):
             raise Unfingerprintable("a Site nested in a value")
         elif dataclasses.is_dataclass(v) and not isinstance(v, type):
-            h.update(self._dataclass(v))
+            h.update(self._memoised(v, self._fields))
         elif callable(v):
             self._callable(h, v)
         else:
             raise Unfingerprintable(t.__name__)
 
-    def _dataclass(self, v: Any) -> bytes:
-        hit = self._memo.get(id(v))
-        if hit is not None and hit[0] is v:
-            return hit[1]
-        h = hashlib.sha256(f"{type(v).__module__}.{type(v).__qualname__}(".encode())
+    def _sequence(self, h, v: tuple | list) -> None:
+        h.update(b"%s[%d" % (type(v).__name__.encode(), len(v)))
+        for item in v:
+            self._feed(h, item)
+        h.update(b"]")
+
+    def _fields(self, h, v: Any) -> None:
+        h.update(f"{type(v).__module__}.{type(v).__qualname__}(".encode())
         for f in dataclasses.fields(v):
             h.update(f.name.encode() + b"=")
             self._feed(h, getattr(v, f.name))
+
+    def _memoised(self, v: Any, feed: Callable[[Any, Any], None]) -> bytes:
+        hit = self._memo.get(id(v))
+        if hit is not None and hit[0] is v:
+            return hit[1]
+        h = hashlib.sha256()
+        feed(h, v)
         digest = h.digest()
         self._memo[id(v)] = (v, digest)  # keep v alive, so its id is not reused within the build
         return digest
@@ -255,8 +268,12 @@ class CacheData:
 
     tool: str = ""
     bodies: dict[str, Body] = dataclasses.field(default_factory=dict)  # body key -> converted body
-    renders: dict[str, tuple[tuple[tuple[DepPath, bytes], ...], str]] = dataclasses.field(default_factory=dict)
+    # render key -> (what it read from the Site with digests, sha256 of its text); the text itself is the
+    # previous output's file with that sha256 (outputs), so the cache stays small
+    renders: dict[str, tuple[tuple[tuple[DepPath, bytes], ...], bytes]] = dataclasses.field(default_factory=dict)
+    outputs: dict[bytes, str] = dataclasses.field(default_factory=dict)  # sha256 -> output path, last build
     search: dict[str, tuple[dict[str, bytes], str | None]] = dataclasses.field(default_factory=dict)
+    bytecode: dict[str, bytes] = dataclasses.field(default_factory=dict)  # compiled templates, by Jinja's key
     snapshot: dict[str, Any] | None = None  # the last build's inputs, outputs and summary
 
 
@@ -306,7 +323,7 @@ def save_cache(folder: Path, data: CacheData) -> None:
         os.replace(tmp, folder / CACHE_FILE)
     finally:
         tmp.unlink(missing_ok=True)
-    gitignore = folder / ".gitignore"
+    gitignore = folder.parent / ".gitignore"
     if not gitignore.exists():
         gitignore.write_text("*\n")
 
@@ -317,8 +334,11 @@ def save_cache(folder: Path, data: CacheData) -> None:
 class BuildCache:
     """The cache as one build uses it: reads the previous build's entries, records this build's."""
 
-    def __init__(self, previous: CacheData, progress: Callable[[int | None], Any] | None = None):
+    def __init__(self, previous: CacheData, progress: Callable[[int | None], Any] | None = None,
+                 output: Path | None = None):
         self.previous = previous
+        self.output = output  # where the previous build's files are: the texts of cached renders
+        self.texts: dict[bytes, str] = {}  # this build's renders, by sha256
         self.current = CacheData(previous.tool)
         self.fingerprints = Fingerprinter()
         self._progress = progress
@@ -346,6 +366,7 @@ class BuildCache:
     # renders -----------------------------------------------------------------------------------------
     def wrap(self, env: Any, templates: Path, config: Any, stylesheet: str) -> "MemoEnvironment":
         """env, with get_template returning templates whose renders are cached."""
+        env.bytecode_cache = _Bytecode(self.previous.bytecode, self.current.bytecode)
         return MemoEnvironment(env, self, environment_key(env, templates, config, stylesheet))
 
     def close_progress(self) -> None:
@@ -381,11 +402,13 @@ class BuildCache:
             self.rendered += 1
             return template.render(context)
         site = context[sites[0]] if sites else None
-        hit = self.previous.renders.get(key) or self.current.renders.get(key)
+        hit = self.current.renders.get(key) or self.previous.renders.get(key)
         if hit is not None and all(self._dep_digest(site, path) == digest for path, digest in hit[0]):
-            self.current.renders[key] = hit
-            self.reused += 1
-            return hit[1]
+            text = self._text(hit[1])
+            if text is not None:
+                self.current.renders[key] = hit
+                self.reused += 1
+                return text
         deps: set[DepPath] = set()
         text = template.render({k: (Tracked(v, (), deps) if k in sites else v) for k, v in context.items()})
         try:
@@ -393,15 +416,56 @@ class BuildCache:
         except Unfingerprintable:
             recorded = None
         if recorded is not None and len(sites) <= 1:
-            self.current.renders[key] = (recorded, text)
+            digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
+            self.texts[digest] = text
+            self.current.renders[key] = (recorded, digest)
         self.rendered += 1
         return text
+
+    def _text(self, digest: bytes) -> str | None:
+        """A render's text: rendered earlier in this build, or the previous build's file with these bytes."""
+        if digest in self.texts:
+            return self.texts[digest]
+        rel = self.previous.outputs.get(digest)
+        if rel is None or self.output is None:
+            return None
+        try:
+            data = (self.output / rel).read_bytes()
+        except OSError:
+            return None
+        if hashlib.sha256(data).digest() != digest:  # changed since: render again
+            return None
+        self.texts[digest] = text = data.decode("utf-8", "surrogatepass")
+        return text
+
+    def record_outputs(self, files: dict[str, bytes]) -> None:
+        """Remember which written file holds which render's text, for the next build."""
+        wanted = {digest for _, digest in self.current.renders.values()}
+        for rel, data in files.items():
+            if rel.endswith((".html", ".xml")) and (digest := hashlib.sha256(data).digest()) in wanted:
+                self.current.outputs.setdefault(digest, rel)
 
     def _dep_digest(self, site: Site | None, path: DepPath) -> bytes:
         value = resolve(site, path) if site is not None else _MISSING
         if value is _MISSING:
             return b"missing"
         return self.fingerprints.digest(value)
+
+
+class _Bytecode(jinja2.BytecodeCache):
+    """Compiled templates kept in the build cache (Jinja checks each against its template's source)."""
+
+    def __init__(self, previous: dict[str, bytes], current: dict[str, bytes]):
+        self.previous, self.current = previous, current
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        data = self.current.get(bucket.key) or self.previous.get(bucket.key)
+        if data is not None:
+            bucket.bytecode_from_string(data)
+            self.current[bucket.key] = data
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.current[bucket.key] = bucket.bytecode_to_string()
 
 
 class MemoEnvironment:

@@ -1,6 +1,7 @@
 """The one configured Python-Markdown instance, company-mention linking, and HTML sanitising."""
 from __future__ import annotations
 
+import functools
 import html as html_lib
 import re
 import xml.etree.ElementTree as etree
@@ -52,6 +53,11 @@ def sanitise(html: str) -> str:
 
 def mention_pattern(companies: Iterable[Company]) -> tuple[re.Pattern[str] | None, dict[str, str]]:
     """A regex matching any company name or alias as whole words, and a map from matched text to company id."""
+    return _mention_pattern(tuple(companies))
+
+
+@functools.lru_cache(maxsize=1024)  # pages, checks and the index ask again and again for the same companies
+def _mention_pattern(companies: tuple[Company, ...]) -> tuple[re.Pattern[str] | None, dict[str, str]]:
     owner = {name: c.id for c in companies for name in c.names}
     if not owner:
         return None, owner

@@ -7,6 +7,8 @@ import errno
 import os
 import shutil
 import stat
+import subprocess
+import sys
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
@@ -31,6 +33,29 @@ def _place(target: Path, data: bytes, previous: Path) -> int:
         pass
     target.write_bytes(data)
     return 0
+
+
+_LARGE = 500  # files: a previous site this large is removed in the background when a trash folder is given
+_REMOVE = "import shutil, sys; [shutil.rmtree(p, ignore_errors=True) for p in sys.argv[1:]]"
+
+
+def _discard(old: Path, trash: Path | None, files: int) -> None:
+    """Remove the previous site, now swapped out of place. A large one is moved into trash (a folder on the same
+    disk, e.g. in the build cache) and removed by a detached process: on some disks removing thousands of
+    folders takes seconds, and the new site is already in place."""
+    if trash is not None and files > _LARGE:
+        try:
+            trash.mkdir(parents=True, exist_ok=True)
+            old.rename(trash / old.name)
+            # sh starts the remover in the background and exits at once: nothing of it is left to wait for
+            subprocess.run(["/bin/sh", "-c", '"$@" &', "sh", sys.executable, "-c", _REMOVE,
+                            *(str(p) for p in trash.iterdir())], start_new_session=True, check=True,
+                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            return
+        except (OSError, subprocess.CalledProcessError):
+            pass
+    if old.exists():
+        shutil.rmtree(old)
 
 
 def path_problem(rel: str) -> str | None:
@@ -106,7 +131,8 @@ def output_lock(output: Path):
     return _locked(output.absolute())
 
 
-def write_site(files: dict[str, bytes], output: Path, source: Path | None = None, stats: dict | None = None) -> int:
+def write_site(files: dict[str, bytes], output: Path, source: Path | None = None, stats: dict | None = None,
+               trash: Path | None = None) -> int:
     """Write every file into a fresh staging folder, then swap it in place of output; return the count."""
     problems = [Problem(rel, 0, msg) for rel in files if (msg := path_problem(rel)) is not None]
     if problems:
@@ -116,12 +142,12 @@ def write_site(files: dict[str, bytes], output: Path, source: Path | None = None
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
         with _locked(output):
-            return _write_locked(files, output, stats)
+            return _write_locked(files, output, stats, trash)
     except OSError as exc:  # read-only or full disk, before the staging folder exists
         raise _fail(output, f"cannot write the site: {exc.strerror or exc}") from None
 
 
-def _write_locked(files: dict[str, bytes], output: Path, stats: dict | None = None) -> int:
+def _write_locked(files: dict[str, bytes], output: Path, stats: dict | None = None, trash: Path | None = None) -> int:
     clean_leftovers(output)
     staging = output.parent / f".{output.name}.{os.getpid()}.tmp"
     try:
@@ -138,7 +164,7 @@ def _write_locked(files: dict[str, bytes], output: Path, stats: dict | None = No
         if not output.exists():
             staging.rename(output)
         elif _exchange(staging, output):
-            shutil.rmtree(staging)
+            _discard(staging, trash, len(files))
         else:
             old = output.parent / f".{output.name}.{os.getpid()}.old.tmp"
             output.rename(old)
@@ -147,7 +173,7 @@ def _write_locked(files: dict[str, bytes], output: Path, stats: dict | None = No
             except OSError:
                 old.rename(output)  # put the previous site back
                 raise
-            shutil.rmtree(old)
+            _discard(old, trash, len(files))
     except OSError as exc:
         raise _fail(output, f"cannot write the site: {exc.strerror or exc}") from None
     finally:

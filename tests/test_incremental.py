@@ -77,6 +77,8 @@ def test_after_a_small_change_most_pages_are_reused_and_most_files_kept(archive,
     CHANGES[change](archive)
     second = builder.build()  # in-process, as serve rebuilds: the cache stays in memory
     assert 0 < second.written < first.files / 2
+    assert builder.last.reused > 0 and builder.last.rendered > 0  # only pages that show the change render
+    assert builder.last.converted == (1 if change in ("body", "article added") else 0)
     assert second.unchanged == second.files - second.written
     assert tree_digest(archive / "output") == _clean(archive)
 
@@ -98,7 +100,7 @@ def test_a_rebuild_with_nothing_changed_rewrites_no_file(archive, run):
 def test_without_its_cache_a_rebuild_still_keeps_every_unchanged_file(archive, run):
     assert run(archive, "build").code == 0
     before = _stats(archive / "output")
-    (archive / CACHE_DIR / CACHE_FILE).unlink()
+    (archive / CACHE_DIR / "output" / CACHE_FILE).unlink()
     result = run(archive, "build")
     assert result.code == 0
     assert _stats(archive / "output") == before  # identical bytes: hard links to the same inodes, same mtimes
@@ -136,7 +138,7 @@ def test_a_touched_but_unchanged_input_rewrites_nothing(archive, run):
 def test_a_corrupt_or_foreign_cache_is_ignored_with_a_warning_and_the_build_is_clean(archive, run, content):
     assert run(archive, "build").code == 0
     CHANGES["body"](archive)
-    (archive / CACHE_DIR / CACHE_FILE).write_bytes(content)
+    (archive / CACHE_DIR / "output" / CACHE_FILE).write_bytes(content)
     result = run(archive, "build")
     assert result.code == 0
     assert "ignored the build cache" in result.err and "building from scratch" in result.err
@@ -156,7 +158,7 @@ def test_a_cache_from_another_version_is_ignored(archive, run, monkeypatch):
 
 def test_the_cache_lives_beside_output_and_ignores_itself_in_git(archive, run):
     assert run(archive, "build").code == 0
-    assert (archive / CACHE_DIR / CACHE_FILE).is_file()
+    assert (archive / CACHE_DIR / "output" / CACHE_FILE).is_file()
     assert (archive / CACHE_DIR / ".gitignore").read_text() == "*\n"
     assert not (archive / "output" / CACHE_DIR).exists()
 
