@@ -195,3 +195,15 @@ def test_two_file_names_that_both_give_an_empty_slug_are_both_named(project, run
     assert result.code == 1
     assert "seeds/articles/!!!.md:1: invalid slug ''" in result.err
     assert "seeds/articles/。。。.md:1: invalid slug ''" in result.err
+
+
+@given(st.text(alphabet=st.sampled_from("ab.~_-/\\ %?#:é"), max_size=30))
+def test_every_accepted_alias_stays_inside_the_output_folder(alias):
+    from posixpath import normpath
+
+    from site_builder.urls import alias_problem
+
+    if alias_problem(alias) is None:
+        path = alias_path(alias)
+        assert not path.startswith(("/", "..")) and normpath(path) == path and "\\" not in path
+        assert path.endswith("index.html") or "." in path.rsplit("/", 1)[-1]
