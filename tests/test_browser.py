@@ -42,7 +42,7 @@ CHROMIUM_FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
                   "--disable-dev-shm-usage", "--hide-scrollbars", "--window-size=1280,900"]
 INSTALL = ("install with: apt-get install -y chromium chromium-driver default-jre-headless; "
-           "npm install --ignore-scripts --prefix .tools axe-core vnu-jar; pip install -e '.[test]'")
+           "npm install --ignore-scripts --prefix .tools axe-core@4.14.1 vnu-jar@26.9.27; pip install -e '.[test]'")
 
 
 def missing(reason: str):
@@ -92,6 +92,9 @@ def browser(tmp_path_factory):
     driver_path = _executable("SITE_BUILDER_CHROMEDRIVER", "chromedriver")
     if not chromium or not driver_path:
         missing("chromium or chromedriver is not installed")
+    for tool in (chromium, driver_path):  # a wrong path would send Selenium off to download a driver
+        if not os.access(tool, os.X_OK):
+            missing(f"{tool} is not an executable file")
     options = webdriver.ChromeOptions()
     options.binary_location = chromium
     for flag in CHROMIUM_FLAGS:
