@@ -145,10 +145,10 @@ def _staging(project: Path) -> list[Path]:
 
 
 def test_a_build_killed_at_any_moment_leaves_the_previous_site_and_the_next_build_recovers(project, run):
-    _synthetic(project, 250, "First")
+    _synthetic(project, 120, "First")
     assert run(project, "build").code == 0
     before = tree_digest(project / "output")
-    _synthetic(project, 250, "Second")
+    _synthetic(project, 120, "Second")
     kills = 0
     for delay in (0.05, 0.3, 0.6, None):  # None: wait until the staging folder exists, then kill mid-write
         proc = _build_process(project)
@@ -183,7 +183,7 @@ def test_a_second_build_while_one_is_writing_refuses_and_touches_nothing(project
 
 
 def test_two_builds_started_at_once_give_one_whole_site(project, run):
-    _synthetic(project, 60, "Race")
+    _synthetic(project, 30, "Race")
     first, second = _build_process(project, subprocess.PIPE), _build_process(project, subprocess.PIPE)
     errors = first.communicate()[1].decode() + second.communicate()[1].decode()
     codes = sorted([first.returncode, second.returncode])
