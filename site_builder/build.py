@@ -135,7 +135,7 @@ class Builder:
         return dataclasses.replace(summary, seconds=time.perf_counter() - started)
 
     def _full(self, config: Config, snapshot: Snapshot, notes: tuple[str, ...]) -> Summary:
-        cache = BuildCache(self._state, self.progress, self.output)
+        cache = BuildCache(self._state, self.progress, self.output, memo=self.use_cache)
         try:
             files, articles, companies, warnings, held_back = generate(self.source, self.templates, config, cache)
         finally:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import io
+import json
 import os
 import pickle
 import sys
@@ -240,6 +241,12 @@ def track(value: Any, path: DepPath, deps: set[DepPath]) -> Any:
     return value
 
 
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Tracked):
+        return unwrap(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
 def unwrap(value: Any) -> Any:
     """The value behind a Tracked view (recording that all of it was used)."""
     return value._whole() if isinstance(value, Tracked) else value
@@ -335,8 +342,9 @@ class BuildCache:
     """The cache as one build uses it: reads the previous build's entries, records this build's."""
 
     def __init__(self, previous: CacheData, progress: Callable[[int | None], Any] | None = None,
-                 output: Path | None = None):
+                 output: Path | None = None, memo: bool = True):
         self.previous = previous
+        self.memo = memo  # False: templates render as they are, untracked (a clean build, check)
         self.output = output  # where the previous build's files are: the texts of cached renders
         self.texts: dict[bytes, str] = {}  # this build's renders, by sha256
         self.current = CacheData(previous.tool)
@@ -364,9 +372,14 @@ class BuildCache:
         return bodies
 
     # renders -----------------------------------------------------------------------------------------
-    def wrap(self, env: Any, templates: Path, config: Any, stylesheet: str) -> "MemoEnvironment":
-        """env, with get_template returning templates whose renders are cached."""
+    def wrap(self, env: Any, templates: Path, config: Any, stylesheet: str) -> Any:
+        """env, with get_template returning templates whose renders are cached (env itself without memo)."""
+        if not self.memo:
+            return env
         env.bytecode_cache = _Bytecode(self.previous.bytecode, self.current.bytecode)
+        dumps = env.policies.get("json.dumps_function") or json.dumps
+        # |tojson of a tracked part of the site: serialise what is behind the view
+        env.policies["json.dumps_function"] = lambda obj, **kw: dumps(obj, default=_json_default, **kw)
         return MemoEnvironment(env, self, environment_key(env, templates, config, stylesheet))
 
     def close_progress(self) -> None:
@@ -515,9 +528,10 @@ def environment_key(env: Any, templates: Path, config: Any, stylesheet: str) -> 
 # ---------------------------------------------------------------------------------------------------------
 # Snapshots: has anything changed since the last build?
 
-def file_states(*folders: Path) -> dict[str, tuple[int, int, int, int]]:
-    """Every file under folders: (size, mtime, ctime in ns, inode), by absolute path."""
-    states: dict[str, tuple[int, int, int, int]] = {}
+def file_states(*folders: Path, ctime: bool = True) -> dict[str, tuple[int, ...]]:
+    """Every file under folders: (size, mtime, ctime in ns, inode), by absolute path. Without ctime for
+    output files: linking a file into the next site, or removing the last site, changes it."""
+    states: dict[str, tuple[int, ...]] = {}
     for folder in folders:
         stack = [str(folder.absolute())]
         while stack:
@@ -533,7 +547,7 @@ def file_states(*folders: Path) -> dict[str, tuple[int, int, int, int]]:
                         st = entry.stat()
                     except OSError:
                         continue
-                    states[entry.path] = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+                    states[entry.path] = (st.st_size, st.st_mtime_ns, st.st_ctime_ns if ctime else 0, st.st_ino)
     return states
 
 
@@ -573,14 +587,14 @@ class Snapshot:
         snap = data.snapshot
         if not snap or snap["inputs"] != self.inputs or snap["time_dependent"]:
             return None
-        if file_states(Path(snap["output"])) != snap["outputs"]:
+        if file_states(Path(snap["output"]), ctime=False) != snap["outputs"]:
             return None
         return snap["summary"]
 
     def record(self, cache: BuildCache, output: Path, summary: tuple) -> None:
         """Remember these inputs, the output as written and the summary, for the next build."""
         cache.current.snapshot = {"inputs": self.inputs, "output": str(output.absolute()),
-                                  "outputs": file_states(output), "summary": summary,
+                                  "outputs": file_states(output, ctime=False), "summary": summary,
                                   "time_dependent": bool(summary[4])}  # held-back articles: "now" matters
 
 

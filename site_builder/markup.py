@@ -53,7 +53,15 @@ def sanitise(html: str) -> str:
 
 def mention_pattern(companies: Iterable[Company]) -> tuple[re.Pattern[str] | None, dict[str, str]]:
     """A regex matching any company name or alias as whole words, and a map from matched text to company id."""
-    return _mention_pattern(tuple(companies))
+    if companies is _last_pattern[0]:  # the site's own tuple, asked for again and again: skip even the hashing
+        return _last_pattern[1]
+    found = _mention_pattern(tuple(companies))
+    if isinstance(companies, tuple):
+        _last_pattern[:] = [companies, found]
+    return found
+
+
+_last_pattern: list = [None, None]
 
 
 @functools.lru_cache(maxsize=1024)  # pages, checks and the index ask again and again for the same companies

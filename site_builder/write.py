@@ -154,11 +154,16 @@ def _write_locked(files: dict[str, bytes], output: Path, stats: dict | None = No
         staging.mkdir()
         unchanged = 0
         root = staging.resolve()
+        folders: dict[Path, Path] = {}  # each folder made so far -> its resolved path (one resolve per folder)
         for rel in sorted(files):
             target = staging / rel
-            if not target.resolve().is_relative_to(root):
+            if (resolved := folders.get(target.parent)) is None:
+                resolved = target.parent.resolve()
+            if not (resolved / target.name).is_relative_to(root):
                 raise _fail(rel, "refused output path: it would leave the output folder")
-            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.parent not in folders:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                folders[target.parent] = resolved
             unchanged += _place(target, files[rel], output / rel)
         _place(staging / MARKER, _MARKER_TEXT, output / MARKER)
         if not output.exists():
