@@ -27,9 +27,23 @@ REPO = BENCH.parent
 WORK = BENCH / "work"
 VENV = BENCH / ".venv"
 OURS_PY = Path(os.environ.get("SITE_BUILDER_PYTHON", REPO / ".venv" / "bin" / "python"))
+CODE = WORK / "code"  # site_builder/ and templates/ exported from one commit: edits made meanwhile do not leak in
+TEMPLATES = CODE / "templates"
 sys.path.insert(0, str(BENCH))
 
 from generate import generate  # noqa: E402
+
+
+def export_code(commit: str) -> str:
+    """Export site_builder/ and templates/ of commit into bench/work/code; return the full commit hash."""
+    if CODE.exists():
+        shutil.rmtree(CODE)
+    CODE.mkdir(parents=True)
+    archive = subprocess.run(["git", "archive", commit, "site_builder", "templates"], cwd=REPO,
+                             capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(CODE)], input=archive, check=True)
+    os.environ["PYTHONPATH"] = str(CODE)  # every site-builder process imports this copy
+    return subprocess.run(["git", "rev-parse", commit], cwd=REPO, capture_output=True, text=True).stdout.strip()
 
 
 def ensure_venv() -> None:
@@ -68,7 +82,7 @@ class Tools:
         self.ours_env = {"SITE_BUILDER_PAGEFIND": ""}  # no search index: neither Pelican nor Hugo builds one
 
     def ours(self) -> dict:
-        return measure([str(OURS_PY), "-m", "site_builder", "build", "--templates", str(REPO / "templates")],
+        return measure([str(OURS_PY), "-m", "site_builder", "build", "--templates", str(TEMPLATES)],
                        self.root / "ours", self.ours_env)
 
     def pelican(self) -> dict:
@@ -121,7 +135,7 @@ sys.path.insert(0, {str(BENCH)!r})
 os.environ["SITE_BUILDER_PAGEFIND"] = ""
 from site_builder.build import Builder
 root = Path({str(root / 'ours')!r})
-builder = Builder(root / "seeds", root / "output", Path({str(REPO / 'templates')!r}))
+builder = Builder(root / "seeds", root / "output", Path({str(TEMPLATES)!r}))
 builder.build()
 article = root / "seeds/articles/article-00011.md"
 original = article.read_text()
@@ -211,10 +225,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000])
     ap.add_argument("--runs", type=int, default=3, help="timed runs per case after one warm-up (default 3)")
+    ap.add_argument("--commit", default="HEAD", help="the site-builder commit to time (default HEAD)")
     args = ap.parse_args()
     ensure_venv()
     WORK.mkdir(exist_ok=True)
-    results = {"versions": versions(), "runs": args.runs, "sizes": {}}
+    commit = export_code(args.commit)
+    results = {"versions": {**versions(), "commit": commit}, "runs": args.runs, "sizes": {}}
     for n in args.sizes:
         results["sizes"][str(n)] = bench_size(n, args.runs)
         (WORK / "results.json").write_text(json.dumps(results, indent=1))
