@@ -142,7 +142,8 @@ class Builder:
             cache.close_progress()
         key = search_key(files)  # Pagefind is slow: reuse its index while no page it reads has changed
         search = cache.search(key) or index_search(files)  # check indexes too, so it reports what build would
-        cache.keep_search(key, search)
+        if search.problem is None:  # a missing binary may be installed before the next build: try again then
+            cache.keep_search(key, search)
         files.update(search.files)
         warnings += [Problem("pagefind", 0, search.problem)] if search.problem else []
         stats = {"written": 0, "unchanged": 0}
@@ -152,7 +153,8 @@ class Builder:
                 write_site(files, output, self.source, stats, trash)
                 if self.use_cache:
                     cache.record_outputs(files)
-                    snapshot.record(cache, output, (articles, companies, len(files), tuple(warnings), held_back))
+                    if search.problem is None:  # else the next build runs again, and indexes if it now can
+                        snapshot.record(cache, output, (articles, companies, len(files), tuple(warnings), held_back))
                     save_cache_for(output, cache.current)
         self._state = cache.current
         self.last = cache  # what the last build rendered, reused and converted (tests, the benchmark)

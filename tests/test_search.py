@@ -59,6 +59,18 @@ def test_without_the_binary_the_build_says_so_and_writes_the_rest(project, run, 
     assert (out / "search" / "index.html").is_file() and (out / "articles" / SEED_SLUG / "index.html").is_file()
 
 
+def test_installing_the_binary_after_a_build_without_it_gives_search_on_the_next_build(project, run, monkeypatch):
+    import site_builder.search
+
+    with monkeypatch.context() as m:
+        m.setattr(site_builder.search, "find_pagefind", lambda: None)  # not installed yet
+        assert run(project, "build").code == 0
+    assert not (project / "output" / "pagefind").exists()
+    result = run(project, "build")  # nothing else changed: the build cache must not replay "no search"
+    assert (result.code, result.err) == (0, "")
+    assert (project / "output" / "pagefind" / "pagefind.js").is_file()
+
+
 def test_without_the_binary_a_strict_build_fails(project, run, monkeypatch):
     monkeypatch.setenv(ENV_BINARY, "")
     result = run(project, "build", "--strict")
