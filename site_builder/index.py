@@ -64,6 +64,8 @@ def build_site(archive: Archive, now: datetime | None = None, convert: BodyConve
     articles = newest_first(published)
     errors = Collector()
     sources = build_sources(articles, errors)
+    if held_back:  # a clash that would surface when a held-back article goes live is an error now
+        build_sources(newest_first((*published, *held_back)), errors)
     errors.raise_if_any()
     companies = tuple(sorted(archive.companies, key=lambda c: (c.name.casefold(), c.id)))
     by_id = {c.id: c for c in companies}

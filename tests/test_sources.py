@@ -110,3 +110,10 @@ def test_a_source_with_no_letters_or_digits_is_an_error(project, run):
     assert result.code == 1
     assert result.err.startswith("seeds/articles/a.md:4: source: source '***' gives no usable URL name "
                                  "(it has no letters or digits)\n")
+
+
+def test_a_held_back_article_that_would_clash_when_it_goes_live_fails_the_build_now(project, run):
+    write_article(project, "a.md", front("A", "2099-02-01T10:00:00+08:00", "[]", source="Global times"))
+    result = run(project, "build")
+    assert result.code == 1
+    assert "'Global times' in seeds/articles/a.md:4; use one spelling\n" in result.err
