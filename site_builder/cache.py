@@ -378,8 +378,13 @@ class BuildCache:
             return env
         env.bytecode_cache = _Bytecode(self.previous.bytecode, self.current.bytecode)
         dumps = env.policies.get("json.dumps_function") or json.dumps
-        # |tojson of a tracked part of the site: serialise what is behind the view
-        env.policies["json.dumps_function"] = lambda obj, **kw: dumps(obj, default=_json_default, **kw)
+        if not getattr(dumps, "sees_through_tracked", False):  # |tojson of a tracked part of the site
+            def tracked_dumps(obj: Any, **kw: Any) -> str:
+                kw.setdefault("default", _json_default)
+                return dumps(obj, **kw)
+
+            tracked_dumps.sees_through_tracked = True  # type: ignore[attr-defined]
+            env.policies["json.dumps_function"] = tracked_dumps
         return MemoEnvironment(env, self, environment_key(env, templates, config, stylesheet))
 
     def close_progress(self) -> None:

@@ -6,11 +6,13 @@ import pickle
 import shutil
 from pathlib import Path
 
+import jinja2
 import pytest
 
 from conftest import COMPANY_IDS, SEED_ARTICLE, minimal_front, tree_digest, write_article
 from site_builder.build import Builder
-from site_builder.cache import CACHE_DIR, CACHE_FILE
+from site_builder.cache import CACHE_DIR, CACHE_FILE, BuildCache, CacheData
+from site_builder.models import Site
 
 
 @pytest.fixture
@@ -187,3 +189,36 @@ def test_a_deleted_output_file_comes_back_on_the_next_build(archive, run):
     result = run(archive, "build")
     assert result.code == 0
     assert tree_digest(archive / "output") == before
+
+
+def _toy_site(summary: str, other: str = "unchanged") -> Site:
+    return Site(articles=(), bodies={}, summaries={"a": summary, "b": other}, companies=(), company_pages={},
+                months=(), neighbours={})
+
+
+def test_a_render_is_reused_until_a_part_of_the_site_it_read_changes(tmp_path):
+    env = jinja2.Environment(loader=jinja2.DictLoader({
+        "page.html": "{{ title }}: {{ site.summaries['a'] }} {{ site.summaries.get('a') }} {{ site.summaries|tojson }}"
+                     " {{ 'a' in site.summaries }} {{ site.summaries|length }}",
+        "narrow.html": "{{ site.summaries['a'] }}"}), autoescape=True)
+
+    def build(previous, site, template="page.html"):
+        """Render one template through the cache, then 'write' it where the next build looks for it."""
+        cache = BuildCache(previous, output=tmp_path)
+        text = cache.wrap(env, tmp_path / "no-templates", None, "style.css").get_template(template).render(
+            site=site, title="T")
+        (tmp_path / template).write_text(text, encoding="utf-8")
+        cache.record_outputs({template: text.encode("utf-8")})
+        return cache, text
+
+    first, text = build(CacheData("t"), _toy_site("one"))
+    assert text == jinja2.Environment(loader=env.loader, autoescape=True).get_template("page.html").render(
+        site=_toy_site("one"), title="T")  # tracking does not change what a template sees
+    assert (first.rendered, first.reused) == (1, 0)
+    narrow, _ = build(CacheData("t"), _toy_site("one"), "narrow.html")
+    again, _ = build(narrow.current, _toy_site("one", other="changed"), "narrow.html")
+    assert (again.rendered, again.reused) == (0, 1)  # it read only summaries['a']: b's change does not matter
+    changed, text = build(again.current, _toy_site("two"), "narrow.html")
+    assert (changed.rendered, changed.reused, text) == (1, 0, "two")
+    wide, _ = build(first.current, _toy_site("one", other="changed"))
+    assert (wide.rendered, wide.reused) == (1, 0)  # it read all summaries (tojson, length)
