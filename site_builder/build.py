@@ -22,6 +22,7 @@ from .load import load_archive
 from .redirects import render_redirects
 from .render import make_env, render_site, static_assets
 from .schedule import build_now
+from . import search as search_module
 from .search import index_search
 from .source_pages import render_source_feeds, render_source_pages
 from .urls import raw_path
@@ -111,6 +112,7 @@ class Builder:
         self.progress = progress  # progress(total) -> a bar with update() and close(), e.g. tqdm
         self._state = None  # the cache as the last build left it
         self.last: BuildCache | None = None
+        self._indexer: Path | None = None  # the search indexer binary this build found
 
     def build(self) -> Summary:
         """One build: nothing at all when no input and no output file changed; else only what changed."""
@@ -120,7 +122,9 @@ class Builder:
         if self._state is None:
             self._state, note = load_cache_for(self.output if self.use_cache else None)
             notes = (note,) if note else ()
-        snapshot = Snapshot.take(self.source, self.templates, self.output, self.overrides, self.strict)
+        self._indexer = search_module.find_pagefind()  # installing it later is a change: the next build indexes
+        snapshot = Snapshot.take(self.source, self.templates, self.output, self.overrides, self.strict,
+                                 extra=(str(self._indexer),))
         kept = None
         if self.use_cache and self._state.snapshot and self.output is not None and self.output.is_dir():
             with output_lock(self.output):  # a build writing it now: refuse, as a build that writes would
@@ -153,7 +157,7 @@ class Builder:
                 write_site(files, output, self.source, stats, trash)
                 if self.use_cache:
                     cache.record_outputs(files)
-                    if search.problem is None:  # else the next build runs again, and indexes if it now can
+                    if search.problem is None or self._indexer is None:  # a failed indexer run: try again
                         snapshot.record(cache, output, (articles, companies, len(files), tuple(warnings), held_back))
                     save_cache_for(output, cache.current)
         self._state = cache.current

@@ -581,11 +581,11 @@ class Snapshot:
 
     @classmethod
     def take(cls, source: Path, templates: Path, output: Path | None, overrides: dict | None,
-             strict: bool) -> "Snapshot":
-        """Stat every input file; note the settings and environment variables a build reads."""
+             strict: bool, extra: tuple = ()) -> "Snapshot":
+        """Stat every input file; note the settings, environment variables and tools (extra) a build uses."""
         env = sorted((k, v) for k, v in os.environ.items() if k.startswith("SITE_BUILDER") or k == "SOURCE_DATE_EPOCH")
         return cls((file_states(source, templates), repr(sorted((overrides or {}).items())), strict,
-                    str(output.absolute()) if output else None, os.getcwd(), tuple(env)))
+                    str(output.absolute()) if output else None, os.getcwd(), tuple(env), extra))
 
     def unchanged_since(self, data: CacheData) -> tuple | None:
         """The last build's summary if its inputs were these and its output is untouched; else None."""
