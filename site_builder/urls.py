@@ -1,7 +1,7 @@
 """The one owner of slugs, output paths and URLs. Every URL is derived from an output path."""
 from __future__ import annotations
 
-import posixpath
+import functools
 import re
 
 from slugify import slugify as _slugify
@@ -60,10 +60,18 @@ def raw_path(name: str) -> str:
     return f"raw/{name}"
 
 
+@functools.lru_cache(maxsize=65536)
 def relative(from_path: str, to_path: str) -> str:
-    """A link from the page at from_path to the file at to_path that works at any base path and on file://."""
-    start = posixpath.dirname(from_path) or "."
-    return posixpath.relpath(to_path, start)
+    """A link from the page at from_path to the file at to_path that works at any base path and on file://.
+
+    Both are normalised output paths ('a/b/index.html'), so plain string work does what posixpath.relpath
+    does, without its calls to os.getcwd() (a page render makes dozens of these links).
+    """
+    here, there = from_path.split("/")[:-1], to_path.split("/")
+    common = 0
+    while common < len(here) and common < len(there) - 1 and here[common] == there[common]:
+        common += 1
+    return "../" * (len(here) - common) + "/".join(there[common:])
 
 
 def absolute(base_url: str, path: str) -> str:

@@ -288,3 +288,16 @@ def test_drafts_are_not_published_anywhere(project, run):
               for li in companies.xpath(f"//ul[{has_class('company-index')}]/li")}
     assert counts["MiniMax"] == "2 articles"
     assert counts["GigaDevice Semiconductor"] == "1 article"
+
+
+def test_relative_links_match_posixpath_relpath():
+    import itertools
+    import posixpath
+
+    from site_builder.urls import relative
+
+    paths = ["index.html", "page/2/index.html", "articles/a/index.html", "articles/a/citation.bib",
+             "articles/b/index.html", "companies/x/feed.xml", "companies/index.html", "static/style.1.css",
+             "sources/g/c/index.html", "sources/g/index.html", "404.html"]
+    for here, there in itertools.product(paths, paths):
+        assert relative(here, there) == posixpath.relpath(there, posixpath.dirname(here) or ".")
