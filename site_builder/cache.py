@@ -35,6 +35,7 @@ import jinja2
 import jinja2.bccache
 
 from . import __version__
+from .errors import display_path
 from .models import Article, Body, Company, Site
 from .parallel import convert_bodies
 
@@ -316,7 +317,7 @@ def load_cache(folder: Path | None, tool: str) -> tuple[CacheData, str | None]:
                 return data, None
     except Exception as exc:  # any corruption at all: the cache is only ever an optimisation
         why = f"it cannot be read ({type(exc).__name__})"
-    return CacheData(tool), f"{path}: ignored the build cache, {why}; building from scratch"
+    return CacheData(tool), f"{display_path(path)}: ignored the build cache, {why}; building from scratch"
 
 
 def save_cache(folder: Path, data: CacheData) -> None:
