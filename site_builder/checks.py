@@ -6,8 +6,7 @@ import re
 from urllib.parse import unquote, urlsplit
 
 from .errors import Problem, display_path
-from .markup import mention_pattern
-from .models import Article, Company, Site
+from .models import Article, Site
 from .urls import article_path
 
 _HREF = re.compile(r'<a\b[^>]*?\bhref="([^"]*)"')
@@ -54,19 +53,10 @@ def _link_warnings(article: Article, site: Site, files: set[str], drafts: dict[s
     return problems
 
 
-def _mention_warnings(article: Article, site: Site, companies: tuple[Company, ...]) -> list[Problem]:
-    pattern, owner = mention_pattern(companies)
-    if pattern is None:
-        return []
-    problems, seen = [], set(article.companies)
-    for paragraph in site.bodies[article.slug].paragraphs:
-        for m in pattern.finditer(paragraph):
-            cid = owner[m.group(0)]
-            if cid not in seen:
-                seen.add(cid)
-                problems.append(Problem(display_path(article.path), _body_line(article, m.group(0)),
-                                        f"mentions {m.group(0)!r} ({cid}) but 'companies' does not list {cid!r}"))
-    return problems
+def _mention_warnings(article: Article, site: Site) -> list[Problem]:
+    return [Problem(display_path(article.path), _body_line(article, words),
+                    f"mentions {words!r} ({cid}) but 'companies' does not list {cid!r}")
+            for cid, (words, _) in site.named[article.slug].items() if cid not in article.companies]
 
 
 def find_warnings(articles: tuple[Article, ...], site: Site, files: set[str], base_path: str) -> list[Problem]:
@@ -75,7 +65,7 @@ def find_warnings(articles: tuple[Article, ...], site: Site, files: set[str], ba
     problems: list[Problem] = []
     for article in site.articles:
         problems += _link_warnings(article, site, files, drafts, base_path)
-        problems += _mention_warnings(article, site, site.companies)
+        problems += _mention_warnings(article, site)
         if not site.summaries[article.slug]:
             problems.append(Problem(display_path(article.path), article.lines.get("title", 1),
                                     "no summary: add 'summary:' or a first paragraph to the body"))

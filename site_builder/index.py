@@ -7,7 +7,7 @@ from typing import Callable
 
 from .errors import Collector
 from .load import Archive
-from .markup import Converter, mention_pattern, sentences, summarise
+from .markup import Converter, first_mentions, mention_pattern, summarise
 from .models import Article, Body, Company, CompanyPage, Mention, Site
 from .related import related_articles
 from .schedule import split_scheduled
@@ -20,20 +20,11 @@ def newest_first(articles) -> tuple[Article, ...]:
     return tuple(sorted(articles, key=lambda a: (-a.published.timestamp(), a.slug)))
 
 
-def mention_context(body: Body, company: Company) -> str | None:
-    """The first sentence of the body that names the company (by name or alias)."""
-    pattern, _ = mention_pattern([company])
-    for paragraph in body.paragraphs:
-        for sentence in sentences(paragraph):
-            if pattern.search(sentence):
-                return sentence
-    return None
-
-
-def _company_page(company: Company, articles: tuple[Article, ...], site_bodies: dict[str, Body],
+def _company_page(company: Company, articles: tuple[Article, ...], named: dict[str, dict[str, tuple[str, str]]],
                   summaries: dict[str, str], by_id: dict[str, Company]) -> CompanyPage:
     mine = [a for a in articles if company.id in a.companies]
-    mentions = tuple(Mention(a, mention_context(site_bodies[a.slug], company) or summaries[a.slug]) for a in mine)
+    # context: the first sentence naming the company, or the summary when the body never names it
+    mentions = tuple(Mention(a, named[a.slug].get(company.id, ("", summaries[a.slug]))[1]) for a in mine)
     counts = Counter(cid for a in mine for cid in a.companies if cid != company.id)
     alongside = tuple((by_id[cid], n) for cid, n in sorted(counts.items(), key=lambda kv: (-kv[1], by_id[kv[0]].name.casefold())))
     return CompanyPage(company, mentions, alongside)
@@ -72,11 +63,13 @@ def build_site(archive: Archive, now: datetime | None = None, convert: BodyConve
     here = article_path("x")
     bodies = (convert or convert_here)(companies, lambda cid: relative(here, company_path(cid)), articles)
     summaries = {a.slug: a.summary or summarise(bodies[a.slug].paragraphs) for a in articles}
-    pages = {c.id: _company_page(c, articles, bodies, summaries, by_id) for c in companies}
+    pattern, owner = mention_pattern(companies)
+    named = {a.slug: first_mentions(bodies[a.slug].paragraphs, pattern, owner) for a in articles}
+    pages = {c.id: _company_page(c, articles, named, summaries, by_id) for c in companies}
     months = by_month(articles)
     neighbours = {a.slug: (articles[i + 1] if i + 1 < len(articles) else None, articles[i - 1] if i else None)
                   for i, a in enumerate(articles)}
     used_raw = {a.raw.rsplit("/", 1)[-1] for a in articles if a.raw}
     raw_files = {name: data for name, data in archive.raw_files.items() if name in used_raw}
     return Site(articles, bodies, summaries, companies, pages, months, neighbours, raw_files,
-                sources=sources, related=related_articles(articles), held_back=newest_first(held_back))
+                sources=sources, related=related_articles(articles), held_back=newest_first(held_back), named=named)

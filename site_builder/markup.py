@@ -53,18 +53,10 @@ def sanitise(html: str) -> str:
 
 def mention_pattern(companies: Iterable[Company]) -> tuple[re.Pattern[str] | None, dict[str, str]]:
     """A regex matching any company name or alias as whole words, and a map from matched text to company id."""
-    if companies is _last_pattern[0]:  # the site's own tuple, asked for again and again: skip even the hashing
-        return _last_pattern[1]
-    found = _mention_pattern(tuple(companies))
-    if isinstance(companies, tuple):
-        _last_pattern[:] = [companies, found]
-    return found
+    return _mention_pattern(tuple(companies))
 
 
-_last_pattern: list = [None, None]
-
-
-@functools.lru_cache(maxsize=1024)  # pages, checks and the index ask again and again for the same companies
+@functools.lru_cache(maxsize=1024)  # each company page asks again for its own company
 def _mention_pattern(companies: tuple[Company, ...]) -> tuple[re.Pattern[str] | None, dict[str, str]]:
     owner = {name: c.id for c in companies for name in c.names}
     if not owner:
@@ -152,6 +144,19 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[^a-z\s])")
 def sentences(paragraph: str) -> list[str]:
     """Split a paragraph into sentences (good enough for news prose)."""
     return [s.strip() for s in _SENTENCE_END.split(paragraph) if s.strip()]
+
+
+def first_mentions(paragraphs: Iterable[str], pattern: re.Pattern[str] | None,
+                   owner: dict[str, str]) -> dict[str, tuple[str, str]]:
+    """For each company the text names, in order of first mention: the words naming it and their sentence."""
+    found: dict[str, tuple[str, str]] = {}
+    for paragraph in paragraphs:
+        if pattern is None or not pattern.search(paragraph):
+            continue
+        for sentence in sentences(paragraph):
+            for m in pattern.finditer(sentence):
+                found.setdefault(owner[m.group(0)], (m.group(0), sentence))
+    return found
 
 
 def summarise(paragraphs: tuple[str, ...], limit: int = 220) -> str:

@@ -105,3 +105,4 @@ class Site:
     sources: tuple[Source, ...] = ()  # A to Z
     related: dict[str, tuple[Article, ...]] = field(default_factory=dict)  # slug -> related articles, best first
     held_back: tuple[Article, ...] = ()  # dated after the build's "now": published by a later build
+    named: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)  # slug -> company id -> (words, sentence)
