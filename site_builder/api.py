@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import partial
 from typing import Any
 
 from .citations import citation_text
 from .config import Config
 from .models import Article, Site
+from .outputs import Keys, Output, ready
 from .schemas import SCHEMA_PATHS, schemas
 from .urls import (absolute, api_article_path, article_path, citation_path, company_feed_path, company_path,
                    raw_path)
@@ -65,15 +67,21 @@ def company_records(config: Config, site: Site) -> list[dict[str, Any]]:
     return out
 
 
-def render_api(config: Config, site: Site) -> dict[str, bytes]:
+def render_api(config: Config, site: Site, keys: Keys) -> list[Output]:
     """Every api/ file: the lists, one record per article, and the schemas they follow."""
     sch = {name: absolute(config.base_url, path) for name, path in SCHEMA_PATHS.items()}
-    out = {"api/articles.json": dump({"$schema": sch["articles"], "count": len(site.articles),
-                                      "articles": [article_record(a, config, site) for a in site.articles]}),
-           "api/companies.json": dump({"$schema": sch["companies"], "count": len(site.companies),
-                                       "companies": company_records(config, site)})}
+    out = [Output("api/articles.json", keys("api/articles.json", site.articles), lambda: dump(
+               {"$schema": sch["articles"], "count": len(site.articles),
+                "articles": [article_record(a, config, site) for a in site.articles]})),
+           Output("api/companies.json", keys("api/companies.json", site.articles), lambda: dump(
+               {"$schema": sch["companies"], "count": len(site.companies), "companies": company_records(config, site)}))]
     for a in site.articles:
-        out[api_article_path(a.slug)] = dump({"$schema": sch["article"], **article_full(a, config, site)})
-    for name, schema in schemas(config.base_url).items():
-        out[SCHEMA_PATHS[name]] = dump(schema)
+        path = api_article_path(a.slug)
+        out.append(Output(path, keys(path, (a, *site.related.get(a.slug, ()))),
+                          partial(_article_file, sch["article"], a, config, site)))
+    out += [ready(SCHEMA_PATHS[name], dump(schema)) for name, schema in schemas(config.base_url).items()]
     return out
+
+
+def _article_file(schema: str, a: Article, config: Config, site: Site) -> bytes:
+    return dump({"$schema": schema, **article_full(a, config, site)})

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 import traceback
 from dataclasses import dataclass
@@ -14,16 +15,18 @@ from .config import Config, load_config
 from .errors import Problem, SiteError, display_path
 from .feeds import render_feeds, render_sitemap
 from .api import render_api
-from .cache import BuildCache, Snapshot, cache_folder, load_cache_for, save_cache_for, search_key
+from .cache import BuildCache, Snapshot, cache_folder, load_cache_for, save_cache_for, search_key, tree_key
 from .citations import render_citations
 from .index import build_site
 from .jsonfeed import render_json_feed
 from .load import load_archive
+from .outputs import Keys, Output, by_path, global_key, ready
+from .parallel import cpu_count
 from .redirects import render_redirects
 from .render import make_env, render_site, static_assets
 from .schedule import build_now
 from . import search as search_module
-from .search import index_search
+from .search import SearchIndex, index_search
 from .source_pages import render_source_feeds, render_source_pages
 from .urls import raw_path
 from .write import output_lock, write_site
@@ -58,34 +61,42 @@ def _template_error(templates: Path, exc: jinja2.TemplateError) -> SiteError:
     return SiteError([Problem(where, line, f"template error: {exc.message or exc}")])
 
 
-def generate(source: Path, templates: Path, config: Config, cache: BuildCache | None = None
-             ) -> tuple[dict[str, bytes], int, int, list[Problem], tuple[str, ...]]:
-    """Load, model and render the whole site in memory: ({output path: bytes}, articles, companies, warnings,
-    held back)."""
+@dataclass
+class Generated:
+    """The site, modelled and ready to make: every output (not made yet) and what the summary reports."""
+
+    outputs: list[Output]
+    articles: int
+    companies: int
+    warnings: list[Problem]
+    held_back: tuple[str, ...]
+
+
+def generate(source: Path, templates: Path, config: Config, cache: BuildCache | None = None) -> Generated:
+    """Load and model the archive, and define every output of the site (made later, by the write step)."""
     archive = load_archive(source)
     site = build_site(archive, build_now(), convert=cache.convert if cache else None)
     if not (templates / "base.html").is_file():
         raise SiteError([Problem(display_path(templates), 0, "templates folder not found (no base.html in it)")])
     env = make_env(templates)
-    try:
-        files, stylesheet = static_assets(templates)
-        env = cache.wrap(env, templates, config, stylesheet) if cache else env
-        pages = render_site(env, config, site, stylesheet)
-        pages.update(render_source_pages(env, config, site, stylesheet))
-        files.update(pages)
-        files.update({raw_path(name): data for name, data in site.raw_files.items()})
-        files.update(render_feeds(env, config, site))
-        files.update(render_source_feeds(env, config, site))
-        files.update(render_json_feed(config, site))
-        files.update(render_citations(config, site))
-        files.update(render_api(config, site))
-        files.update(render_sitemap(env, config, site, [p for p in pages if p.endswith(".html")]))
-        files.update(render_redirects(env, config, site, list(files)))  # after the sitemap: not listed in it
-    except jinja2.TemplateError as exc:
-        raise _template_error(templates, exc) from None
-    warnings = find_warnings(archive.articles, site, set(files), config.base_path)
+    if cache is not None:
+        cache.prime(env)
+    outputs, stylesheet = static_assets(templates)
+    keys = Keys(global_key(tree_key(templates), stylesheet, config, site.companies), site)
+    pages = render_site(env, config, site, stylesheet, keys) + render_source_pages(env, config, site, stylesheet, keys)
+    outputs += pages
+    outputs += [ready(raw_path(name), data) for name, data in site.raw_files.items()]
+    outputs += render_feeds(env, config, site, keys)
+    outputs += render_source_feeds(env, config, site, keys)
+    outputs += render_json_feed(config, site, keys)
+    outputs += render_citations(config, site, keys)
+    outputs += render_api(config, site, keys)
+    outputs += render_sitemap(env, config, site, keys, [o.path for o in pages if o.path.endswith(".html")])
+    outputs += render_redirects(env, config, site, keys, [o.path for o in outputs])  # after the sitemap: not in it
+    outputs = list(by_path(outputs).values())
+    warnings = find_warnings(archive.articles, site, {o.path for o in outputs}, config.base_path)
     held_back = tuple(f"{display_path(a.path)} ({a.published.isoformat()})" for a in site.held_back)
-    return files, len(site.articles), len(site.companies), warnings, held_back
+    return Generated(outputs, len(site.articles), len(site.companies), warnings, held_back)
 
 
 def build(source: Path, output: Path | None, templates: Path, overrides: dict | None = None,
@@ -105,8 +116,9 @@ class Builder:
     """
 
     def __init__(self, source: Path, output: Path | None, templates: Path, overrides: dict | None = None,
-                 strict: bool = False, cache: bool = True, progress=None):
+                 strict: bool = False, cache: bool = True, progress=None, in_place: bool = False):
         self.source, self.output, self.templates = source, output, templates
+        self.in_place = in_place  # after the first build, replace changed files one by one (serve)
         self.overrides, self.strict = overrides, strict
         self.use_cache = cache and output is not None
         self.progress = progress  # progress(total) -> a bar with update() and close(), e.g. tqdm
@@ -139,28 +151,78 @@ class Builder:
         return dataclasses.replace(summary, seconds=time.perf_counter() - started)
 
     def _full(self, config: Config, snapshot: Snapshot, notes: tuple[str, ...]) -> Summary:
-        cache = BuildCache(self._state, self.progress, self.output, memo=self.use_cache)
+        cache = BuildCache(self._state, self.progress, memo=self.use_cache)
         try:
-            files, articles, companies, warnings, held_back = generate(self.source, self.templates, config, cache)
+            site = generate(self.source, self.templates, config, cache)
         finally:
             cache.close_progress()
-        key = search_key(files)  # Pagefind is slow: reuse its index while no page it reads has changed
-        search = cache.search(key) or index_search(files)  # check indexes too, so it reports what build would
-        if search.problem is None:  # a missing binary may be installed before the next build: try again then
-            cache.keep_search(key, search)
-        files.update(search.files)
+        explain = functools.partial(_explain, self.templates)
+        outputs, warnings = site.outputs, site.warnings
+        if self.output is not None:  # kept outputs need not be made, so a build names the ones it makes
+            previous = cache.records
+        else:  # check: make every output once, so that a template error fails it as it would fail a build
+            previous = {}
+            outputs = [_made(o, explain) for o in outputs]
+        search = self._search(cache, outputs, previous, explain)
+        outputs = outputs + [ready(path, data) for path, data in search.files.items()]
         warnings += [Problem("pagefind", 0, search.problem)] if search.problem else []
-        stats = {"written": 0, "unchanged": 0}
+        stats = {"written": 0, "unchanged": 0, "made": 0}
+        records = previous
         if output := self.output:
             if not (self.strict and warnings):
                 trash = cache_folder(output) / "trash" if self.use_cache else None
-                write_site(files, output, self.source, stats, trash)
+                records = write_site(outputs, output, self.source, stats, trash, previous, explain,
+                                     in_place=self.in_place, workers=cpu_count())
                 if self.use_cache:
-                    cache.record_outputs(files)
+                    cache.current.records = records
                     if search.problem is None or self._indexer is None:  # a failed indexer run: try again
-                        snapshot.record(cache, output, (articles, companies, len(files), tuple(warnings), held_back))
+                        snapshot.record(cache, output, (site.articles, site.companies, len(outputs), tuple(warnings),
+                                                        site.held_back))
                     save_cache_for(output, cache.current)
+        cache.made = stats["made"]
+        cache.kept = len(outputs) - stats["made"] if self.output is not None else 0
         self._state = cache.current
-        self.last = cache  # what the last build rendered, reused and converted (tests, the benchmark)
-        return Summary(articles, companies, len(files), 0.0, config, tuple(warnings), held_back,
+        self.last = cache  # what the last build made, kept and converted (tests, the benchmark)
+        return Summary(site.articles, site.companies, len(outputs), 0.0, config, tuple(warnings), site.held_back,
                        stats["written"], stats["unchanged"], notes)
+
+    def _search(self, cache: BuildCache, outputs: list[Output], previous: dict, explain) -> SearchIndex:
+        """The search index of the HTML pages: the last build's while no page changed, else made anew."""
+        if self._indexer is None:
+            return index_search({})  # reports why there is none
+        key = search_key({o.path: o.key for o in outputs})  # Pagefind is slow: reuse its index while no page changed
+        found = cache.search(key)
+        if found is None:
+            pages = {o.path: _page_bytes(o, self.output, previous, explain) for o in outputs if o.path.endswith(".html")}
+            found = index_search(pages, self._indexer)  # check indexes too, so it reports what build would
+        if found.problem is None:  # a missing binary may be installed before the next build: try again then
+            cache.keep_search(key, found)
+        return SearchIndex(found.files, found.problem)
+
+
+def _explain(templates: Path, exc: Exception) -> SiteError | None:
+    """A template error as a SiteError naming the template file and line; None for any other exception."""
+    return _template_error(templates, exc) if isinstance(exc, jinja2.TemplateError) else None
+
+
+def _made(o: Output, explain) -> Output:
+    """o with its bytes made now (a template error raised as a SiteError)."""
+    try:
+        data = o.make()
+    except jinja2.TemplateError as exc:
+        raise explain(exc) from None
+    return Output(o.path, o.key, lambda: data)
+
+
+def _page_bytes(o: Output, output: Path | None, previous: dict, explain) -> bytes:
+    """The bytes of o: the previous build's file when o's key is unchanged and the file is as written, else made."""
+    record = previous.get(o.path)
+    if output is not None and record is not None and record[0] == o.key:
+        try:
+            path = output / o.path
+            st = path.stat()
+            if (st.st_size, st.st_mtime_ns, st.st_ino) == record[1:]:
+                return path.read_bytes()
+        except OSError:
+            pass
+    return _made(o, explain).make()

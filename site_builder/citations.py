@@ -8,9 +8,11 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime
+from functools import partial
 
 from .config import Config
 from .models import Article, Site
+from .outputs import Keys, Output
 from .urls import absolute, article_path, citation_path
 
 _BIB_SPECIAL = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "&": r"\&", "%": r"\%", "$": r"\$",
@@ -85,11 +87,19 @@ def bibtex(article: Article, config: Config) -> str:
     return f"@article{{{article.slug},\n{body}\n}}\n"
 
 
-def render_citations(config: Config, site: Site) -> dict[str, bytes]:
+def render_citations(config: Config, site: Site, keys: Keys) -> list[Output]:
     """Each article's citation.json (CSL-JSON, a list of one item) and citation.bib."""
-    out = {}
+    out = []
     for a in site.articles:
-        csl = json.dumps([csl_item(a, config, site.summaries[a.slug])], ensure_ascii=False, sort_keys=True, indent=2)
-        out[citation_path(a.slug, "json")] = (csl + "\n").encode("utf-8")
-        out[citation_path(a.slug, "bib")] = bibtex(a, config).encode("utf-8")
+        json_path, bib_path = citation_path(a.slug, "json"), citation_path(a.slug, "bib")
+        out.append(Output(json_path, keys(json_path, [a]), partial(_csl_file, a, config, site.summaries[a.slug])))
+        out.append(Output(bib_path, keys(bib_path, [a]), partial(_bib_file, a, config)))
     return out
+
+
+def _csl_file(a: Article, config: Config, summary: str) -> bytes:
+    return (json.dumps([csl_item(a, config, summary)], ensure_ascii=False, sort_keys=True, indent=2) + "\n").encode("utf-8")
+
+
+def _bib_file(a: Article, config: Config) -> bytes:
+    return bibtex(a, config).encode("utf-8")

@@ -72,10 +72,10 @@ def _overrides(args: argparse.Namespace) -> dict:
 
 
 def _progress_bar(total: int | None):
-    """A progress bar on the terminal for builds that take more than a moment (pages rendered)."""
+    """A progress bar on the terminal for builds that take more than a moment (article bodies converted)."""
     from tqdm import tqdm
 
-    return tqdm(total=total, unit=" pages", file=sys.stderr, delay=0.5, leave=False, dynamic_ncols=True)
+    return tqdm(total=total, unit=" articles", file=sys.stderr, delay=0.5, leave=False, dynamic_ncols=True)
 
 
 def cmd_build(args: argparse.Namespace) -> int:

@@ -1,13 +1,14 @@
 """Pure functions from loaded articles and companies to the modelled Site."""
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from datetime import datetime
 from typing import Callable
 
 from .errors import Collector
 from .load import Archive
-from .markup import Converter, first_mentions, mention_pattern, summarise
+from .markup import Converter, summarise
 from .models import Article, Body, Company, CompanyPage, Mention, Site
 from .related import related_articles
 from .schedule import split_scheduled
@@ -63,13 +64,28 @@ def build_site(archive: Archive, now: datetime | None = None, convert: BodyConve
     here = article_path("x")
     bodies = (convert or convert_here)(companies, lambda cid: relative(here, company_path(cid)), articles)
     summaries = {a.slug: a.summary or summarise(bodies[a.slug].paragraphs) for a in articles}
-    pattern, owner = mention_pattern(companies)
-    named = {a.slug: first_mentions(bodies[a.slug].paragraphs, pattern, owner) for a in articles}
+    named = {a.slug: bodies[a.slug].named for a in articles}
     pages = {c.id: _company_page(c, articles, named, summaries, by_id) for c in companies}
     months = by_month(articles)
     neighbours = {a.slug: (articles[i + 1] if i + 1 < len(articles) else None, articles[i - 1] if i else None)
                   for i, a in enumerate(articles)}
     used_raw = {a.raw.rsplit("/", 1)[-1] for a in articles if a.raw}
     raw_files = {name: data for name, data in archive.raw_files.items() if name in used_raw}
+    raw_digests = {name: hashlib.sha256(data).digest() for name, data in raw_files.items()}
+    digests = {a.slug: article_digest(a, bodies[a.slug], summaries[a.slug],
+                                      raw_digests.get(a.raw.rsplit("/", 1)[-1], b"") if a.raw else b"")
+               for a in articles}
     return Site(articles, bodies, summaries, companies, pages, months, neighbours, raw_files,
-                sources=sources, related=related_articles(articles), held_back=newest_first(held_back), named=named)
+                sources=sources, related=related_articles(articles), held_back=newest_first(held_back), named=named,
+                digests=digests)
+
+
+def article_digest(article: Article, body: Body, summary: str, raw: bytes) -> bytes:
+    """A digest of everything an output may show of one article: its record (every front matter field, its
+    file and lines), its converted body and mentions, its summary and its raw original's digest."""
+    h = hashlib.sha256(repr(article).encode("utf-8", "surrogatepass"))
+    for part in (body.html, repr(body.paragraphs), repr(body.named), summary):
+        h.update(b"\0%d\0" % len(part))
+        h.update(part.encode("utf-8", "surrogatepass"))
+    h.update(b"\0" + raw)
+    return h.digest()

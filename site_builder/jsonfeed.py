@@ -4,14 +4,19 @@ from __future__ import annotations
 from .api import dump
 from .config import Config
 from .models import Site
+from .outputs import Keys, Output
 from .urls import absolute, article_path, index_path
 
 VERSION = "https://jsonfeed.org/version/1.1"
 FEED_PATH = "feed.json"
 
 
-def render_json_feed(config: Config, site: Site) -> dict[str, bytes]:
+def render_json_feed(config: Config, site: Site, keys: Keys) -> list[Output]:
     """feed.json: https://www.jsonfeed.org/version/1.1/ with absolute URLs and RFC 3339 dates with offsets."""
+    return [Output(FEED_PATH, keys(FEED_PATH, site.articles[: config.feed_size]), lambda: _json_feed(config, site))]
+
+
+def _json_feed(config: Config, site: Site) -> bytes:
     by_id = {c.id: c for c in site.companies}
     items = []
     for a in site.articles[: config.feed_size]:
@@ -27,4 +32,4 @@ def render_json_feed(config: Config, site: Site) -> dict[str, bytes]:
             "home_page_url": absolute(config.base_url, index_path(1)),
             "feed_url": absolute(config.base_url, FEED_PATH), "language": config.language,
             "authors": [{"name": config.title}], "items": items}
-    return {FEED_PATH: dump(feed)}
+    return dump(feed)

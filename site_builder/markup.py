@@ -133,9 +133,11 @@ class Converter:
         self.linker.href = href
 
     def convert(self, text: str) -> Body:
-        """Markdown to sanitised HTML with company links, plus the plain text of each block."""
+        """Markdown to sanitised HTML with company links, the plain text of each block, and where each company is
+        first named."""
         html = self.md.reset().convert(text)
-        return Body(sanitise(html), tuple(self.linker.paragraphs))
+        paragraphs = tuple(self.linker.paragraphs)
+        return Body(sanitise(html), paragraphs, first_mentions(paragraphs, self.linker.pattern, self.linker.owner))
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[^a-z\s])")

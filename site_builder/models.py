@@ -54,6 +54,8 @@ class Body:
 
     html: str
     paragraphs: tuple[str, ...]
+    # company id -> (the words naming it, their sentence), in order of first mention
+    named: dict[str, tuple[str, str]] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True)
@@ -106,3 +108,6 @@ class Site:
     related: dict[str, tuple[Article, ...]] = field(default_factory=dict)  # slug -> related articles, best first
     held_back: tuple[Article, ...] = ()  # dated after the build's "now": published by a later build
     named: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)  # slug -> company id -> (words, sentence)
+    # slug -> a digest of everything known about the article (front matter, body, summary, mentions, raw file):
+    # an output that shows an article depends on it through this digest (outputs.Keys)
+    digests: dict[str, bytes] = field(default_factory=dict)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from typing import Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from .markup import Converter
 from .models import Body, Company
@@ -31,15 +31,24 @@ def _convert(text: str) -> Body:
 
 
 def convert_bodies(companies: Iterable[Company], href: Callable[[str], str], texts: Sequence[str],
-                   workers: int | None = None) -> list[Body]:
-    """Convert Markdown bodies in order; in a forked pool of `workers` processes when it pays."""
+                   workers: int | None = None, progress: Any = None) -> list[Body]:
+    """Convert Markdown bodies in order; in a forked pool of `workers` processes when it pays. progress, if
+    given, has update(n) (a tqdm bar): called as bodies are done."""
     companies = tuple(companies)
     workers = cpu_count() if workers is None else workers
     forkable = "fork" in multiprocessing.get_all_start_methods()
     if workers < 2 or len(texts) < MIN_PARALLEL or not forkable:
         converter = Converter(companies, href)
-        return [converter.convert(t) for t in texts]
+        out = [converter.convert(t) for t in texts]
+        if progress is not None:
+            progress.update(len(out))
+        return out
     # fork: the workers inherit companies and href (a lambda) without pickling them
     with multiprocessing.get_context("fork").Pool(workers, _init, (companies, href)) as pool:
         chunk = max(1, min(32, len(texts) // (workers * 8)))
-        return pool.map(_convert, texts, chunksize=chunk)
+        out = []
+        for body in pool.imap(_convert, texts, chunksize=chunk):
+            out.append(body)
+            if progress is not None:
+                progress.update(1)
+        return out

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Iterable
+from functools import partial
 
 from jinja2 import Environment
 
 from .config import Config
 from .errors import Collector, display_path
 from .models import Article, Site
+from .outputs import Keys, Output, ready
 from .urls import absolute, alias_path, article_path, company_path, relative, site_path, source_path
 
 REDIRECTS_FILE = "_redirects"
@@ -71,21 +73,21 @@ def alias_paths(site: Site, files: Iterable[str]) -> dict[str, Article]:
     return dict(sorted(out.items()))
 
 
-def render_redirects(env: Environment, config: Config, site: Site, files: Iterable[str]) -> dict[str, bytes]:
+def render_redirects(env: Environment, config: Config, site: Site, keys: Keys, files: Iterable[str]) -> list[Output]:
     """A page at each alias (meta refresh and canonical link, no script) and `_redirects` (path target 301)."""
     aliases = alias_paths(site, files)
-    out: dict[str, bytes] = {}
-    template = env.get_template("redirect.html")
+    out: list[Output] = []
     lines = []
     for path, article in aliases.items():
         target = article_path(article.slug)
-        html = template.render(config=config, article=article, target=relative(path, target),
-                               canonical=absolute(config.base_url, target))
-        out[path] = html.encode("utf-8")
+        out.append(Output(path, keys(path, [article]), partial(_redirect_page, env, config, article, path, target)))
         lines.append(f"{site_path(config.base_path, path)} {site_path(config.base_path, target)} 301")
     if lines:
         header = "# Earlier URLs of articles (front matter 'aliases'): old path, new path, HTTP status.\n"
-        out[REDIRECTS_FILE] = (header + "\n".join(lines) + "\n").encode("utf-8")
+        out.append(ready(REDIRECTS_FILE, (header + "\n".join(lines) + "\n").encode("utf-8")))
     return out
 
 
+def _redirect_page(env: Environment, config: Config, article: Article, path: str, target: str) -> bytes:
+    return env.get_template("redirect.html").render(config=config, article=article, target=relative(path, target),
+                                                    canonical=absolute(config.base_url, target)).encode("utf-8")

@@ -4,9 +4,10 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from functools import partial
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
@@ -16,7 +17,8 @@ from .citations import citation_text
 from .charts import timeline_svg
 from .config import Config
 from .markup import mention_pattern
-from .models import Article, Company, Site
+from .models import Article, Company, CompanyPage, Site
+from .outputs import Keys, Output, ready
 from .urls import (absolute, article_path, citation_path, company_feed_path, company_path, index_path, page_path,
                    raw_path, relative, site_path, source_feed_path, source_path)
 
@@ -61,7 +63,7 @@ def json_ld(data: dict[str, Any]) -> Markup:
     return Markup(text)
 
 
-def static_assets(templates: Path) -> tuple[dict[str, bytes], str]:
+def static_assets(templates: Path) -> tuple[list[Output], str]:
     """Every file of templates/static; the stylesheet gets a content-hashed name, which is returned too."""
     files: dict[str, bytes] = {}
     css_path = ""
@@ -74,45 +76,58 @@ def static_assets(templates: Path) -> tuple[dict[str, bytes], str]:
             files[css_path] = data
         else:
             files[f"static/{rel}"] = data
-    return files, css_path
+    return [ready(path, data) for path, data in files.items()], css_path
 
 
 @dataclass(frozen=True)
 class Renderer:
-    """Renders each page kind with the shared context every page needs."""
+    """Renders each page kind with the shared context every page needs; each page is an Output, made on demand."""
 
     env: Environment
     config: Config
     site: Site
     stylesheet: str  # output path
+    keys: Keys
 
-    def page(self, template: str, path: str, title: str, description: str, **context: Any) -> tuple[str, bytes]:
-        """Render one HTML page at output path `path`."""
+    def page(self, template: str, path: str, title: str, description: str, deps: Iterable[Article | None] = (),
+             extra: object = None, **context: Any) -> Output:
+        """One HTML page at output path `path`, showing the articles `deps` (and `extra`, for its key)."""
+        return Output(path, self.keys(path, deps, extra),
+                      partial(self.render, template, path, title, description, context))
+
+    def render(self, template: str, path: str, title: str, description: str, context: dict[str, Any]) -> bytes:
+        """The bytes of one HTML page."""
         link = (lambda to: relative(path, to)) if path != "404.html" else (lambda to: site_path(self.config.base_path, to))
         html = self.env.get_template(template).render(
             config=self.config, site=self.site, path=path, link=link, title=title, description=description,
             canonical=absolute(self.config.base_url, path), stylesheet=link(self.stylesheet),
             article_path=article_path, company_path=company_path, company_feed_path=company_feed_path,
             generator=f"site-builder {__version__}", **context)
-        return path, html.encode("utf-8")
+        return html.encode("utf-8")
 
-    def index_pages(self) -> dict[str, bytes]:
+    def index_pages(self) -> list[Output]:
         """The home page list, paginated."""
         size = self.config.page_size
         chunks = [self.site.articles[i:i + size] for i in range(0, len(self.site.articles), size)] or [()]
-        out = {}
+        out = []
         for number, chunk in enumerate(chunks, start=1):
             path = index_path(number)
             title = self.config.title if number == 1 else f"{self.config.title}: page {number}"
             pages = {"number": number, "count": len(chunks),
                      "newer": index_path(number - 1) if number > 1 else None,
                      "older": index_path(number + 1) if number < len(chunks) else None}
-            out.update([self.page("index.html", path, title, self.config.description, articles=chunk, pages=pages)])
+            out.append(self.page("index.html", path, title, self.config.description, chunk, (number, len(chunks)),
+                                 articles=chunk, pages=pages))
         return out
 
-    def article(self, article: Article) -> tuple[str, bytes]:
-        """One article page."""
+    def article(self, article: Article) -> Output:
+        """One article page: it shows the article, its neighbours' titles and its related reading."""
         path = article_path(article.slug)
+        older, newer = self.site.neighbours[article.slug]
+        deps = (article, older, newer, *self.site.related.get(article.slug, ()))
+        return Output(path, self.keys(path, deps), partial(self._article, article, path))
+
+    def _article(self, article: Article, path: str) -> bytes:
         older, newer = self.site.neighbours[article.slug]
         by_id = {c.id: c for c in self.site.companies}
         canonical = absolute(self.config.base_url, path)
@@ -134,45 +149,52 @@ class Renderer:
             ld["creditText"] = article.illustration
         raw = raw_path(article.raw.rsplit("/", 1)[-1]) if article.raw else None
         raw_sha = hashlib.sha256(self.site.raw_files[raw[4:]]).hexdigest() if raw else None
-        return self.page("article.html", path, article.title, self.site.summaries[article.slug], article=article,
-                         body=Markup(self.site.bodies[article.slug].html), older=older, newer=newer,
-                         companies=[by_id[c] for c in article.companies], raw=raw, raw_sha256=raw_sha,
-                         json_ld=json_ld(ld), og_type="article", citation=citation_text(article, self.config))
+        return self.render("article.html", path, article.title, self.site.summaries[article.slug], dict(
+            article=article, body=Markup(self.site.bodies[article.slug].html), older=older, newer=newer,
+            companies=[by_id[c] for c in article.companies], raw=raw, raw_sha256=raw_sha,
+            json_ld=json_ld(ld), og_type="article", citation=citation_text(article, self.config)))
 
-    def company_pages(self) -> dict[str, bytes]:
+    def company_pages(self) -> list[Output]:
         """The company index and each company's page."""
         counts = {cid: len(p.mentions) for cid, p in self.site.company_pages.items()}
         letters: dict[str, list] = {}
         for c in self.site.companies:
             first = c.name[:1].upper()
             letters.setdefault(first if first.isalpha() else "#", []).append(c)
-        out = dict([self.page("companies.html", page_path("companies"), "Companies",
-                              f"Every company mentioned in {self.config.title}, A to Z.",
-                              letters=sorted(letters.items()), counts=counts)])
+        out = [self.page("companies.html", page_path("companies"), "Companies",
+                         f"Every company mentioned in {self.config.title}, A to Z.", extra=sorted(counts.items()),
+                         letters=sorted(letters.items()), counts=counts)]
         for cid, cp in self.site.company_pages.items():
-            out.update([self.page("company.html", company_path(cid), cp.company.name,
-                                  f"{cp.company.name}: {cp.company.description}. "
-                                  f"Articles in {self.config.title} that mention it.", company_page=cp,
-                                  chart=Markup(timeline_svg([m.article.published for m in cp.mentions],
-                                                            cp.company.name)))])
+            path = company_path(cid)
+            out.append(Output(path, self.keys(path, [m.article for m in cp.mentions]),
+                              partial(self._company, path, cp)))
         return out
 
-    def archive(self) -> tuple[str, bytes]:
+    def _company(self, path: str, cp: CompanyPage) -> bytes:
+        return self.render("company.html", path, cp.company.name,
+                           f"{cp.company.name}: {cp.company.description}. "
+                           f"Articles in {self.config.title} that mention it.",
+                           dict(company_page=cp, chart=Markup(timeline_svg([m.article.published for m in cp.mentions],
+                                                                          cp.company.name))))
+
+    def archive(self) -> Output:
         """Every article by year and month."""
         years: dict[int, list] = {}
         for y, m, arts in self.site.months:
             years.setdefault(y, []).append((m, arts))
         return self.page("archive.html", page_path("archive"), "Archive",
-                         f"Every article in {self.config.title}, by year and month.", years=list(years.items()))
+                         f"Every article in {self.config.title}, by year and month.", self.site.articles,
+                         years=list(years.items()))
 
 
-def render_site(env: Environment, config: Config, site: Site, stylesheet: str) -> dict[str, bytes]:
-    """Every HTML page of the site as {output path: bytes}."""
-    r = Renderer(env, config, site, stylesheet)
+def render_site(env: Environment, config: Config, site: Site, stylesheet: str, keys: Keys) -> list[Output]:
+    """Every HTML page of the site, as outputs."""
+    r = Renderer(env, config, site, stylesheet, keys)
     out = r.index_pages()
-    out.update(r.article(a) for a in site.articles)
-    out.update(r.company_pages())
-    out.update([r.archive()])
-    out.update([r.page("search.html", page_path("search"), "Search", f"Search {config.title}: articles and companies.")])
-    out.update([r.page("404.html", "404.html", "Page not found", "This page does not exist in the archive.")])
+    out += [r.article(a) for a in site.articles]
+    out += r.company_pages()
+    out.append(r.archive())
+    out.append(r.page("search.html", page_path("search"), "Search", f"Search {config.title}: articles and companies.",
+                      site.articles))
+    out.append(r.page("404.html", "404.html", "Page not found", "This page does not exist in the archive."))
     return out

@@ -131,7 +131,7 @@ def serve(source: Path, output: Path, templates: Path, port: int, base_url: str 
     server.daemon_threads = True
     base = base_url or f"http://127.0.0.1:{server.server_port}/"
     # One Builder for the whole session: it keeps its cache in memory, so a rebuild redoes only what changed.
-    rebuild = functools.partial(_rebuild, Builder(source, output, templates, {"base_url": base}), state)
+    rebuild = functools.partial(_rebuild, Builder(source, output, templates, {"base_url": base}, in_place=True), state)
     rebuild()
     threading.Thread(target=server.serve_forever, daemon=True).start()
     print(f"serving {output}/ at http://127.0.0.1:{server.server_port}/ (Ctrl-C stops)", flush=True)

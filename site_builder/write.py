@@ -1,4 +1,4 @@
-"""Write a {path: bytes} map into the output folder atomically: build beside it, then swap it in."""
+"""Write the site's outputs into the output folder atomically: build beside it, then swap it in."""
 from __future__ import annotations
 
 import ctypes
@@ -9,10 +9,14 @@ import shutil
 import stat
 import subprocess
 import sys
+import traceback
+import multiprocessing
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
+from typing import Any, Callable, Iterable
 
 from .errors import Problem, SiteError, display_path
+from .outputs import Output, by_path, ready
 
 MARKER = ".site-builder-output"  # marks a folder as ours, so we never replace a folder a user wrote
 _RENAME_EXCHANGE = 2
@@ -131,59 +135,231 @@ def output_lock(output: Path):
     return _locked(output.absolute())
 
 
-def write_site(files: dict[str, bytes], output: Path, source: Path | None = None, stats: dict | None = None,
-               trash: Path | None = None) -> int:
-    """Write every file into a fresh staging folder, then swap it in place of output; return the count."""
-    problems = [Problem(rel, 0, msg) for rel in files if (msg := path_problem(rel)) is not None]
+Record = tuple[bytes, int, int, int]  # what a build wrote at a path: (output key, size, mtime in ns, inode)
+MIN_PARALLEL = 64  # fewer outputs to make than this are made in this process: forking would cost more
+
+
+def write_site(outputs: Iterable[Output] | dict[str, bytes], output: Path, source: Path | None = None,
+               stats: dict | None = None, trash: Path | None = None, previous: dict[str, Record] | None = None,
+               explain: Callable[[Exception], SiteError | None] | None = None, in_place: bool = False,
+               workers: int = 1) -> dict[str, Record]:
+    """Write every output, then return what is at each path.
+
+    An output whose key is the one `previous` recorded for its path, while that file is still as written, is
+    kept without being made. The others are made (in `workers` processes when there are many) and written,
+    except that a file whose bytes are unchanged is kept too, so its mtime and inode stay. By default the new
+    site goes into a fresh staging folder that then swaps with output in one step: a build stopped at any
+    moment leaves the previous site whole. With in_place (serve, after a first build), changed files replace
+    their previous versions one by one, each atomically, and files no longer built are removed.
+    explain turns an exception raised while making an output into a SiteError (None: raise it as it is).
+    """
+    if isinstance(outputs, dict):
+        outputs = [ready(path, data) for path, data in outputs.items()]
+    outputs = list(by_path(outputs).values())
+    problems = [Problem(o.path, 0, msg) for o in outputs if (msg := path_problem(o.path)) is not None]
     if problems:
         raise SiteError(problems)
     output = output.absolute()
     _check_target(output, source)
+    job = _Job(outputs, output, previous or {}, explain, workers)
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
         with _locked(output):
-            return _write_locked(files, output, stats, trash)
-    except OSError as exc:  # read-only or full disk, before the staging folder exists
+            if in_place and previous and output.is_dir() and (output / MARKER).exists():
+                records = job.in_place()
+            else:
+                records = job.staged(trash)
+    except OSError as exc:  # read-only or full disk
         raise _fail(output, f"cannot write the site: {exc.strerror or exc}") from None
-
-
-def _write_locked(files: dict[str, bytes], output: Path, stats: dict | None = None, trash: Path | None = None) -> int:
-    clean_leftovers(output)
-    staging = output.parent / f".{output.name}.{os.getpid()}.tmp"
-    try:
-        staging.mkdir()
-        unchanged = 0
-        root = staging.resolve()
-        folders: dict[Path, Path] = {}  # each folder made so far -> its resolved path (one resolve per folder)
-        for rel in sorted(files):
-            target = staging / rel
-            if (resolved := folders.get(target.parent)) is None:
-                resolved = target.parent.resolve()
-            if not (resolved / target.name).is_relative_to(root):
-                raise _fail(rel, "refused output path: it would leave the output folder")
-            if target.parent not in folders:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                folders[target.parent] = resolved
-            unchanged += _place(target, files[rel], output / rel)
-        _place(staging / MARKER, _MARKER_TEXT, output / MARKER)
-        if not output.exists():
-            staging.rename(output)
-        elif _exchange(staging, output):
-            _discard(staging, trash, len(files))
-        else:
-            old = output.parent / f".{output.name}.{os.getpid()}.old.tmp"
-            output.rename(old)
-            try:
-                staging.rename(output)
-            except OSError:
-                old.rename(output)  # put the previous site back
-                raise
-            _discard(old, trash, len(files))
-    except OSError as exc:
-        raise _fail(output, f"cannot write the site: {exc.strerror or exc}") from None
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
     if stats is not None:
-        stats.update(written=len(files) - unchanged, unchanged=unchanged)
-    return len(files)
+        stats.update(written=job.written, unchanged=len(outputs) - job.written, made=job.made)
+    return records
+
+
+def _stat_record(key: bytes, path: Path) -> Record:
+    st = os.stat(path)
+    return key, st.st_size, st.st_mtime_ns, st.st_ino
+
+
+class _Job:
+    """One write of the site: which outputs to keep, which to make, and where."""
+
+    def __init__(self, outputs: list[Output], output: Path, previous: dict[str, Record],
+                 explain: Callable[[Exception], SiteError | None] | None, workers: int):
+        self.outputs, self.output, self.previous = outputs, output, previous
+        self.explain, self.workers = explain, workers
+        self.written = 0  # files written anew
+        self.made = 0  # outputs made (the rest kept by key)
+
+    def _kept(self, o: Output) -> Record | None:
+        """The previous record of o when its key is unchanged and its file is still as that build wrote it."""
+        prev = self.previous.get(o.path)
+        if prev is None or prev[0] != o.key:
+            return None
+        try:
+            st = os.stat(self.output / o.path)
+        except OSError:
+            return None
+        return prev if (st.st_size, st.st_mtime_ns, st.st_ino) == prev[1:] else None
+
+    def staged(self, trash: Path | None) -> dict[str, Record]:
+        output = self.output
+        clean_leftovers(output)
+        staging = output.parent / f".{output.name}.{os.getpid()}.tmp"
+        try:
+            staging.mkdir()
+            root = staging.resolve()
+            made: set[Path] = set()
+            for o in self.outputs:  # every folder first, each checked to stay inside the staging folder
+                folder = (staging / o.path).parent
+                if folder not in made:
+                    folder.mkdir(parents=True, exist_ok=True)
+                    made.add(folder)
+                    if not folder.resolve().is_relative_to(root):
+                        raise _fail(o.path, "refused output path: it would leave the output folder")
+            records: dict[str, Record] = {}
+            todo = []
+            exists = output.exists()
+            for o in self.outputs:
+                kept = self._kept(o) if exists else None
+                if kept is not None:
+                    try:
+                        os.link(output / o.path, staging / o.path, follow_symlinks=False)
+                        records[o.path] = kept
+                        continue
+                    except OSError:
+                        pass
+                todo.append(o)
+            records.update(self._make(todo, staging))
+            _place(staging / MARKER, _MARKER_TEXT, output / MARKER)
+            if not output.exists():
+                staging.rename(output)
+            elif _exchange(staging, output):
+                _discard(staging, trash, len(self.outputs))
+            else:
+                old = output.parent / f".{output.name}.{os.getpid()}.old.tmp"
+                output.rename(old)
+                try:
+                    staging.rename(output)
+                except OSError:
+                    old.rename(output)  # put the previous site back
+                    raise
+                _discard(old, trash, len(self.outputs))
+        finally:
+            if staging.exists():
+                shutil.rmtree(staging, ignore_errors=True)
+        return dict(sorted(records.items()))
+
+    def in_place(self) -> dict[str, Record]:
+        output = self.output
+        records: dict[str, Record] = {}
+        todo = []
+        for o in self.outputs:
+            kept = self._kept(o)
+            if kept is not None:
+                records[o.path] = kept
+            else:
+                todo.append(o)
+        root = output.resolve()
+        for o in todo:
+            folder = (output / o.path).parent
+            if not folder.resolve().is_relative_to(root):
+                raise _fail(o.path, "refused output path: it would leave the output folder")
+            folder.mkdir(parents=True, exist_ok=True)
+        records.update(self._make(todo, None))
+        for rel in sorted(set(self.previous) - set(records), reverse=True):  # no longer built
+            gone = output / rel
+            gone.unlink(missing_ok=True)
+            for folder in gone.parents:
+                if folder == output or any(folder.iterdir()):
+                    break
+                folder.rmdir()
+        return dict(sorted(records.items()))
+
+    def _make(self, todo: list[Output], staging: Path | None) -> dict[str, Record]:
+        """Make and write todo: into staging (linking unchanged bytes to the previous file), or in place."""
+        if self.workers < 2 or len(todo) < MIN_PARALLEL or "fork" not in multiprocessing.get_all_start_methods():
+            return self._make_here(todo, staging)
+        shares = [todo[i::self.workers] for i in range(self.workers)]
+        context = multiprocessing.get_context("fork")
+        children = []
+        for share in shares[1:]:
+            receive, send = context.Pipe(duplex=False)
+            child = context.Process(target=self._child, args=(share, staging, send), daemon=True)
+            child.start()
+            send.close()
+            children.append((child, receive))
+        try:
+            records = self._make_here(shares[0], staging)
+        except BaseException:
+            for child, _ in children:
+                child.kill()
+            raise
+        problems: list[Problem] = []
+        for child, receive in children:
+            try:
+                kind, value, written = receive.recv()
+            except EOFError:
+                kind, value, written = "crash", f"a worker process died (exit {child.exitcode})", 0
+            child.join()
+            if kind == "ok":
+                records.update(value)
+                self.written += written
+            elif kind == "error":
+                problems += value
+            else:
+                raise RuntimeError(value)
+        if problems:
+            raise SiteError(problems)
+        self.made += len(todo) - len(shares[0])
+        return records
+
+    def _child(self, share: list[Output], staging: Path | None, send: Any) -> None:
+        self.written = 0
+        try:
+            records = self._make_here(share, staging)
+            send.send(("ok", records, self.written))
+        except SiteError as exc:
+            send.send(("error", exc.problems, 0))
+        except BaseException:  # noqa: BLE001 - reported to the parent, which raises it
+            send.send(("crash", traceback.format_exc(), 0))
+        finally:
+            send.close()
+
+    def _make_here(self, todo: list[Output], staging: Path | None) -> dict[str, Record]:
+        records = {}
+        for o in todo:
+            try:
+                data = o.make()
+            except SiteError:
+                raise
+            except Exception as exc:
+                explained = self.explain(exc) if self.explain else None
+                if explained is None:
+                    raise
+                raise explained from None
+            if staging is not None:
+                target = staging / o.path
+                self.written += 1 - _place(target, data, self.output / o.path)
+            else:
+                target = self.output / o.path
+                self.written += 1 - _replace(target, data)
+            records[o.path] = _stat_record(o.key, target)
+            self.made += 1
+        return records
+
+
+def _replace(target: Path, data: bytes) -> int:
+    """Put data at target in place, atomically (a temporary file, then a rename); 1 when it already held data."""
+    try:
+        if target.stat().st_size == len(data) and target.read_bytes() == data:
+            return 1
+    except OSError:
+        pass
+    tmp = target.parent / f".{target.name}.{os.getpid()}.tmp"
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return 0

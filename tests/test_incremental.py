@@ -6,13 +6,13 @@ import pickle
 import shutil
 from pathlib import Path
 
-import jinja2
 import pytest
 
 from conftest import COMPANY_IDS, SEED_ARTICLE, minimal_front, tree_digest, write_article
 from site_builder.build import Builder
-from site_builder.cache import CACHE_DIR, CACHE_FILE, BuildCache, CacheData
-from site_builder.models import Site
+from site_builder.cache import CACHE_DIR, CACHE_FILE
+from site_builder.outputs import Output
+from site_builder.write import MARKER, write_site
 
 
 @pytest.fixture
@@ -79,7 +79,7 @@ def test_after_a_small_change_most_pages_are_reused_and_most_files_kept(archive,
     CHANGES[change](archive)
     second = builder.build()  # in-process, as serve rebuilds: the cache stays in memory
     assert 0 < second.written < first.files / 2
-    assert builder.last.reused > 0 and builder.last.rendered > 0  # only pages that show the change render
+    assert builder.last.kept > 0 and builder.last.made > 0  # only outputs that show the change are made
     assert builder.last.converted == (1 if change in ("body", "article added") else 0)
     assert second.unchanged == second.files - second.written
     assert tree_digest(archive / "output") == _clean(archive)
@@ -191,34 +191,54 @@ def test_a_deleted_output_file_comes_back_on_the_next_build(archive, run):
     assert tree_digest(archive / "output") == before
 
 
-def _toy_site(summary: str, other: str = "unchanged") -> Site:
-    return Site(articles=(), bodies={}, summaries={"a": summary, "b": other}, companies=(), company_pages={},
-                months=(), neighbours={})
+@pytest.mark.parametrize("change", sorted(CHANGES))
+def test_serve_updating_files_in_place_writes_what_a_clean_build_writes(archive, change):
+    builder = Builder(archive / "seeds", archive / "output", archive / "templates", in_place=True)
+    builder.build()
+    before = _stats(archive / "output")
+    CHANGES[change](archive)
+    summary = builder.build()
+    assert tree_digest(archive / "output") == _clean(archive)
+    after = _stats(archive / "output")
+    assert summary.written == len({p for p in after if after[p] != before.get(p)} - {MARKER})
+    kept = {p for p in after if after[p] == before.get(p)}
+    assert len(kept) > len(after) / 2 or change in ("template", "config", "registry entry", "registry alias")
 
 
-def test_a_render_is_reused_until_a_part_of_the_site_it_read_changes(tmp_path):
-    env = jinja2.Environment(loader=jinja2.DictLoader({
-        "page.html": "{{ title }}: {{ site.summaries['a'] }} {{ site.summaries.get('a') }} {{ site.summaries|tojson }}"
-                     " {{ 'a' in site.summaries }} {{ site.summaries|length }}",
-        "narrow.html": "{{ site.summaries['a'] }}"}), autoescape=True)
+def test_an_edited_body_remakes_exactly_the_outputs_that_show_the_article(archive):
+    builder = Builder(archive / "seeds", archive / "output", archive / "templates")
+    builder.build()
+    CHANGES["body"](archive)
+    before = {p: r[0] for p, r in builder._state.records.items()}
+    builder.build()
+    after = {p: r[0] for p, r in builder._state.records.items()}
+    changed = {p for p in after if after[p] != before.get(p)}
+    # note-2 itself: page, API record, citations; what shows it: its neighbours (note-1, note-3), the home page,
+    # its companies' pages and feeds, the source pages, the archive, search, feeds and whole-site lists
+    assert {"articles/note-2/index.html", "api/articles/note-2.json", "articles/note-2/citation.json",
+            "articles/note-1/index.html", "articles/note-3/index.html", "index.html", "feed.xml", "feed.json",
+            "archive/index.html", "api/articles.json"} <= changed
+    assert "articles/note-5/index.html" not in changed and "api/articles/note-5.json" not in changed
+    assert builder.last.made == len(changed)
 
-    def build(previous, site, template="page.html"):
-        """Render one template through the cache, then 'write' it where the next build looks for it."""
-        cache = BuildCache(previous, output=tmp_path)
-        text = cache.wrap(env, tmp_path / "no-templates", None, "style.css").get_template(template).render(
-            site=site, title="T")
-        (tmp_path / template).write_text(text, encoding="utf-8")
-        cache.record_outputs({template: text.encode("utf-8")})
-        return cache, text
 
-    first, text = build(CacheData("t"), _toy_site("one"))
-    assert text == jinja2.Environment(loader=env.loader, autoescape=True).get_template("page.html").render(
-        site=_toy_site("one"), title="T")  # tracking does not change what a template sees
-    assert (first.rendered, first.reused) == (1, 0)
-    narrow, _ = build(CacheData("t"), _toy_site("one"), "narrow.html")
-    again, _ = build(narrow.current, _toy_site("one", other="changed"), "narrow.html")
-    assert (again.rendered, again.reused) == (0, 1)  # it read only summaries['a']: b's change does not matter
-    changed, text = build(again.current, _toy_site("two"), "narrow.html")
-    assert (changed.rendered, changed.reused, text) == (1, 0, "two")
-    wide, _ = build(first.current, _toy_site("one", other="changed"))
-    assert (wide.rendered, wide.reused) == (1, 0)  # it read all summaries (tojson, length)
+def test_a_kept_output_is_not_made_and_a_changed_key_remakes_it(tmp_path):
+    calls: list[str] = []
+
+    def output(path: str, key: bytes, data: bytes) -> Output:
+        return Output(path, key, lambda: calls.append(path) or data)
+
+    out = tmp_path / "output"
+    first = write_site([output("a.html", b"k1", b"A"), output("b.html", b"k1", b"B")], out)
+    assert sorted(calls) == ["a.html", "b.html"]
+    calls.clear()
+    stats: dict = {}
+    second = write_site([output("a.html", b"k1", b"A"), output("b.html", b"k2", b"B2")], out, stats=stats,
+                        previous=first)
+    assert calls == ["b.html"] and stats["written"] == 1 and stats["made"] == 1
+    assert second["a.html"] == first["a.html"]  # same inode and mtime: the file was linked, not written
+    assert (out / "b.html").read_bytes() == b"B2"
+    (out / "a.html").write_bytes(b"changed by hand")  # no longer as written: made again despite its key
+    calls.clear()
+    write_site([output("a.html", b"k1", b"A"), output("b.html", b"k2", b"B2")], out, previous=second)
+    assert calls == ["a.html"] and (out / "a.html").read_bytes() == b"A"

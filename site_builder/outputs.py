@@ -1,0 +1,65 @@
+"""Outputs: each file of the site as its path, a key, and a function that makes its bytes.
+
+The key is a digest of everything the bytes depend on, so a build can keep the previous build's file for any
+output whose key is unchanged without making it at all. That is the dependency graph of an incremental build,
+stated where each page is defined: an article page depends on the article, its neighbours and its related
+reading; a company page on the articles that mention the company; the home pages on the articles they list;
+and every output on the global key (the templates, the stylesheet, the settings, the company registry).
+An article stands in a key by its digest (Site.digests), which covers all of it, so a key never misses a
+change; it may over-approximate (a neighbour's body edit remakes the page beside it), never under.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+from .models import Article, Site
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    """One file of the site, not made yet."""
+
+    path: str
+    key: bytes
+    make: Callable[[], bytes]
+
+
+def ready(path: str, data: bytes) -> Output:
+    """An output whose bytes are already known (a static asset, a raw original): keyed by the bytes."""
+    return Output(path, hashlib.sha256(data).digest(), lambda: data)
+
+
+class Keys:
+    """Makes output keys from the global key and the digests of the articles an output shows."""
+
+    def __init__(self, base: bytes, site: Site):
+        self.base = base
+        self.digests = site.digests
+
+    def __call__(self, path: str, articles: Iterable[Article | None] = (), extra: object = None) -> bytes:
+        """The key of the output at path showing `articles` (None for a missing neighbour), with any
+        extra value it depends on (its repr is hashed: give plain values)."""
+        h = hashlib.sha256(self.base)
+        h.update(path.encode("utf-8", "surrogatepass") + b"\0")
+        for a in articles:
+            h.update(self.digests[a.slug] if a is not None else b"-" * 32)
+        if extra is not None:
+            h.update(b"\0" + repr(extra).encode("utf-8", "surrogatepass"))
+        return h.digest()
+
+
+def global_key(*parts: object) -> bytes:
+    """A digest of the values every output depends on (their reprs: give plain values and frozen records)."""
+    h = hashlib.sha256()
+    for part in parts:
+        data = part if isinstance(part, bytes) else repr(part).encode("utf-8", "surrogatepass")
+        h.update(b"%d\0" % len(data))
+        h.update(data)
+    return h.digest()
+
+
+def by_path(outputs: Iterable[Output]) -> dict[str, Output]:
+    """{path: output}; a later output for the same path replaces an earlier one."""
+    return {o.path: o for o in outputs}
