@@ -70,14 +70,14 @@ def company_records(config: Config, site: Site) -> list[dict[str, Any]]:
 def render_api(config: Config, site: Site, keys: Keys) -> list[Output]:
     """Every api/ file: the lists, one record per article, and the schemas they follow."""
     sch = {name: absolute(config.base_url, path) for name, path in SCHEMA_PATHS.items()}
-    out = [Output("api/articles.json", keys("api/articles.json", site.articles), lambda: dump(
+    out = [Output("api/articles.json", keys("api/articles.json", lists=site.articles), lambda: dump(
                {"$schema": sch["articles"], "count": len(site.articles),
                 "articles": [article_record(a, config, site) for a in site.articles]})),
-           Output("api/companies.json", keys("api/companies.json", site.articles), lambda: dump(
+           Output("api/companies.json", keys("api/companies.json", lists=site.articles), lambda: dump(
                {"$schema": sch["companies"], "count": len(site.companies), "companies": company_records(config, site)}))]
     for a in site.articles:
         path = api_article_path(a.slug)
-        out.append(Output(path, keys(path, (a, *site.related.get(a.slug, ()))),
+        out.append(Output(path, keys(path, [a], site.related.get(a.slug, ())),
                           partial(_article_file, sch["article"], a, config, site)))
     out += [ready(SCHEMA_PATHS[name], dump(schema)) for name, schema in schemas(config.base_url).items()]
     return out

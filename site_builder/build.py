@@ -15,7 +15,7 @@ from .config import Config, load_config
 from .errors import Problem, SiteError, display_path
 from .feeds import render_feeds, render_sitemap
 from .api import render_api
-from .cache import BuildCache, Snapshot, cache_folder, load_cache_for, save_cache_for, search_key, tree_key
+from .cache import BuildCache, CacheData, Snapshot, cache_folder, load_cache_for, save_cache_for, search_key, tree_key
 from .citations import render_citations
 from .index import build_site
 from .jsonfeed import render_json_feed
@@ -74,7 +74,7 @@ class Generated:
 
 def generate(source: Path, templates: Path, config: Config, cache: BuildCache | None = None) -> Generated:
     """Load and model the archive, and define every output of the site (made later, by the write step)."""
-    archive = load_archive(source)
+    archive = load_archive(source, cache.articles if cache is not None else None)
     site = build_site(archive, build_now(), convert=cache.convert if cache else None)
     if not (templates / "base.html").is_file():
         raise SiteError([Problem(display_path(templates), 0, "templates folder not found (no base.html in it)")])
@@ -116,9 +116,12 @@ class Builder:
     """
 
     def __init__(self, source: Path, output: Path | None, templates: Path, overrides: dict | None = None,
-                 strict: bool = False, cache: bool = True, progress=None, in_place: bool = False):
+                 strict: bool = False, cache: bool = True, progress=None, in_place: bool = False,
+                 defer_save: bool = False):
         self.source, self.output, self.templates = source, output, templates
         self.in_place = in_place  # after the first build, replace changed files one by one (serve)
+        self.defer_save = defer_save  # leave the cache file to save(), called when the caller is idle (serve)
+        self._unsaved: CacheData | None = None
         self.overrides, self.strict = overrides, strict
         self.use_cache = cache and output is not None
         self.progress = progress  # progress(total) -> a bar with update() and close(), e.g. tqdm
@@ -177,14 +180,22 @@ class Builder:
                     cache.current.records = records
                     if search.problem is None or self._indexer is None:  # a failed indexer run: try again
                         snapshot.record(cache, output, (site.articles, site.companies, len(outputs), tuple(warnings),
-                                                        site.held_back))
-                    save_cache_for(output, cache.current)
+                                                        site.held_back), records)
+                    self._unsaved = cache.current
+                    if not self.defer_save:
+                        self.save()
         cache.made = stats["made"]
         cache.kept = len(outputs) - stats["made"] if self.output is not None else 0
         self._state = cache.current
         self.last = cache  # what the last build made, kept and converted (tests, the benchmark)
         return Summary(site.articles, site.companies, len(outputs), 0.0, config, tuple(warnings), site.held_back,
                        stats["written"], stats["unchanged"], notes)
+
+    def save(self) -> None:
+        """Write the cache the last build left to disk, for the next process (build() does, unless defer_save)."""
+        if self._unsaved is not None and self.output is not None:
+            save_cache_for(self.output, self._unsaved)
+            self._unsaved = None
 
     def _search(self, cache: BuildCache, outputs: list[Output], previous: dict, explain) -> SearchIndex:
         """The search index of the HTML pages: the last build's while no page changed, else made anew."""

@@ -31,6 +31,8 @@ import jinja2.bccache
 
 from . import __version__
 from .errors import display_path
+from .load import Memo
+from .write import MARKER
 from .models import Article, Body, Company
 from .parallel import convert_bodies
 
@@ -80,6 +82,7 @@ class CacheData:
 
     tool: str = ""
     bodies: dict[str, Body] = dataclasses.field(default_factory=dict)  # body key -> converted body
+    articles: Memo = dataclasses.field(default_factory=dict)  # article file -> (its state, registry ids, article)
     # output path -> (its key, size, mtime, inode) as the last build wrote it: an output whose key is unchanged is
     # kept as it is, without being made (write.write_site)
     records: dict[str, tuple[bytes, int, int, int]] = dataclasses.field(default_factory=dict)
@@ -92,6 +95,8 @@ class _Unpickler(pickle.Unpickler):
     """Loads only our own records and plain values: a foreign pickle cannot run code."""
 
     _ALLOWED = {("site_builder.cache", "CacheData"), ("site_builder.models", "Body"),
+                ("site_builder.models", "Article"), ("datetime", "datetime"), ("datetime", "date"),
+                ("datetime", "timezone"), ("datetime", "timedelta"),
                 ("site_builder.errors", "Problem"), ("builtins", "set"), ("builtins", "frozenset")}
 
     def find_class(self, module: str, name: str) -> Any:
@@ -155,6 +160,15 @@ class BuildCache:
         self.converted = 0  # bodies converted in this build
         self.made = 0  # outputs made in this build (the others were kept: their keys were unchanged)
         self.kept = 0
+
+    # articles ----------------------------------------------------------------------------------------
+    @property
+    def articles(self) -> Memo | None:
+        """The articles loaded by the last build, by file; load_archive leaves this build's in it."""
+        if not self.memo:
+            return None
+        self.current.articles = dict(self.previous.articles)
+        return self.current.articles
 
     # bodies ------------------------------------------------------------------------------------------
     def convert(self, companies: tuple[Company, ...], href: Callable[[str], str],
@@ -286,10 +300,19 @@ class Snapshot:
             return None
         return snap["summary"]
 
-    def record(self, cache: BuildCache, output: Path, summary: tuple) -> None:
-        """Remember these inputs, the output as written and the summary, for the next build."""
-        cache.current.snapshot = {"inputs": self.inputs, "output": str(output.absolute()),
-                                  "outputs": file_states(output, ctime=False), "summary": summary,
+    def record(self, cache: BuildCache, output: Path, summary: tuple,
+               written: dict[str, tuple[bytes, int, int, int]] | None = None) -> None:
+        """Remember these inputs, the output as written and the summary, for the next build. written: what the
+        build wrote at each path (write.write_site's records), which spares reading the output folder again; a
+        file it does not name (a stray one) then counts as a change, so the next build writes the site whole."""
+        root = output.absolute()
+        if written is None:
+            outputs = file_states(root, ctime=False)
+        else:
+            marker = os.stat(root / MARKER)
+            outputs = {f"{root}/{rel}": (size, mtime, 0, ino) for rel, (_, size, mtime, ino) in written.items()}
+            outputs[str(root / MARKER)] = (marker.st_size, marker.st_mtime_ns, 0, marker.st_ino)
+        cache.current.snapshot = {"inputs": self.inputs, "output": str(root), "outputs": outputs, "summary": summary,
                                   "time_dependent": bool(summary[4])}  # held-back articles: "now" matters
 
 

@@ -1,6 +1,7 @@
 """Warnings about the archive that do not stop a build (and do with --strict): each names a file and line."""
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 from urllib.parse import unquote, urlsplit
@@ -36,13 +37,18 @@ def _target(page: str, href: str, base_path: str) -> str | None:
     return target
 
 
+@functools.lru_cache(maxsize=16384)  # serve rebuilds: the same bodies again
+def _internal_links(html: str, page: str, base_path: str) -> tuple[tuple[str, str], ...]:
+    """(href, output path it points at) of every internal link in a body's HTML, in href order."""
+    found = ((href, _target(page, href.replace("&amp;", "&"), base_path)) for href in sorted(set(_HREF.findall(html))))
+    return tuple((href, target) for href, target in found if target is not None)
+
+
 def _link_warnings(article: Article, site: Site, files: set[str], drafts: dict[str, Article],
                    base_path: str) -> list[Problem]:
     problems = []
-    page = article_path(article.slug)
-    for href in sorted(set(_HREF.findall(site.bodies[article.slug].html))):
-        target = _target(page, href.replace("&amp;", "&"), base_path)
-        if target is None or target in files or (target + "/index.html") in files:
+    for href, target in _internal_links(site.bodies[article.slug].html, article_path(article.slug), base_path):
+        if target in files or (target + "/index.html") in files:
             continue
         line = _body_line(article, href.replace("&amp;", "&"))
         if target in drafts:

@@ -92,8 +92,8 @@ def render_citations(config: Config, site: Site, keys: Keys) -> list[Output]:
     out = []
     for a in site.articles:
         json_path, bib_path = citation_path(a.slug, "json"), citation_path(a.slug, "bib")
-        out.append(Output(json_path, keys(json_path, [a]), partial(_csl_file, a, config, site.summaries[a.slug])))
-        out.append(Output(bib_path, keys(bib_path, [a]), partial(_bib_file, a, config)))
+        out.append(Output(json_path, keys(json_path, lists=[a]), partial(_csl_file, a, config, site.summaries[a.slug])))
+        out.append(Output(bib_path, keys(bib_path, lists=[a]), partial(_bib_file, a, config)))
     return out
 
 

@@ -16,7 +16,7 @@ def atom_feed(env: Environment, config: Config, site: Site, keys: Keys, path: st
               articles: tuple[Article, ...] | list[Article]) -> Output:
     """The Atom feed at path of the newest articles (config.feed_size of them), with full bodies."""
     entries = list(articles)[: config.feed_size]
-    return Output(path, keys(path, entries, (title, page)), partial(_feed, env, config, site, path, title, page, entries))
+    return Output(path, keys(path, entries, extra=(title, page)), partial(_feed, env, config, site, path, title, page, entries))
 
 
 def _feed(env: Environment, config: Config, site: Site, path: str, title: str, page: str,
@@ -41,7 +41,7 @@ def render_feeds(env: Environment, config: Config, site: Site, keys: Keys) -> li
 def render_sitemap(env: Environment, config: Config, site: Site, keys: Keys, pages: list[str]) -> list[Output]:
     """sitemap.xml listing every HTML page but 404.html, and robots.txt naming it."""
     pages = sorted(pages)
-    return [Output("sitemap.xml", keys("sitemap.xml", site.articles, pages), partial(_sitemap, env, config, site, pages)),
+    return [Output("sitemap.xml", keys("sitemap.xml", lists=site.articles, extra=pages), partial(_sitemap, env, config, site, pages)),
             Output("robots.txt", keys("robots.txt"), partial(_robots, config))]
 
 

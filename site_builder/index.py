@@ -1,6 +1,7 @@
 """Pure functions from loaded articles and companies to the modelled Site."""
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections import Counter
 from datetime import datetime
@@ -21,9 +22,8 @@ def newest_first(articles) -> tuple[Article, ...]:
     return tuple(sorted(articles, key=lambda a: (-a.published.timestamp(), a.slug)))
 
 
-def _company_page(company: Company, articles: tuple[Article, ...], named: dict[str, dict[str, tuple[str, str]]],
+def _company_page(company: Company, mine: list[Article], named: dict[str, dict[str, tuple[str, str]]],
                   summaries: dict[str, str], by_id: dict[str, Company]) -> CompanyPage:
-    mine = [a for a in articles if company.id in a.companies]
     # context: the first sentence naming the company, or the summary when the body never names it
     mentions = tuple(Mention(a, named[a.slug].get(company.id, ("", summaries[a.slug]))[1]) for a in mine)
     counts = Counter(cid for a in mine for cid in a.companies if cid != company.id)
@@ -65,24 +65,44 @@ def build_site(archive: Archive, now: datetime | None = None, convert: BodyConve
     bodies = (convert or convert_here)(companies, lambda cid: relative(here, company_path(cid)), articles)
     summaries = {a.slug: a.summary or summarise(bodies[a.slug].paragraphs) for a in articles}
     named = {a.slug: bodies[a.slug].named for a in articles}
-    pages = {c.id: _company_page(c, articles, named, summaries, by_id) for c in companies}
+    mentioning: dict[str, list[Article]] = {c.id: [] for c in companies}
+    for a in articles:  # newest first, as each company page lists them
+        for cid in a.companies:
+            mentioning[cid].append(a)
+    pages = {c.id: _company_page(c, mentioning[c.id], named, summaries, by_id) for c in companies}
     months = by_month(articles)
     neighbours = {a.slug: (articles[i + 1] if i + 1 < len(articles) else None, articles[i - 1] if i else None)
                   for i, a in enumerate(articles)}
     used_raw = {a.raw.rsplit("/", 1)[-1] for a in articles if a.raw}
     raw_files = {name: data for name, data in archive.raw_files.items() if name in used_raw}
     raw_digests = {name: hashlib.sha256(data).digest() for name, data in raw_files.items()}
-    digests = {a.slug: article_digest(a, bodies[a.slug], summaries[a.slug],
-                                      raw_digests.get(a.raw.rsplit("/", 1)[-1], b"") if a.raw else b"")
-               for a in articles}
+    digests, listings = {}, {}
+    for a in articles:
+        raw = raw_digests.get(a.raw.rsplit("/", 1)[-1], b"") if a.raw else b""
+        digests[a.slug] = article_digest(a, bodies[a.slug], summaries[a.slug], raw)
+        listings[a.slug] = listing_digest(a, summaries[a.slug], raw)
     return Site(articles, bodies, summaries, companies, pages, months, neighbours, raw_files,
                 sources=sources, related=related_articles(articles), held_back=newest_first(held_back), named=named,
-                digests=digests)
+                digests=digests, listings=listings)
+
+
+_LISTED = tuple(f.name for f in dataclasses.fields(Article) if f.name not in ("body", "body_line", "lines",
+                                                                                "source_digest"))
+
+
+def listing_digest(article: Article, summary: str, raw: bytes) -> bytes:
+    """A digest of what a list of articles may show of one: every front matter field but the body, and the
+    summary (a body edit that keeps the summary leaves it unchanged)."""
+    record = repr(tuple(getattr(article, name) for name in _LISTED))
+    return hashlib.sha256(f"{record}\0{summary}".encode("utf-8", "surrogatepass") + b"\0" + raw).digest()
 
 
 def article_digest(article: Article, body: Body, summary: str, raw: bytes) -> bytes:
     """A digest of everything an output may show of one article: its record (every front matter field, its
-    file and lines), its converted body and mentions, its summary and its raw original's digest."""
+    file and lines), its converted body and mentions, its summary and its raw original's digest. An article
+    loaded from a file has all of that but the raw original in its source_digest."""
+    if article.source_digest:
+        return hashlib.sha256(article.source_digest + b"\0" + raw).digest()
     h = hashlib.sha256(repr(article).encode("utf-8", "surrogatepass"))
     for part in (body.html, repr(body.paragraphs), repr(body.named), summary):
         h.update(b"\0%d\0" % len(part))

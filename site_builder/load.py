@@ -129,23 +129,55 @@ def _company(path: Path, line: int, items: list, invalid: set, errors: Collector
     return Company(values["id"], values["name"], values.get("aliases", ()), values["description"])
 
 
-def load_articles(source: Path, company_ids: set[str] | None, errors: Collector) -> list[Article]:
-    """Load and validate every seeds/articles/*.md file."""
+FileState = tuple[int, int, int, int]  # size, mtime and ctime in ns, inode: any write to a file changes it
+Memo = dict[str, tuple[FileState, str, Article]]  # file -> (its state, the registry ids it was checked against, article)
+
+
+def _state(path: Path) -> FileState | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino
+
+
+def load_articles(source: Path, company_ids: set[str] | None, errors: Collector,
+                  memo: Memo | None = None) -> list[Article]:
+    """Load and validate every seeds/articles/*.md file.
+
+    memo holds the articles an earlier build loaded; one whose file is unchanged (the same size, mtime, ctime
+    and inode) and was checked against the same registry ids is reused as it is. It is updated in place to
+    hold exactly this build's valid articles.
+    """
     articles = []
+    ids = repr(sorted(company_ids)) if company_ids is not None else ""
+    previous, fresh = dict(memo or {}), {}
     for path in _source_files(source / ARTICLES_DIR, "*.md"):
+        state = _state(path)
+        hit = previous.get(str(path))
+        if state is not None and hit is not None and hit[:2] == (state, ids):
+            articles.append(hit[2])
+            fresh[str(path)] = hit
+            continue
         text = read_text(path, source, errors)
         if text is None:
             continue
         parsed, problems = frontmatter.parse(text)
         for p in problems:
             errors.add(path, p.line, p.message)
-        if parsed is not None and (article := _article(path, parsed, company_ids, errors)) is not None:
+        digest = hashlib.sha256(f"{path}\0{ids}\0{text}".encode("utf-8", "surrogatepass")).digest()
+        if parsed is not None and (article := _article(path, parsed, company_ids, errors, digest)) is not None:
             articles.append(article)
+            if state is not None and state == _state(path):  # not written while it was read
+                fresh[str(path)] = (state, ids, article)
+    if memo is not None:
+        memo.clear()
+        memo.update(fresh)
     return articles
 
 
 def _article(path: Path, parsed: frontmatter.Parsed, company_ids: set[str] | None,
-             errors: Collector) -> Article | None:
+             errors: Collector, digest: bytes = b"") -> Article | None:
     v, lines = parsed.values, parsed.lines
     ok = True
     slug = v.get("slug") or slugify(path.stem)
@@ -168,7 +200,7 @@ def _article(path: Path, parsed: frontmatter.Parsed, company_ids: set[str] | Non
         summary=v.get("summary"), updated=v.get("updated"), draft=v.get("draft", False),
         language=v.get("language", "en"), tags=tuple(v.get("tags", ())), aliases=tuple(v.get("aliases", ())),
         retrieved=v.get("retrieved"), body_line=parsed.body_line,
-        lines=dict(lines),
+        lines=dict(lines), source_digest=digest,
     )
 
 
@@ -209,14 +241,15 @@ def _load_raw(source: Path, articles: list[Article], errors: Collector) -> dict[
     return raw_files
 
 
-def load_archive(source: Path) -> Archive:
-    """Load the registry and every article; raise SiteError listing every problem at once."""
+def load_archive(source: Path, memo: Memo | None = None) -> Archive:
+    """Load the registry and every article; raise SiteError listing every problem at once. memo: articles
+    loaded by an earlier build, reused while their files are unchanged (see load_articles)."""
     errors = Collector()
     if not source.is_dir():
         errors.add(source, 0, "source folder not found")
         errors.raise_if_any()
     companies = load_registry(source, errors)
-    articles = load_articles(source, None if companies is None else {c.id for c in companies}, errors)
+    articles = load_articles(source, None if companies is None else {c.id for c in companies}, errors, memo)
     _check_duplicates(articles, errors)
     raw_files = _load_raw(source, articles, errors)
     errors.raise_if_any()

@@ -46,6 +46,9 @@ class Article:
     retrieved: datetime | None = None  # when the raw original was fetched: the citation's access date
     body_line: int = 1  # the file line where the body starts, for messages about the body
     lines: dict[str, int] = field(default_factory=dict, compare=False, hash=False)  # front matter key -> line
+    # sha256 of the file's path and text and the registry ids it was checked against: the article, its body and
+    # its summary are functions of these (and of the registry and settings); empty when not loaded from a file
+    source_digest: bytes = field(default=b"", compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -111,3 +114,4 @@ class Site:
     # slug -> a digest of everything known about the article (front matter, body, summary, mentions, raw file):
     # an output that shows an article depends on it through this digest (outputs.Keys)
     digests: dict[str, bytes] = field(default_factory=dict)
+    listings: dict[str, bytes] = field(default_factory=dict)  # slug -> a digest of its record and summary only

@@ -5,8 +5,9 @@ output whose key is unchanged without making it at all. That is the dependency g
 stated where each page is defined: an article page depends on the article, its neighbours and its related
 reading; a company page on the articles that mention the company; the home pages on the articles they list;
 and every output on the global key (the templates, the stylesheet, the settings, the company registry).
-An article stands in a key by its digest (Site.digests), which covers all of it, so a key never misses a
-change; it may over-approximate (a neighbour's body edit remakes the page beside it), never under.
+An article stands in a key by its digest (Site.digests), which covers all of it, when the output shows it
+whole, or by its listing digest (Site.listings: its record and summary, not its body) when the output only
+lists it, so a key never misses a change; it may over-approximate, never under.
 """
 from __future__ import annotations
 
@@ -32,22 +33,31 @@ def ready(path: str, data: bytes) -> Output:
 
 
 class Keys:
-    """Makes output keys from the global key and the digests of the articles an output shows."""
+    """Makes output keys from the global key and the digests of the articles an output shows or lists."""
 
     def __init__(self, base: bytes, site: Site):
         self.base = base
         self.digests = site.digests
+        self.listings = site.listings
 
-    def __call__(self, path: str, articles: Iterable[Article | None] = (), extra: object = None) -> bytes:
-        """The key of the output at path showing `articles` (None for a missing neighbour), with any
-        extra value it depends on (its repr is hashed: give plain values)."""
+    def __call__(self, path: str, shows: Iterable[Article | None] = (), lists: Iterable[Article | None] = (),
+                 extra: object = None) -> bytes:
+        """The key of the output at path. shows: articles it shows whole (their body too); lists: articles it
+        lists by their record and summary only (None for a missing neighbour); extra: anything else it depends
+        on (its repr is hashed: give plain values)."""
         h = hashlib.sha256(self.base)
         h.update(path.encode("utf-8", "surrogatepass") + b"\0")
-        for a in articles:
-            h.update(self.digests[a.slug] if a is not None else b"-" * 32)
+        for a in shows:
+            h.update(self.digests[a.slug] if a is not None else _NONE)
+        h.update(b"\0")
+        for a in lists:
+            h.update(self.listings[a.slug] if a is not None else _NONE)
         if extra is not None:
             h.update(b"\0" + repr(extra).encode("utf-8", "surrogatepass"))
         return h.digest()
+
+
+_NONE = b"-" * 32
 
 
 def global_key(*parts: object) -> bytes:

@@ -43,6 +43,8 @@ def _folders(paths: Iterable[str]) -> set[str]:
 
 def alias_paths(site: Site, files: Iterable[str]) -> dict[str, Article]:
     """{output path: article} for every alias of a published article; raise SiteError naming both sides of a clash."""
+    if not any(a.aliases for a in site.articles):
+        return {}
     errors = Collector()
     files = list(files)
     taken = {p.casefold() for p in files}
@@ -80,7 +82,7 @@ def render_redirects(env: Environment, config: Config, site: Site, keys: Keys, f
     lines = []
     for path, article in aliases.items():
         target = article_path(article.slug)
-        out.append(Output(path, keys(path, [article]), partial(_redirect_page, env, config, article, path, target)))
+        out.append(Output(path, keys(path, lists=[article]), partial(_redirect_page, env, config, article, path, target)))
         lines.append(f"{site_path(config.base_path, path)} {site_path(config.base_path, target)} 301")
     if lines:
         header = "# Earlier URLs of articles (front matter 'aliases'): old path, new path, HTTP status.\n"

@@ -1,6 +1,7 @@
 """Related reading: other articles ranked by how many companies they share, then by closeness in time."""
 from __future__ import annotations
 
+import functools
 from collections import Counter
 
 from .models import Article
@@ -14,19 +15,24 @@ def related_articles(articles: tuple[Article, ...], count: int = RELATED_COUNT) 
     Ranking: more shared companies first; then the smaller distance in time between the two publication
     instants; then the older article; then the slug, so the order is total and the output deterministic.
     """
-    by_company: dict[str, list[Article]] = {}
-    for a in articles:
-        for cid in a.companies:
-            by_company.setdefault(cid, []).append(a)
     by_slug = {a.slug: a for a in articles}
-    out: dict[str, tuple[Article, ...]] = {}
-    for a in articles:
-        shared = Counter(b.slug for cid in a.companies for b in by_company[cid] if b.slug != a.slug)
-        t = a.published.timestamp()
+    ranked = _ranked(tuple((a.slug, a.companies, a.published.timestamp()) for a in articles), count)
+    return {slug: tuple(by_slug[s] for s in others) for slug, others in ranked.items()}
 
-        def rank(slug: str, t: float = t, shared: Counter = shared) -> tuple:
-            other = by_slug[slug].published.timestamp()
-            return (-shared[slug], abs(other - t), other, slug)
 
-        out[a.slug] = tuple(by_slug[s] for s in sorted(shared, key=rank)[:count])
+@functools.lru_cache(maxsize=4)  # serve rebuilds after a body edit: the same slugs, companies and dates
+def _ranked(records: tuple[tuple[str, tuple[str, ...], float], ...], count: int) -> dict[str, tuple[str, ...]]:
+    by_company: dict[str, list[str]] = {}
+    for slug, companies, _ in records:
+        for cid in companies:
+            by_company.setdefault(cid, []).append(slug)
+    when = {slug: t for slug, _, t in records}
+    out: dict[str, tuple[str, ...]] = {}
+    for slug, companies, t in records:
+        shared = Counter(other for cid in companies for other in by_company[cid] if other != slug)
+
+        def rank(other: str, t: float = t, shared: Counter = shared) -> tuple:
+            return (-shared[other], abs(when[other] - t), when[other], other)
+
+        out[slug] = tuple(sorted(shared, key=rank)[:count])
     return out

@@ -91,8 +91,8 @@ class Renderer:
 
     def page(self, template: str, path: str, title: str, description: str, deps: Iterable[Article | None] = (),
              extra: object = None, **context: Any) -> Output:
-        """One HTML page at output path `path`, showing the articles `deps` (and `extra`, for its key)."""
-        return Output(path, self.keys(path, deps, extra),
+        """One HTML page at output path `path`, listing the articles `deps` (and `extra`, for its key)."""
+        return Output(path, self.keys(path, lists=deps, extra=extra),
                       partial(self.render, template, path, title, description, context))
 
     def render(self, template: str, path: str, title: str, description: str, context: dict[str, Any]) -> bytes:
@@ -124,8 +124,8 @@ class Renderer:
         """One article page: it shows the article, its neighbours' titles and its related reading."""
         path = article_path(article.slug)
         older, newer = self.site.neighbours[article.slug]
-        deps = (article, older, newer, *self.site.related.get(article.slug, ()))
-        return Output(path, self.keys(path, deps), partial(self._article, article, path))
+        listed = (older, newer, *self.site.related.get(article.slug, ()))
+        return Output(path, self.keys(path, [article], listed), partial(self._article, article, path))
 
     def _article(self, article: Article, path: str) -> bytes:
         older, newer = self.site.neighbours[article.slug]
@@ -166,7 +166,8 @@ class Renderer:
                          letters=sorted(letters.items()), counts=counts)]
         for cid, cp in self.site.company_pages.items():
             path = company_path(cid)
-            out.append(Output(path, self.keys(path, [m.article for m in cp.mentions]),
+            out.append(Output(path, self.keys(path, lists=[m.article for m in cp.mentions],
+                                              extra=[m.context for m in cp.mentions]),
                               partial(self._company, path, cp)))
         return out
 

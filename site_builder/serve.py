@@ -107,6 +107,10 @@ def _rebuild(builder: Builder, state: LiveState) -> None:
         print(warning.as_warning(), file=sys.stderr, flush=True)
     print(f"rebuilt: {summary.articles} articles, {summary.files} files in {summary.seconds:.2f} s", flush=True)
     state.succeeded()
+    try:  # the cache file is for the next process: written once the pages are live, not before
+        builder.save()
+    except OSError as exc:
+        print(f"warning: cannot save the build cache: {exc.strerror or exc}", file=sys.stderr, flush=True)
 
 
 def _changes(folders: list[Path]):
@@ -131,7 +135,8 @@ def serve(source: Path, output: Path, templates: Path, port: int, base_url: str 
     server.daemon_threads = True
     base = base_url or f"http://127.0.0.1:{server.server_port}/"
     # One Builder for the whole session: it keeps its cache in memory, so a rebuild redoes only what changed.
-    rebuild = functools.partial(_rebuild, Builder(source, output, templates, {"base_url": base}, in_place=True), state)
+    rebuild = functools.partial(_rebuild, Builder(source, output, templates, {"base_url": base}, in_place=True,
+                                                         defer_save=True), state)
     rebuild()
     threading.Thread(target=server.serve_forever, daemon=True).start()
     print(f"serving {output}/ at http://127.0.0.1:{server.server_port}/ (Ctrl-C stops)", flush=True)

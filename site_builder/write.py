@@ -12,7 +12,7 @@ import sys
 import traceback
 import multiprocessing
 from contextlib import contextmanager
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from .errors import Problem, SiteError, display_path
@@ -64,8 +64,7 @@ def _discard(old: Path, trash: Path | None, files: int) -> None:
 
 def path_problem(rel: str) -> str | None:
     """Why rel cannot be an output path (absolute, '..', backslash, NUL, empty part), or None."""
-    p = PurePosixPath(rel)
-    if not rel or "\\" in rel or "\x00" in rel or p.is_absolute() or any(part in ("", ".", "..") for part in rel.split("/")):
+    if not rel or "\\" in rel or "\x00" in rel or rel.startswith("/") or any(part in ("", ".", "..") for part in rel.split("/")):
         return f"refused output path {rel!r}: it would leave the output folder"
     return None
 
@@ -187,6 +186,7 @@ class _Job:
     def __init__(self, outputs: list[Output], output: Path, previous: dict[str, Record],
                  explain: Callable[[Exception], SiteError | None] | None, workers: int):
         self.outputs, self.output, self.previous = outputs, output, previous
+        self.root = str(output)
         self.explain, self.workers = explain, workers
         self.written = 0  # files written anew
         self.made = 0  # outputs made (the rest kept by key)
@@ -197,7 +197,7 @@ class _Job:
         if prev is None or prev[0] != o.key:
             return None
         try:
-            st = os.stat(self.output / o.path)
+            st = os.stat(f"{self.root}/{o.path}")
         except OSError:
             return None
         return prev if (st.st_size, st.st_mtime_ns, st.st_ino) == prev[1:] else None

@@ -213,13 +213,21 @@ def test_an_edited_body_remakes_exactly_the_outputs_that_show_the_article(archiv
     builder.build()
     after = {p: r[0] for p, r in builder._state.records.items()}
     changed = {p for p in after if after[p] != before.get(p)}
-    # note-2 itself: page, API record, citations; what shows it: its neighbours (note-1, note-3), the home page,
-    # its companies' pages and feeds, the source pages, the archive, search, feeds and whole-site lists
-    assert {"articles/note-2/index.html", "api/articles/note-2.json", "articles/note-2/citation.json",
-            "articles/note-1/index.html", "articles/note-3/index.html", "index.html", "feed.xml", "feed.json",
-            "archive/index.html", "api/articles.json"} <= changed
-    assert "articles/note-5/index.html" not in changed and "api/articles/note-5.json" not in changed
+    # the edit is past the first paragraph (the summary): what shows the body changes, what lists the article
+    # by title and summary does not (its neighbours, the home page, the archive, the API list, its citations)
+    assert changed == {"articles/note-2/index.html", "api/articles/note-2.json", "feed.xml", "feed.json",
+                       "companies/minimax/feed.xml", "companies/shanghai-biren-technology/feed.xml",
+                       "sources/test-source/feed.xml"}
     assert builder.last.made == len(changed)
+    _edit(archive / "seeds/articles/note-2.md", "First paragraph of note 2.", "A new first paragraph of note 2.")
+    builder.build()
+    again = {p: r[0] for p, r in builder._state.records.items()}
+    changed = {p for p in again if again[p] != after.get(p)}
+    # a new summary: every list showing note-2 changes too, and nothing that does not show it
+    assert {"articles/note-1/index.html", "articles/note-3/index.html", "index.html", "archive/index.html",
+            "api/articles.json", "articles/note-2/citation.json", "companies/minimax/index.html"} <= changed
+    assert not changed & {"articles/note-5/index.html", "api/articles/note-5.json",
+                          "companies/gigadevice-semiconductor/index.html"}
 
 
 def test_a_kept_output_is_not_made_and_a_changed_key_remakes_it(tmp_path):

@@ -26,6 +26,7 @@ LEVEL = {module: i for i, level in enumerate(LEVELS) for module in level}
 # Imports inside one level: only these, which exist today (a new one must be added here on purpose).
 SAME_LEVEL = {
     ("load", "frontmatter"),
+    ("cache", "write"),
     ("index", "load"),
     ("index", "markup"),
     ("parallel", "markup"),
