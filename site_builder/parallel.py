@@ -1,8 +1,11 @@
 """Markdown conversion on every core: a process pool with one configured Converter per worker."""
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import multiprocessing
 import os
+import signal
 from typing import Any, Callable, Iterable, Sequence
 
 from .markup import Converter
@@ -20,8 +23,24 @@ def cpu_count() -> int:
         return os.cpu_count() or 1
 
 
-def _init(companies: tuple[Company, ...], href: Callable[[str], str]) -> None:
+def die_with(parent: int) -> None:
+    """Have the kernel kill this (forked) process when its parent dies (Linux); exit now if it already has."""
+    libc_name = ctypes.util.find_library("c")
+    if libc_name:
+        try:
+            ctypes.CDLL(libc_name, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _init(companies: tuple[Company, ...], href: Callable[[str], str], parent: int) -> None:
     global _worker
+    die_with(parent)  # a killed build leaves no worker behind
     _worker = Converter(companies, href)
 
 
@@ -44,7 +63,7 @@ def convert_bodies(companies: Iterable[Company], href: Callable[[str], str], tex
             progress.update(len(out))
         return out
     # fork: the workers inherit companies and href (a lambda) without pickling them
-    with multiprocessing.get_context("fork").Pool(workers, _init, (companies, href)) as pool:
+    with multiprocessing.get_context("fork").Pool(workers, _init, (companies, href, os.getpid())) as pool:
         chunk = max(1, min(32, len(texts) // (workers * 8)))
         out = []
         for body in pool.imap(_convert, texts, chunksize=chunk):

@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterable
 
 from .errors import Problem, SiteError, display_path
 from .outputs import Output, by_path, ready
+from .parallel import die_with
 
 MARKER = ".site-builder-output"  # marks a folder as ours, so we never replace a folder a user wrote
 _RENAME_EXCHANGE = 2
@@ -208,15 +209,13 @@ class _Job:
         staging = output.parent / f".{output.name}.{os.getpid()}.tmp"
         try:
             staging.mkdir()
-            root = staging.resolve()
-            made: set[Path] = set()
-            for o in self.outputs:  # every folder first, each checked to stay inside the staging folder
-                folder = (staging / o.path).parent
+            # every folder first: a fresh folder holds no link, so a path without '..' (path_problem) stays in it
+            made = {""}
+            for o in self.outputs:
+                folder = o.path.rpartition("/")[0]
                 if folder not in made:
-                    folder.mkdir(parents=True, exist_ok=True)
+                    os.makedirs(f"{staging}/{folder}", exist_ok=True)
                     made.add(folder)
-                    if not folder.resolve().is_relative_to(root):
-                        raise _fail(o.path, "refused output path: it would leave the output folder")
             records: dict[str, Record] = {}
             todo = []
             exists = output.exists()
@@ -224,7 +223,7 @@ class _Job:
                 kept = self._kept(o) if exists else None
                 if kept is not None:
                     try:
-                        os.link(output / o.path, staging / o.path, follow_symlinks=False)
+                        os.link(f"{self.root}/{o.path}", f"{staging}/{o.path}", follow_symlinks=False)
                         records[o.path] = kept
                         continue
                     except OSError:
@@ -285,7 +284,7 @@ class _Job:
         children = []
         for share in shares[1:]:
             receive, send = context.Pipe(duplex=False)
-            child = context.Process(target=self._child, args=(share, staging, send), daemon=True)
+            child = context.Process(target=self._child, args=(share, staging, send, os.getpid()), daemon=True)
             child.start()
             send.close()
             children.append((child, receive))
@@ -314,7 +313,8 @@ class _Job:
         self.made += len(todo) - len(shares[0])
         return records
 
-    def _child(self, share: list[Output], staging: Path | None, send: Any) -> None:
+    def _child(self, share: list[Output], staging: Path | None, send: Any, parent: int) -> None:
+        die_with(parent)  # a killed build must not leave a worker writing, and holding the output's lock
         self.written = 0
         try:
             records = self._make_here(share, staging)

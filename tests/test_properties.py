@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -17,6 +18,8 @@ from hypothesis import strategies as st
 from conftest import REPO
 from site_builder.build import build
 from site_builder.errors import SiteError
+from site_builder.markup import mention_pattern
+from site_builder.models import Company
 from site_builder.urls import SLUG_RE, slugify
 
 HOSTILE = [
@@ -136,3 +139,18 @@ def test_unicode_titles_build(project, run, title):
     assert run(project, "build").code == 0
     pages = [p.read_text(encoding="utf-8") for p in (project / "output" / "articles").rglob("index.html")]
     assert any(title in page for page in pages)
+
+
+_NAME_CHARS = st.sampled_from(list("AaBb .+-&é中"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(names=st.lists(st.text(_NAME_CHARS, min_size=1, max_size=6).map(str.strip).filter(bool), min_size=1,
+                      max_size=8, unique=True),
+       text=st.text(st.sampled_from(list("AaBb .+-&é中x\n")), max_size=80))
+def test_the_shared_prefix_mention_pattern_finds_what_a_longest_first_alternation_finds(names, text):
+    pattern, _ = mention_pattern([Company(f"c{i}", n, (), "d") for i, n in enumerate(names)])
+    plain = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(n) for n in sorted(names, key=lambda n: (-len(n), n)))
+                       + r")(?!\w)")
+    assert [(m.start(), m.group(0)) for m in pattern.finditer(text)] == \
+           [(m.start(), m.group(0)) for m in plain.finditer(text)]
