@@ -75,7 +75,8 @@ class Generated:
 def generate(source: Path, templates: Path, config: Config, cache: BuildCache | None = None) -> Generated:
     """Load and model the archive, and define every output of the site (made later, by the write step)."""
     archive = load_archive(source, cache.articles if cache is not None else None)
-    site = build_site(archive, build_now(), convert=cache.convert if cache else None)
+    memo = cache.memo if cache is not None else None
+    site = build_site(archive, build_now(), convert=cache.convert if cache else None, memo=memo)
     if not (templates / "base.html").is_file():
         raise SiteError([Problem(display_path(templates), 0, "templates folder not found (no base.html in it)")])
     env = make_env(templates)
@@ -94,7 +95,7 @@ def generate(source: Path, templates: Path, config: Config, cache: BuildCache | 
     outputs += render_sitemap(env, config, site, keys, [o.path for o in pages if o.path.endswith(".html")])
     outputs += render_redirects(env, config, site, keys, [o.path for o in outputs])  # after the sitemap: not in it
     outputs = list(by_path(outputs).values())
-    warnings = find_warnings(archive.articles, site, {o.path for o in outputs}, config.base_path)
+    warnings = find_warnings(archive.articles, site, {o.path for o in outputs}, config.base_path, memo)
     held_back = tuple(f"{display_path(a.path)} ({a.published.isoformat()})" for a in site.held_back)
     return Generated(outputs, len(site.articles), len(site.companies), warnings, held_back)
 

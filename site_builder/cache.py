@@ -87,6 +87,7 @@ class CacheData:
     # kept as it is, without being made (write.write_site)
     records: dict[str, tuple[bytes, int, int, int]] = dataclasses.field(default_factory=dict)
     search: dict[str, tuple[dict[str, bytes], str | None]] = dataclasses.field(default_factory=dict)
+    memo: dict[str, Any] = dataclasses.field(default_factory=dict)  # results of pure functions, by input digest
     bytecode: dict[str, bytes] = dataclasses.field(default_factory=dict)  # compiled templates, by Jinja's key
     snapshot: dict[str, Any] | None = None  # the last build's inputs, outputs and summary
 
@@ -153,7 +154,7 @@ class BuildCache:
     def __init__(self, previous: CacheData, progress: Callable[[int | None], Any] | None = None,
                  memo: bool = True):
         self.previous = previous
-        self.memo = memo  # False: every output is made anew (a clean build, check)
+        self.reuse = memo  # False: every output is made anew (a clean build, check)
         self.current = CacheData(previous.tool)
         self._progress = progress
         self._bar: Any = None
@@ -165,10 +166,19 @@ class BuildCache:
     @property
     def articles(self) -> Memo | None:
         """The articles loaded by the last build, by file; load_archive leaves this build's in it."""
-        if not self.memo:
+        if not self.reuse:
             return None
         self.current.articles = dict(self.previous.articles)
         return self.current.articles
+
+    def memo(self, key: str, make: Callable[[], Any]) -> Any:
+        """make()'s result, or the last build's for the same key (a digest of make's inputs); kept for the next
+        build only when used in this one. Values must be plain data (the cache loader refuses classes)."""
+        if key in self.current.memo:
+            return self.current.memo[key]
+        value = self.previous.memo[key] if self.reuse and key in self.previous.memo else make()
+        self.current.memo[key] = value
+        return value
 
     # bodies ------------------------------------------------------------------------------------------
     def convert(self, companies: tuple[Company, ...], href: Callable[[str], str],
@@ -192,7 +202,7 @@ class BuildCache:
 
     def prime(self, env: Any) -> None:
         """Keep compiled templates in the cache (Jinja checks each against its template's source)."""
-        if self.memo:
+        if self.reuse:
             env.bytecode_cache = _Bytecode(self.previous.bytecode, self.current.bytecode)
 
     def close_progress(self) -> None:
@@ -205,7 +215,7 @@ class BuildCache:
     @property
     def records(self) -> dict[str, tuple[bytes, int, int, int]]:
         """What the previous build wrote at each output path (nothing for a clean build)."""
-        return self.previous.records if self.memo else {}
+        return self.previous.records if self.reuse else {}
 
     # search ------------------------------------------------------------------------------------------
     def search(self, key: str) -> "SearchFiles | None":

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import posixpath
 import re
 from urllib.parse import unquote, urlsplit
 
 from .errors import Problem, display_path
 from .models import Article, Site
+from .related import Memo
 from .urls import article_path
 
 _HREF = re.compile(r'<a\b[^>]*?\bhref="([^"]*)"')
@@ -45,9 +47,15 @@ def _internal_links(html: str, page: str, base_path: str) -> tuple[tuple[str, st
 
 
 def _link_warnings(article: Article, site: Site, files: set[str], drafts: dict[str, Article],
-                   base_path: str) -> list[Problem]:
+                   base_path: str, memo: Memo | None) -> list[Problem]:
     problems = []
-    for href, target in _internal_links(site.bodies[article.slug].html, article_path(article.slug), base_path):
+    html, page = site.bodies[article.slug].html, article_path(article.slug)
+    if memo is None:
+        links = _internal_links(html, page, base_path)
+    else:
+        key = hashlib.sha256(f"{page}\0{base_path}\0{html}".encode("utf-8", "surrogatepass")).hexdigest()
+        links = memo("links:" + key, lambda: _internal_links(html, page, base_path))
+    for href, target in links:
         if target in files or (target + "/index.html") in files:
             continue
         line = _body_line(article, href.replace("&amp;", "&"))
@@ -65,12 +73,14 @@ def _mention_warnings(article: Article, site: Site) -> list[Problem]:
             for cid, (words, _) in site.named[article.slug].items() if cid not in article.companies]
 
 
-def find_warnings(articles: tuple[Article, ...], site: Site, files: set[str], base_path: str) -> list[Problem]:
-    """Every warning about the published articles, given all articles (drafts too) and the written file paths."""
+def find_warnings(articles: tuple[Article, ...], site: Site, files: set[str], base_path: str,
+                  memo: Memo | None = None) -> list[Problem]:
+    """Every warning about the published articles, given all articles (drafts too) and the written file paths.
+    memo(key, make): each body's internal links as an earlier build found them."""
     drafts = {article_path(a.slug): a for a in articles if a.draft}
     problems: list[Problem] = []
     for article in site.articles:
-        problems += _link_warnings(article, site, files, drafts, base_path)
+        problems += _link_warnings(article, site, files, drafts, base_path, memo)
         problems += _mention_warnings(article, site)
         if not site.summaries[article.slug]:
             problems.append(Problem(display_path(article.path), article.lines.get("title", 1),

@@ -11,7 +11,7 @@ from .errors import Collector
 from .load import Archive
 from .markup import Converter, summarise
 from .models import Article, Body, Company, CompanyPage, Mention, Site
-from .related import related_articles
+from .related import Memo, related_articles
 from .schedule import split_scheduled
 from .sources import build_sources
 from .urls import article_path, company_path, relative
@@ -50,8 +50,10 @@ def convert_here(companies: tuple[Company, ...], href: Callable[[str], str],
     return {a.slug: converter.convert(a.body) for a in articles}
 
 
-def build_site(archive: Archive, now: datetime | None = None, convert: BodyConverter | None = None) -> Site:
-    """Model the published archive: drafts and articles dated after `now` left out, pages and archives built."""
+def build_site(archive: Archive, now: datetime | None = None, convert: BodyConverter | None = None,
+               memo: Memo | None = None) -> Site:
+    """Model the published archive: drafts and articles dated after `now` left out, pages and archives built.
+    memo(key, make): results of pure functions kept from an earlier build (see BuildCache.memo)."""
     published, held_back = split_scheduled(archive.articles, now)
     articles = newest_first(published)
     errors = Collector()
@@ -82,7 +84,7 @@ def build_site(archive: Archive, now: datetime | None = None, convert: BodyConve
         digests[a.slug] = article_digest(a, bodies[a.slug], summaries[a.slug], raw)
         listings[a.slug] = listing_digest(a, summaries[a.slug], raw)
     return Site(articles, bodies, summaries, companies, pages, months, neighbours, raw_files,
-                sources=sources, related=related_articles(articles), held_back=newest_first(held_back), named=named,
+                sources=sources, related=related_articles(articles, memo=memo), held_back=newest_first(held_back), named=named,
                 digests=digests, listings=listings)
 
 

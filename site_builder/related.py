@@ -2,21 +2,31 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections import Counter
+from typing import Any, Callable
 
 from .models import Article
 
 RELATED_COUNT = 5
+Memo = Callable[[str, Callable[[], Any]], Any]  # memo(key, make): a value kept from an earlier build, or make()
 
 
-def related_articles(articles: tuple[Article, ...], count: int = RELATED_COUNT) -> dict[str, tuple[Article, ...]]:
+def related_articles(articles: tuple[Article, ...], count: int = RELATED_COUNT,
+                     memo: Memo | None = None) -> dict[str, tuple[Article, ...]]:
     """For each article's slug, up to `count` others sharing at least one company, best first.
 
     Ranking: more shared companies first; then the smaller distance in time between the two publication
     instants; then the older article; then the slug, so the order is total and the output deterministic.
+    memo(key, make) may return a ranking an earlier build made from the same slugs, companies and dates.
     """
     by_slug = {a.slug: a for a in articles}
-    ranked = _ranked(tuple((a.slug, a.companies, a.published.timestamp()) for a in articles), count)
+    records = tuple((a.slug, a.companies, a.published.timestamp()) for a in articles)
+    if memo is None:
+        ranked = _ranked(records, count)
+    else:
+        key = "related:" + hashlib.sha256(repr((records, count)).encode("utf-8", "surrogatepass")).hexdigest()
+        ranked = memo(key, lambda: _ranked(records, count))
     return {slug: tuple(by_slug[s] for s in others) for slug, others in ranked.items()}
 
 
