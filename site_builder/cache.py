@@ -39,7 +39,7 @@ from .parallel import convert_bodies
 CACHE_DIR = ".site-builder-cache"  # beside the output folder; git-ignored
 CACHE_FILE = "cache.pickle"
 _MAGIC = b"site-builder-cache\n"
-_FORMAT = 3
+_FORMAT = 4
 _PACKAGE = Path(__file__).resolve().parent
 
 

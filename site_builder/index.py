@@ -65,7 +65,7 @@ def build_site(archive: Archive, now: datetime | None = None, convert: BodyConve
     by_id = {c.id: c for c in companies}
     here = article_path("x")
     bodies = (convert or convert_here)(companies, lambda cid: relative(here, company_path(cid)), articles)
-    summaries = {a.slug: a.summary or summarise(bodies[a.slug].paragraphs) for a in articles}
+    summaries = {a.slug: a.summary or summarise(bodies[a.slug].first_paragraph) for a in articles}
     named = {a.slug: bodies[a.slug].named for a in articles}
     mentioning: dict[str, list[Article]] = {c.id: [] for c in companies}
     for a in articles:  # newest first, as each company page lists them
@@ -106,7 +106,7 @@ def article_digest(article: Article, body: Body, summary: str, raw: bytes) -> by
     if article.source_digest:
         return hashlib.sha256(article.source_digest + b"\0" + raw).digest()
     h = hashlib.sha256(repr(article).encode("utf-8", "surrogatepass"))
-    for part in (body.html, repr(body.paragraphs), repr(body.named), summary):
+    for part in (body.html, body.text, repr(body.named), summary):
         h.update(b"\0%d\0" % len(part))
         h.update(part.encode("utf-8", "surrogatepass"))
     h.update(b"\0" + raw)

@@ -164,7 +164,8 @@ class Converter:
         first named."""
         html = self.md.reset().convert(text)
         paragraphs = tuple(self.linker.paragraphs)
-        return Body(sanitise(html), paragraphs, first_mentions(paragraphs, self.linker.pattern, self.linker.owner))
+        return Body(sanitise(html), "\n".join(paragraphs),
+                    first_mentions(paragraphs, self.linker.pattern, self.linker.owner))
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[^a-z\s])")
@@ -188,11 +189,8 @@ def first_mentions(paragraphs: Iterable[str], pattern: re.Pattern[str] | None,
     return found
 
 
-def summarise(paragraphs: tuple[str, ...], limit: int = 220) -> str:
-    """A summary from the body: the first paragraph, cut at a word boundary."""
-    if not paragraphs:
-        return ""
-    text = paragraphs[0]
+def summarise(text: str, limit: int = 220) -> str:
+    """A summary from the body's first paragraph: all of it, or cut at a word boundary."""
     if len(text) <= limit:
         return text
     cut = text[:limit].rsplit(" ", 1)[0].rstrip(",;:")

@@ -56,9 +56,21 @@ class Body:
     """An article body converted for the page: sanitised HTML and the plain text of its blocks."""
 
     html: str
-    paragraphs: tuple[str, ...]
+    # the plain text of each block, one per line (a block's text has its whitespace made single spaces, so it
+    # holds no newline): one string per body, not thousands, keeps a large archive's model small
+    text: str
     # company id -> (the words naming it, their sentence), in order of first mention
     named: dict[str, tuple[str, str]] = field(default_factory=dict, hash=False)
+
+    @property
+    def paragraphs(self) -> tuple[str, ...]:
+        """The plain text of each block, in order."""
+        return tuple(self.text.split("\n")) if self.text else ()
+
+    @property
+    def first_paragraph(self) -> str:
+        """The plain text of the first block ('' when there is none)."""
+        return self.text.partition("\n")[0]
 
 
 @dataclass(frozen=True)
