@@ -15,7 +15,7 @@ from .config import Config, load_config
 from .errors import Problem, SiteError, display_path
 from .feeds import render_feeds, render_sitemap
 from .api import render_api
-from .cache import BuildCache, CacheData, Snapshot, cache_folder, load_cache_for, save_cache_for, search_key, tree_key
+from .cache import SPARE_DIR, BuildCache, CacheData, Snapshot, cache_folder, load_cache_for, save_cache_for, search_key, tree_key
 from .citations import render_citations
 from .index import build_site
 from .jsonfeed import render_json_feed
@@ -175,10 +175,15 @@ class Builder:
         if output := self.output:
             if not (self.strict and warnings):
                 trash = cache_folder(output) / "trash" if self.use_cache else None
+                spare = cache_folder(output) / SPARE_DIR if self.use_cache else None
                 records = write_site(outputs, output, self.source, stats, trash, previous, explain,
-                                     in_place=self.in_place, workers=cpu_count())
+                                     in_place=self.in_place, workers=cpu_count(), spare=spare,
+                                     spare_records=cache.spare_records)
                 if self.use_cache:
                     cache.current.records = records
+                    # the replaced site is the spare now; an in-place update leaves the spare as it was
+                    cache.current.spare_records = (previous if stats.get("spared") else
+                                                   cache.spare_records if stats.get("in_place") else {})
                     if search.problem is None or self._indexer is None:  # a failed indexer run: try again
                         snapshot.record(cache, output, (site.articles, site.companies, len(outputs), tuple(warnings),
                                                         site.held_back), records)

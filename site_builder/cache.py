@@ -38,6 +38,7 @@ from .parallel import convert_bodies
 
 CACHE_DIR = ".site-builder-cache"  # beside the output folder; git-ignored
 CACHE_FILE = "cache.pickle"
+SPARE_DIR = "spare"  # in the cache folder: the site before the current one, hard links mostly
 _MAGIC = b"site-builder-cache\n"
 _FORMAT = 4
 _PACKAGE = Path(__file__).resolve().parent
@@ -86,6 +87,8 @@ class CacheData:
     # output path -> (its key, size, mtime, inode) as the last build wrote it: an output whose key is unchanged is
     # kept as it is, without being made (write.write_site)
     records: dict[str, tuple[bytes, int, int, int]] = dataclasses.field(default_factory=dict)
+    # the same for the site the last build replaced, kept in SPARE_DIR for the next build to bring up to date
+    spare_records: dict[str, tuple[bytes, int, int, int]] = dataclasses.field(default_factory=dict)
     search: dict[str, tuple[dict[str, bytes], str | None]] = dataclasses.field(default_factory=dict)
     memo: dict[str, Any] = dataclasses.field(default_factory=dict)  # results of pure functions, by input digest
     bytecode: dict[str, bytes] = dataclasses.field(default_factory=dict)  # compiled templates, by Jinja's key
@@ -216,6 +219,11 @@ class BuildCache:
     def records(self) -> dict[str, tuple[bytes, int, int, int]]:
         """What the previous build wrote at each output path (nothing for a clean build)."""
         return self.previous.records if self.reuse else {}
+
+    @property
+    def spare_records(self) -> dict[str, tuple[bytes, int, int, int]]:
+        """What the build before last wrote at each output path: the spare site's files."""
+        return self.previous.spare_records if self.reuse else {}
 
     # search ------------------------------------------------------------------------------------------
     def search(self, key: str) -> "SearchFiles | None":

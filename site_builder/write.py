@@ -142,7 +142,8 @@ MIN_PARALLEL = 64  # fewer outputs to make than this are made in this process: f
 def write_site(outputs: Iterable[Output] | dict[str, bytes], output: Path, source: Path | None = None,
                stats: dict | None = None, trash: Path | None = None, previous: dict[str, Record] | None = None,
                explain: Callable[[Exception], SiteError | None] | None = None, in_place: bool = False,
-               workers: int = 1) -> dict[str, Record]:
+               workers: int = 1, spare: Path | None = None, spare_records: dict[str, Record] | None = None
+               ) -> dict[str, Record]:
     """Write every output, then return what is at each path.
 
     An output whose key is the one `previous` recorded for its path, while that file is still as written, is
@@ -152,6 +153,9 @@ def write_site(outputs: Iterable[Output] | dict[str, bytes], output: Path, sourc
     moment leaves the previous site whole. With in_place (serve, after a first build), changed files replace
     their previous versions one by one, each atomically, and files no longer built are removed.
     explain turns an exception raised while making an output into a SiteError (None: raise it as it is).
+    spare: a folder on the same disk where the replaced site is kept (stats['spared'] says whether it was);
+    the next build turns it into the new site, with spare_records (the records it was written with), instead
+    of making every folder and link anew. Without it, the replaced site is removed (in trash, when given).
     """
     if isinstance(outputs, dict):
         outputs = [ready(path, data) for path, data in outputs.items()]
@@ -168,11 +172,12 @@ def write_site(outputs: Iterable[Output] | dict[str, bytes], output: Path, sourc
             if in_place and previous and output.is_dir() and (output / MARKER).exists():
                 records = job.in_place()
             else:
-                records = job.staged(trash)
+                records = job.staged(trash, spare, spare_records or {})
     except OSError as exc:  # read-only or full disk
         raise _fail(output, f"cannot write the site: {exc.strerror or exc}") from None
     if stats is not None:
-        stats.update(written=job.written, unchanged=len(outputs) - job.written, made=job.made)
+        stats.update(written=job.written, unchanged=len(outputs) - job.written, made=job.made, spared=job.spared,
+                     in_place=job.updated_in_place)
     return records
 
 
@@ -191,6 +196,8 @@ class _Job:
         self.explain, self.workers = explain, workers
         self.written = 0  # files written anew
         self.made = 0  # outputs made (the rest kept by key)
+        self.updated_in_place = False
+        self.spared = False  # the replaced site was kept as the spare, for the next build to bring up to date
 
     def _kept(self, o: Output) -> Record | None:
         """The previous record of o when its key is unchanged and its file is still as that build wrote it."""
@@ -203,13 +210,20 @@ class _Job:
             return None
         return prev if (st.st_size, st.st_mtime_ns, st.st_ino) == prev[1:] else None
 
-    def staged(self, trash: Path | None) -> dict[str, Record]:
+    def staged(self, trash: Path | None, spare: Path | None, spare_records: dict[str, Record]) -> dict[str, Record]:
         output = self.output
         clean_leftovers(output)
         staging = output.parent / f".{output.name}.{os.getpid()}.tmp"
         try:
-            staging.mkdir()
-            # every folder first: a fresh folder holds no link, so a path without '..' (path_problem) stays in it
+            reuse = spare is not None and _usable_spare(spare, output)
+            if reuse:  # the site before last: bring it up to date rather than make every folder and link anew
+                assert spare is not None
+                spare.rename(staging)  # from here on, an interrupted build's leftovers are removed as any are
+                _prune(str(staging), {o.path for o in self.outputs})
+            else:
+                staging.mkdir()
+                spare_records = {}
+            # every folder first: we made each one, so none is a link, and a path without '..' stays inside
             made = {""}
             for o in self.outputs:
                 folder = o.path.rpartition("/")[0]
@@ -220,6 +234,13 @@ class _Job:
             todo = []
             exists = output.exists()
             for o in self.outputs:
+                if reuse:
+                    target = f"{staging}/{o.path}"
+                    prev = spare_records.get(o.path)
+                    if prev is not None and prev[0] == o.key and _lstat(target) == prev[1:]:
+                        records[o.path] = prev
+                        continue
+                    _remove(target)  # never write through a file the live site may share (a hard link)
                 kept = self._kept(o) if exists else None
                 if kept is not None:
                     try:
@@ -230,11 +251,12 @@ class _Job:
                         pass
                 todo.append(o)
             records.update(self._make(todo, staging))
+            _remove(str(staging / MARKER))
             _place(staging / MARKER, _MARKER_TEXT, output / MARKER)
             if not output.exists():
                 staging.rename(output)
             elif _exchange(staging, output):
-                _discard(staging, trash, len(self.outputs))
+                self.spared = _keep_spare(staging, spare, trash, len(self.outputs))
             else:
                 old = output.parent / f".{output.name}.{os.getpid()}.old.tmp"
                 output.rename(old)
@@ -243,13 +265,14 @@ class _Job:
                 except OSError:
                     old.rename(output)  # put the previous site back
                     raise
-                _discard(old, trash, len(self.outputs))
+                self.spared = _keep_spare(old, spare, trash, len(self.outputs))
         finally:
             if staging.exists():
                 shutil.rmtree(staging, ignore_errors=True)
         return dict(sorted(records.items()))
 
     def in_place(self) -> dict[str, Record]:
+        self.updated_in_place = True
         output = self.output
         records: dict[str, Record] = {}
         todo = []
@@ -347,6 +370,72 @@ class _Job:
             records[o.path] = _stat_record(o.key, target)
             self.made += 1
         return records
+
+
+def _lstat(path: str) -> tuple[int, int, int] | None:
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ino) if stat.S_ISREG(st.st_mode) else None
+
+
+def _remove(path: str) -> None:
+    """Remove whatever is at path (a file, a link or a folder), if anything."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    except (IsADirectoryError, PermissionError):
+        shutil.rmtree(path)
+
+
+def _usable_spare(spare: Path, output: Path) -> bool:
+    """Whether spare is a site we wrote, on the disk of output (so it can be swapped in)."""
+    try:
+        return (spare / MARKER).is_file() and os.stat(spare).st_dev == os.stat(output.parent).st_dev
+    except OSError:
+        return False
+
+
+def _prune(root: str, wanted: set[str]) -> None:
+    """Remove from the folder root every file and folder that is not one of the wanted paths or on the way to one
+    (the marker stays)."""
+    folders = set()
+    for path in wanted:
+        while "/" in path:
+            path = path.rpartition("/")[0]
+            if path in folders:
+                break
+            folders.add(path)
+    stack = [""]
+    while stack:
+        rel = stack.pop()
+        with os.scandir(f"{root}/{rel}" if rel else root) as entries:
+            for entry in entries:
+                path = f"{rel}/{entry.name}" if rel else entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    if path in folders:
+                        stack.append(path)
+                    else:
+                        shutil.rmtree(entry.path)
+                elif path not in wanted and path != MARKER:
+                    os.unlink(entry.path)
+
+
+def _keep_spare(old: Path, spare: Path | None, trash: Path | None, files: int) -> bool:
+    """Keep the replaced site as the spare for the next build (True), or remove it when there is no spare."""
+    if spare is not None:
+        try:
+            if spare.exists():
+                shutil.rmtree(spare)
+            spare.parent.mkdir(parents=True, exist_ok=True)
+            old.rename(spare)
+            return True
+        except OSError:
+            pass
+    _discard(old, trash, files)
+    return False
 
 
 def _replace(target: Path, data: bytes) -> int:

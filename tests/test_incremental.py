@@ -10,7 +10,7 @@ import pytest
 
 from conftest import COMPANY_IDS, SEED_ARTICLE, minimal_front, tree_digest, write_article
 from site_builder.build import Builder
-from site_builder.cache import CACHE_DIR, CACHE_FILE
+from site_builder.cache import CACHE_DIR, CACHE_FILE, SPARE_DIR
 from site_builder.outputs import Output
 from site_builder.write import MARKER, write_site
 
@@ -250,3 +250,45 @@ def test_a_kept_output_is_not_made_and_a_changed_key_remakes_it(tmp_path):
     calls.clear()
     write_site([output("a.html", b"k1", b"A"), output("b.html", b"k2", b"B2")], out, previous=second)
     assert calls == ["a.html"] and (out / "a.html").read_bytes() == b"A"
+
+
+@pytest.mark.parametrize("change", sorted(CHANGES))
+def test_a_build_that_brings_the_spare_site_up_to_date_writes_what_a_clean_build_writes(archive, run, change):
+    assert run(archive, "build").code == 0
+    write_article(archive, "note-8.md", minimal_front("Note eight", "2026-02-07T12:00:00+08:00", "[minimax]"),
+                  "MiniMax, in a note added between two builds.\n")
+    assert run(archive, "build").code == 0  # the first site is the spare now
+    assert (archive / CACHE_DIR / "output" / SPARE_DIR / MARKER).is_file()
+    CHANGES[change](archive)
+    result = run(archive, "build")  # turns the first site into this one
+    assert result.code == 0, result.err
+    assert tree_digest(archive / "output") == _clean(archive)
+
+
+def test_the_spare_site_is_reused_and_loses_files_no_longer_built(tmp_path):
+    out, spare = tmp_path / "output", tmp_path / "cache" / "spare"
+
+    def write(files: dict[str, bytes], previous: dict, spare_records: dict) -> tuple[dict, dict]:
+        stats: dict = {}
+        records = write_site(files, out, stats=stats, previous=previous, spare=spare, spare_records=spare_records)
+        return records, (previous if stats["spared"] else {})
+
+    first = {"a/index.html": b"one", "b/index.html": b"two", "old/index.html": b"gone later"}
+    r1, s1 = write(first, {}, {})
+    folder = (out / "a").stat().st_ino
+    (out / "stray.txt").write_bytes(b"put there by hand")
+    (out / "strays").mkdir()
+    second = {"a/index.html": b"one", "b/index.html": b"two, edited", "c/index.html": b"three"}
+    r2, s2 = write(second, r1, s1)
+    assert spare.is_dir() and (spare / "stray.txt").exists()  # the first site, as it was
+    third = {"a/index.html": b"one, edited", "b/index.html": b"two, edited", "c/index.html": b"three"}
+    r3, s3 = write(third, r2, s2)
+    assert (out / "a").stat().st_ino == folder  # the first site's folders, brought up to date
+    assert {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()} == \
+        {**third, MARKER: (out / MARKER).read_bytes()}
+    assert not (out / "old").exists() and not (out / "strays").exists()
+    fourth = dict(third)
+    write(fourth, r3, s3)  # the second site (with the stray file) comes back: the stray goes
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == \
+        sorted([MARKER, "a", "a/index.html", "b", "b/index.html", "c", "c/index.html"])
+    assert (spare / "a/index.html").read_bytes() == b"one, edited"  # never written through a shared link
