@@ -1,34 +1,23 @@
-"""The one readable pipeline: config -> load -> index -> render + feeds -> write."""
+"""A build from start to end: config -> (nothing changed? done) -> pipeline (load, model, outputs) -> write.
+
+The pipeline itself is in pipeline.py; this module runs it and writes what it defines, and keeps what one build
+leaves for the next (Builder). It imports the pipeline only when there is work to do.
+"""
 from __future__ import annotations
 
 import dataclasses
 import functools
 import time
-import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
-import jinja2
-
-from .checks import find_warnings
+from .cache import (SPARE_DIR, BuildCache, CacheData, Snapshot, cache_folder, load_cache_for, load_snapshot_for,
+                    save_cache_for)
 from .config import Config, load_config
-from .errors import Problem, SiteError, display_path
-from .feeds import render_feeds, render_sitemap
-from .api import render_api
-from .cache import SPARE_DIR, BuildCache, CacheData, Snapshot, cache_folder, load_cache_for, save_cache_for, search_key, tree_key
-from .citations import render_citations
-from .index import build_site
-from .jsonfeed import render_json_feed
-from .load import load_archive
-from .outputs import Keys, Output, by_path, global_key, ready
+from .errors import Problem, SiteError
+from .outputs import ready
 from .parallel import cpu_count
-from .redirects import render_redirects
-from .render import make_env, render_site, static_assets
-from .schedule import build_now
 from . import search as search_module
-from .search import SearchIndex, index_search
-from .source_pages import render_source_feeds, render_source_pages
-from .urls import raw_path
 from .write import output_lock, write_site
 
 
@@ -46,58 +35,6 @@ class Summary:
     written: int = 0  # files written anew (the rest were unchanged, kept as they were)
     unchanged: int = 0
     notes: tuple[str, ...] = ()  # e.g. why the build cache was ignored
-
-
-def _template_error(templates: Path, exc: jinja2.TemplateError) -> SiteError:
-    """Name the template file and line: from a syntax error, or from the innermost template frame."""
-    name = getattr(exc, "filename", None)
-    line = getattr(exc, "lineno", None) or 0
-    if not name:
-        root = str(templates.resolve())
-        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith(root)]
-        if frames:
-            name, line = frames[-1].filename, frames[-1].lineno or 0
-    where = display_path(name) if name else display_path(templates)
-    return SiteError([Problem(where, line, f"template error: {exc.message or exc}")])
-
-
-@dataclass
-class Generated:
-    """The site, modelled and ready to make: every output (not made yet) and what the summary reports."""
-
-    outputs: list[Output]
-    articles: int
-    companies: int
-    warnings: list[Problem]
-    held_back: tuple[str, ...]
-
-
-def generate(source: Path, templates: Path, config: Config, cache: BuildCache | None = None) -> Generated:
-    """Load and model the archive, and define every output of the site (made later, by the write step)."""
-    archive = load_archive(source, cache.articles if cache is not None else None)
-    memo = cache.memo if cache is not None else None
-    site = build_site(archive, build_now(), convert=cache.convert if cache else None, memo=memo)
-    if not (templates / "base.html").is_file():
-        raise SiteError([Problem(display_path(templates), 0, "templates folder not found (no base.html in it)")])
-    env = make_env(templates)
-    if cache is not None:
-        cache.prime(env)
-    outputs, stylesheet = static_assets(templates)
-    keys = Keys(global_key(tree_key(templates), stylesheet, config, site.companies), site)
-    pages = render_site(env, config, site, stylesheet, keys) + render_source_pages(env, config, site, stylesheet, keys)
-    outputs += pages
-    outputs += [ready(raw_path(name), data) for name, data in site.raw_files.items()]
-    outputs += render_feeds(env, config, site, keys)
-    outputs += render_source_feeds(env, config, site, keys)
-    outputs += render_json_feed(config, site, keys)
-    outputs += render_citations(config, site, keys)
-    outputs += render_api(config, site, keys)
-    outputs += render_sitemap(env, config, site, keys, [o.path for o in pages if o.path.endswith(".html")])
-    outputs += render_redirects(env, config, site, keys, [o.path for o in outputs])  # after the sitemap: not in it
-    outputs = list(by_path(outputs).values())
-    warnings = find_warnings(archive.articles, site, {o.path for o in outputs}, config.base_path, memo)
-    held_back = tuple(f"{display_path(a.path)} ({a.published.isoformat()})" for a in site.held_back)
-    return Generated(outputs, len(site.articles), len(site.companies), warnings, held_back)
 
 
 def build(source: Path, output: Path | None, templates: Path, overrides: dict | None = None,
@@ -135,16 +72,19 @@ class Builder:
         started = time.perf_counter()
         config = load_config(self.source, self.overrides)
         notes: tuple[str, ...] = ()
-        if self._state is None:
-            self._state, note = load_cache_for(self.output if self.use_cache else None)
-            notes = (note,) if note else ()
         self._indexer = search_module.find_pagefind()  # installing it later is a change: the next build indexes
         snapshot = Snapshot.take(self.source, self.templates, self.output, self.overrides, self.strict,
                                  extra=(str(self._indexer),))
         kept = None
-        if self.use_cache and self._state.snapshot and self.output is not None and self.output.is_dir():
-            with output_lock(self.output):  # a build writing it now: refuse, as a build that writes would
-                kept = snapshot.unchanged_since(self._state)
+        if self.use_cache and self.output is not None and self.output.is_dir():
+            # the last build's snapshot: in memory, or from its own small file (not the whole cache)
+            last = self._state.snapshot if self._state is not None else load_snapshot_for(self.output)
+            if last:
+                with output_lock(self.output):  # a build writing it now: refuse, as a build that writes would
+                    kept = snapshot.unchanged_since(last)
+        if kept is None and self._state is None:
+            self._state, note = load_cache_for(self.output if self.use_cache else None)
+            notes = (note,) if note else ()
         if kept is not None:  # nothing changed: the previous build's output stands as it is
             articles, companies, count, warnings, held_back = kept
             summary = Summary(articles, companies, count, 0.0, config, warnings, held_back, 0, count, notes)
@@ -155,19 +95,21 @@ class Builder:
         return dataclasses.replace(summary, seconds=time.perf_counter() - started)
 
     def _full(self, config: Config, snapshot: Snapshot, notes: tuple[str, ...]) -> Summary:
+        from . import pipeline  # Jinja, Markdown and YAML: imported only when a build has work to do
+
         cache = BuildCache(self._state, self.progress, memo=self.use_cache)
         try:
-            site = generate(self.source, self.templates, config, cache)
+            site = pipeline.generate(self.source, self.templates, config, cache)
         finally:
             cache.close_progress()
-        explain = functools.partial(_explain, self.templates)
+        explain = functools.partial(pipeline.explain, self.templates)
         outputs, warnings = site.outputs, site.warnings
         if self.output is not None:  # kept outputs need not be made, so a build names the ones it makes
             previous = cache.records
         else:  # check: make every output once, so that a template error fails it as it would fail a build
             previous = {}
-            outputs = [_made(o, explain) for o in outputs]
-        search = self._search(cache, outputs, previous, explain)
+            outputs = [pipeline.made(o, explain) for o in outputs]
+        search = pipeline.search_index(cache, outputs, previous, explain, self.output, self._indexer)
         outputs = outputs + [ready(path, data) for path, data in search.files.items()]
         warnings += [Problem("pagefind", 0, search.problem)] if search.problem else []
         stats = {"written": 0, "unchanged": 0, "made": 0}
@@ -202,44 +144,3 @@ class Builder:
         if self._unsaved is not None and self.output is not None:
             save_cache_for(self.output, self._unsaved)
             self._unsaved = None
-
-    def _search(self, cache: BuildCache, outputs: list[Output], previous: dict, explain) -> SearchIndex:
-        """The search index of the HTML pages: the last build's while no page changed, else made anew."""
-        if self._indexer is None:
-            return index_search({})  # reports why there is none
-        key = search_key({o.path: o.key for o in outputs})  # Pagefind is slow: reuse its index while no page changed
-        found = cache.search(key)
-        if found is None:
-            pages = {o.path: _page_bytes(o, self.output, previous, explain) for o in outputs if o.path.endswith(".html")}
-            found = index_search(pages, self._indexer)  # check indexes too, so it reports what build would
-        if found.problem is None:  # a missing binary may be installed before the next build: try again then
-            cache.keep_search(key, found)
-        return SearchIndex(found.files, found.problem)
-
-
-def _explain(templates: Path, exc: Exception) -> SiteError | None:
-    """A template error as a SiteError naming the template file and line; None for any other exception."""
-    return _template_error(templates, exc) if isinstance(exc, jinja2.TemplateError) else None
-
-
-def _made(o: Output, explain) -> Output:
-    """o with its bytes made now (a template error raised as a SiteError)."""
-    try:
-        data = o.make()
-    except jinja2.TemplateError as exc:
-        raise explain(exc) from None
-    return Output(o.path, o.key, lambda: data)
-
-
-def _page_bytes(o: Output, output: Path | None, previous: dict, explain) -> bytes:
-    """The bytes of o: the previous build's file when o's key is unchanged and the file is as written, else made."""
-    record = previous.get(o.path)
-    if output is not None and record is not None and record[0] == o.key:
-        try:
-            path = output / o.path
-            st = path.stat()
-            if (st.st_size, st.st_mtime_ns, st.st_ino) == record[1:]:
-                return path.read_bytes()
-        except OSError:
-            pass
-    return _made(o, explain).make()

@@ -24,20 +24,20 @@ import os
 import pickle
 import sys
 from pathlib import Path
-from typing import Any, Callable
-
-import jinja2
-import jinja2.bccache
+from typing import TYPE_CHECKING, Any, Callable
 
 from . import __version__
 from .errors import display_path
-from .load import Memo
-from .write import MARKER
 from .models import Article, Body, Company
 from .parallel import convert_bodies
+from .write import MARKER
+
+if TYPE_CHECKING:
+    from .load import Memo
 
 CACHE_DIR = ".site-builder-cache"  # beside the output folder; git-ignored
 CACHE_FILE = "cache.pickle"
+SNAPSHOT_FILE = "snapshot.pickle"  # the last build's snapshot alone: a build with nothing changed reads only this
 SPARE_DIR = "spare"  # in the cache folder: the site before the current one, hard links mostly
 _MAGIC = b"site-builder-cache\n"
 _FORMAT = 4
@@ -132,17 +132,31 @@ def load_cache(folder: Path | None, tool: str) -> tuple[CacheData, str | None]:
     return CacheData(tool), f"{display_path(path)}: ignored the build cache, {why}; building from scratch"
 
 
-def save_cache(folder: Path, data: CacheData) -> None:
-    """Write the cache atomically (a temporary file, then a rename)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f".{CACHE_FILE}.{os.getpid()}.tmp"
+def load_snapshot(folder: Path, tool: str) -> dict[str, Any] | None:
+    """The last build's snapshot from its own small file, when it is there, readable and of this tool."""
     try:
-        with open(tmp, "wb") as handle:
-            handle.write(_MAGIC)
-            pickle.dump((_FORMAT, data), handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, folder / CACHE_FILE)
-    finally:
-        tmp.unlink(missing_ok=True)
+        raw = (folder / SNAPSHOT_FILE).read_bytes()
+        if raw.startswith(_MAGIC):
+            fmt, (owner, snapshot) = _Unpickler(io.BytesIO(raw[len(_MAGIC):])).load()
+            if fmt == _FORMAT and owner == tool and isinstance(snapshot, dict):
+                return snapshot
+    except Exception:  # missing or unreadable: the build reads the whole cache instead
+        pass
+    return None
+
+
+def save_cache(folder: Path, data: CacheData) -> None:
+    """Write the cache atomically (a temporary file, then a rename), then its snapshot alone beside it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, value in ((CACHE_FILE, data), (SNAPSHOT_FILE, (data.tool, data.snapshot))):
+        tmp = folder / f".{name}.{os.getpid()}.tmp"
+        try:
+            with open(tmp, "wb") as handle:
+                handle.write(_MAGIC)
+                pickle.dump((_FORMAT, value), handle, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, folder / name)
+        finally:
+            tmp.unlink(missing_ok=True)
     gitignore = folder.parent / ".gitignore"
     if not gitignore.exists():
         gitignore.write_text("*\n")
@@ -203,11 +217,6 @@ class BuildCache:
             bodies[a.slug] = self.current.bodies[key] = fresh[key] if key in fresh else self.previous.bodies[key]
         return bodies
 
-    def prime(self, env: Any) -> None:
-        """Keep compiled templates in the cache (Jinja checks each against its template's source)."""
-        if self.reuse:
-            env.bytecode_cache = _Bytecode(self.previous.bytecode, self.current.bytecode)
-
     def close_progress(self) -> None:
         """Take the progress bar off the terminal."""
         if self._bar is not None:
@@ -234,22 +243,6 @@ class BuildCache:
     def keep_search(self, key: str, search: Any) -> None:
         """Remember the search index made from these pages."""
         self.current.search = {key: (dict(search.files), search.problem)}
-
-
-class _Bytecode(jinja2.BytecodeCache):
-    """Compiled templates kept in the build cache (Jinja checks each against its template's source)."""
-
-    def __init__(self, previous: dict[str, bytes], current: dict[str, bytes]):
-        self.previous, self.current = previous, current
-
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        data = self.current.get(bucket.key) or self.previous.get(bucket.key)
-        if data is not None:
-            bucket.bytecode_from_string(data)
-            self.current[bucket.key] = data
-
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        self.current[bucket.key] = bucket.bytecode_to_string()
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -309,9 +302,9 @@ class Snapshot:
         return cls((file_states(source, templates), repr(sorted((overrides or {}).items())), strict,
                     str(output.absolute()) if output else None, os.getcwd(), tuple(env), extra))
 
-    def unchanged_since(self, data: CacheData) -> tuple | None:
-        """The last build's summary if its inputs were these and its output is untouched; else None."""
-        snap = data.snapshot
+    def unchanged_since(self, snap: dict[str, Any] | None) -> tuple | None:
+        """The last build's summary if its inputs were these (snap: its snapshot) and its output is untouched;
+        else None."""
         if not snap or snap["inputs"] != self.inputs or snap["time_dependent"]:
             return None
         if file_states(Path(snap["output"]), ctime=False) != snap["outputs"]:
@@ -337,6 +330,11 @@ class Snapshot:
 def load_cache_for(output: Path | None) -> tuple[CacheData, str | None]:
     """The cache beside output (an empty one when output is None), and a warning if it was ignored."""
     return load_cache(cache_folder(output) if output is not None else None, tool_key())
+
+
+def load_snapshot_for(output: Path) -> dict[str, Any] | None:
+    """The snapshot of the last build into output, from the small file beside the cache."""
+    return load_snapshot(cache_folder(output), tool_key())
 
 
 def save_cache_for(output: Path, data: CacheData) -> None:

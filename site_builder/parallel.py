@@ -1,4 +1,5 @@
-"""Markdown conversion on every core: a process pool with one configured Converter per worker."""
+"""Work on every core: Markdown conversion in a process pool with one configured Converter per worker, and
+forked workers that die with their parent. Imports Python-Markdown only when it converts."""
 from __future__ import annotations
 
 import ctypes
@@ -6,10 +7,12 @@ import ctypes.util
 import multiprocessing
 import os
 import signal
-from typing import Any, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
-from .markup import Converter
 from .models import Body, Company
+
+if TYPE_CHECKING:
+    from .markup import Converter
 
 MIN_PARALLEL = 48  # fewer bodies than this convert faster in this process than a pool starts
 _worker: Converter | None = None
@@ -39,6 +42,8 @@ _PR_SET_PDEATHSIG = 1
 
 
 def _init(companies: tuple[Company, ...], href: Callable[[str], str], parent: int) -> None:
+    from .markup import Converter
+
     global _worker
     die_with(parent)  # a killed build leaves no worker behind
     _worker = Converter(companies, href)
@@ -56,6 +61,8 @@ def convert_bodies(companies: Iterable[Company], href: Callable[[str], str], tex
     companies = tuple(companies)
     workers = cpu_count() if workers is None else workers
     forkable = "fork" in multiprocessing.get_all_start_methods()
+    from .markup import Converter  # Python-Markdown: imported when there is a body to convert (before forking)
+
     if workers < 2 or len(texts) < MIN_PARALLEL or not forkable:
         converter = Converter(companies, href)
         out = [converter.convert(t) for t in texts]

@@ -9,6 +9,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable
 
+import jinja2
+import jinja2.bccache
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
@@ -37,6 +39,22 @@ def make_env(templates: Path) -> Environment:
     env.filters["highlight"] = highlight
     env.globals.update(source_path=source_path, source_feed_path=source_feed_path, citation_path=citation_path)
     return env
+
+
+class BytecodeStore(jinja2.BytecodeCache):
+    """Compiled templates kept in the build cache (Jinja checks each against its template's source)."""
+
+    def __init__(self, previous: dict[str, bytes], current: dict[str, bytes]):
+        self.previous, self.current = previous, current
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        data = self.current.get(bucket.key) or self.previous.get(bucket.key)
+        if data is not None:
+            bucket.bytecode_from_string(data)
+            self.current[bucket.key] = data
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.current[bucket.key] = bucket.bytecode_to_string()
 
 
 def highlight(text: str, company: Company) -> Markup:

@@ -17,7 +17,7 @@ LEVELS: list[list[str]] = [
     ["frontmatter", "load", "importer", "index", "markup", "new", "schedule", "sources", "related", "charts", "parallel",
      "outputs"],
     ["render", "feeds", "checks", "citations", "source_pages", "redirects", "api", "schemas", "jsonfeed", "search"],
-    ["write", "cache"],
+    ["write", "cache", "pipeline"],
     ["build"],
     ["cli", "serve", "__main__"],
 ]
@@ -27,6 +27,7 @@ LEVEL = {module: i for i, level in enumerate(LEVELS) for module in level}
 SAME_LEVEL = {
     ("load", "frontmatter"),
     ("cache", "write"),
+    ("pipeline", "cache"),
     ("index", "load"),
     ("index", "markup"),
     ("parallel", "markup"),

@@ -1,0 +1,130 @@
+"""The pipeline of one build, up to the write: load -> model -> define every output (render, feeds, API, ...).
+
+Builder (build.py) imports this module only when a build has work to do, so a build with nothing changed never
+pays for importing Jinja, Python-Markdown and PyYAML.
+"""
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+import jinja2
+
+from .api import render_api
+from .cache import search_key, tree_key
+from .checks import find_warnings
+from .citations import render_citations
+from .config import Config
+from .errors import Problem, SiteError, display_path
+from .feeds import render_feeds, render_sitemap
+from .index import build_site
+from .jsonfeed import render_json_feed
+from .load import load_archive
+from .outputs import Keys, Output, by_path, global_key, ready
+from .redirects import render_redirects
+from .render import BytecodeStore, make_env, render_site, static_assets
+from .schedule import build_now
+from .search import SearchIndex, index_search
+from .source_pages import render_source_feeds, render_source_pages
+from .urls import raw_path
+
+if TYPE_CHECKING:
+    from .cache import BuildCache
+
+
+def _template_error(templates: Path, exc: jinja2.TemplateError) -> SiteError:
+    """Name the template file and line: from a syntax error, or from the innermost template frame."""
+    name = getattr(exc, "filename", None)
+    line = getattr(exc, "lineno", None) or 0
+    if not name:
+        root = str(templates.resolve())
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith(root)]
+        if frames:
+            name, line = frames[-1].filename, frames[-1].lineno or 0
+    where = display_path(name) if name else display_path(templates)
+    return SiteError([Problem(where, line, f"template error: {exc.message or exc}")])
+
+
+@dataclass
+class Generated:
+    """The site, modelled and ready to make: every output (not made yet) and what the summary reports."""
+
+    outputs: list[Output]
+    articles: int
+    companies: int
+    warnings: list[Problem]
+    held_back: tuple[str, ...]
+
+
+def generate(source: Path, templates: Path, config: Config, cache: BuildCache | None = None) -> Generated:
+    """Load and model the archive, and define every output of the site (made later, by the write step)."""
+    archive = load_archive(source, cache.articles if cache is not None else None)
+    memo = cache.memo if cache is not None else None
+    site = build_site(archive, build_now(), convert=cache.convert if cache else None, memo=memo)
+    if not (templates / "base.html").is_file():
+        raise SiteError([Problem(display_path(templates), 0, "templates folder not found (no base.html in it)")])
+    env = make_env(templates)
+    if cache is not None and cache.reuse:  # compiled templates, kept in the cache
+        env.bytecode_cache = BytecodeStore(cache.previous.bytecode, cache.current.bytecode)
+    outputs, stylesheet = static_assets(templates)
+    keys = Keys(global_key(tree_key(templates), stylesheet, config, site.companies), site)
+    pages = render_site(env, config, site, stylesheet, keys) + render_source_pages(env, config, site, stylesheet, keys)
+    outputs += pages
+    outputs += [ready(raw_path(name), data) for name, data in site.raw_files.items()]
+    outputs += render_feeds(env, config, site, keys)
+    outputs += render_source_feeds(env, config, site, keys)
+    outputs += render_json_feed(config, site, keys)
+    outputs += render_citations(config, site, keys)
+    outputs += render_api(config, site, keys)
+    outputs += render_sitemap(env, config, site, keys, [o.path for o in pages if o.path.endswith(".html")])
+    outputs += render_redirects(env, config, site, keys, [o.path for o in outputs])  # after the sitemap: not in it
+    outputs = list(by_path(outputs).values())
+    warnings = find_warnings(archive.articles, site, {o.path for o in outputs}, config.base_path, memo)
+    held_back = tuple(f"{display_path(a.path)} ({a.published.isoformat()})" for a in site.held_back)
+    return Generated(outputs, len(site.articles), len(site.companies), warnings, held_back)
+
+
+def explain(templates: Path, exc: Exception) -> SiteError | None:
+    """A template error as a SiteError naming the template file and line; None for any other exception."""
+    return _template_error(templates, exc) if isinstance(exc, jinja2.TemplateError) else None
+
+
+def made(o: Output, explain) -> Output:
+    """o with its bytes made now (a template error raised as a SiteError)."""
+    try:
+        data = o.make()
+    except jinja2.TemplateError as exc:
+        raise explain(exc) from None
+    return Output(o.path, o.key, lambda: data)
+
+
+def page_bytes(o: Output, output: Path | None, previous: dict, explain) -> bytes:
+    """The bytes of o: the previous build's file when o's key is unchanged and the file is as written, else made."""
+    record = previous.get(o.path)
+    if output is not None and record is not None and record[0] == o.key:
+        try:
+            path = output / o.path
+            st = path.stat()
+            if (st.st_size, st.st_mtime_ns, st.st_ino) == record[1:]:
+                return path.read_bytes()
+        except OSError:
+            pass
+    return made(o, explain).make()
+
+
+def search_index(cache: BuildCache, outputs: list[Output], previous: dict, explain: Callable,
+                 output: Path | None, indexer: Path | None) -> SearchIndex:
+    """The search index of the HTML pages: the last build's while no page changed, else made anew (with indexer,
+    the Pagefind binary; without it, none, and the reason)."""
+    if indexer is None:
+        return index_search({})  # reports why there is none
+    key = search_key({o.path: o.key for o in outputs})  # Pagefind is slow: reuse its index while no page changed
+    found = cache.search(key)
+    if found is None:
+        pages = {o.path: page_bytes(o, output, previous, explain) for o in outputs if o.path.endswith(".html")}
+        found = index_search(pages, indexer)  # check indexes too, so it reports what build would
+    if found.problem is None:  # a missing binary may be installed before the next build: try again then
+        cache.keep_search(key, found)
+    return SearchIndex(found.files, found.problem)
