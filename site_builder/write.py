@@ -236,9 +236,10 @@ class _Job:
             for o in self.outputs:
                 if reuse:
                     target = f"{staging}/{o.path}"
-                    prev = spare_records.get(o.path)
-                    if prev is not None and prev[0] == o.key and _lstat(target) == prev[1:]:
-                        records[o.path] = prev
+                    prev, live = spare_records.get(o.path), self.previous.get(o.path)
+                    if (prev is not None and live is not None and prev[0] == live[0] == o.key
+                            and prev[3] == live[3] and _lstat(target) == prev[1:]):
+                        records[o.path] = prev  # the very file the live site has (one inode): keep it
                         continue
                     _remove(target)  # never write through a file the live site may share (a hard link)
                 kept = self._kept(o) if exists else None
