@@ -75,7 +75,7 @@ class Builder:
         self._indexer = search_module.find_pagefind()  # installing it later is a change: the next build indexes
         snapshot = Snapshot.take(self.source, self.templates, self.output, self.overrides, self.strict,
                                  extra=(str(self._indexer),))
-        kept = None
+        kept, last = None, None
         if self.use_cache and self.output is not None and self.output.is_dir():
             # the last build's snapshot: in memory, or from its own small file (not the whole cache)
             last = self._state.snapshot if self._state is not None else load_snapshot_for(self.output)
@@ -83,7 +83,7 @@ class Builder:
                 with output_lock(self.output):  # a build writing it now: refuse, as a build that writes would
                     kept = snapshot.unchanged_since(last)
         if kept is None and self._state is None:
-            self._state, note = load_cache_for(self.output if self.use_cache else None)
+            self._state, note = load_cache_for(self.output if self.use_cache else None, last)
             notes = (note,) if note else ()
         if kept is not None:  # nothing changed: the previous build's output stands as it is
             articles, companies, count, warnings, held_back = kept

@@ -18,6 +18,7 @@ as a clean one (tests/test_incremental.py checks every kind of change).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import io
 import os
@@ -50,6 +51,7 @@ def cache_folder(output: Path) -> Path:
     return output.parent / CACHE_DIR / output.name
 
 
+@functools.lru_cache(maxsize=1)  # the code this process runs cannot change under it
 def tool_key() -> str:
     """site-builder's version and code, Python's and the libraries' versions: a new tool means a new cache."""
     from importlib.metadata import PackageNotFoundError, version
@@ -109,8 +111,9 @@ class _Unpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"unexpected {module}.{name} in the cache")
 
 
-def load_cache(folder: Path | None, tool: str) -> tuple[CacheData, str | None]:
-    """The cache in folder and None, or an empty cache and a warning saying why the stored one is ignored."""
+def load_cache(folder: Path | None, tool: str, snapshot: dict[str, Any] | None = None) -> tuple[CacheData, str | None]:
+    """The cache in folder and None, or an empty cache and a warning saying why the stored one is ignored. Its
+    snapshot is in a file of its own: given as snapshot when already read, else read here."""
     path = folder / CACHE_FILE if folder else None
     if path is None or not path.exists():
         return CacheData(tool), None
@@ -126,6 +129,7 @@ def load_cache(folder: Path | None, tool: str) -> tuple[CacheData, str | None]:
             elif data.tool != tool:
                 why = "it was written by another version of site-builder"
             else:
+                data.snapshot = snapshot if snapshot is not None else load_snapshot(folder, tool)
                 return data, None
     except Exception as exc:  # any corruption at all: the cache is only ever an optimisation
         why = f"it cannot be read ({type(exc).__name__})"
@@ -148,7 +152,7 @@ def load_snapshot(folder: Path, tool: str) -> dict[str, Any] | None:
 def save_cache(folder: Path, data: CacheData) -> None:
     """Write the cache atomically (a temporary file, then a rename), then its snapshot alone beside it."""
     folder.mkdir(parents=True, exist_ok=True)
-    for name, value in ((CACHE_FILE, data), (SNAPSHOT_FILE, (data.tool, data.snapshot))):
+    for name, value in ((CACHE_FILE, dataclasses.replace(data, snapshot=None)), (SNAPSHOT_FILE, (data.tool, data.snapshot))):
         tmp = folder / f".{name}.{os.getpid()}.tmp"
         try:
             with open(tmp, "wb") as handle:
@@ -327,9 +331,9 @@ class Snapshot:
                                   "time_dependent": bool(summary[4])}  # held-back articles: "now" matters
 
 
-def load_cache_for(output: Path | None) -> tuple[CacheData, str | None]:
+def load_cache_for(output: Path | None, snapshot: dict[str, Any] | None = None) -> tuple[CacheData, str | None]:
     """The cache beside output (an empty one when output is None), and a warning if it was ignored."""
-    return load_cache(cache_folder(output) if output is not None else None, tool_key())
+    return load_cache(cache_folder(output) if output is not None else None, tool_key(), snapshot)
 
 
 def load_snapshot_for(output: Path) -> dict[str, Any] | None:

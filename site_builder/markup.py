@@ -10,12 +10,23 @@ from typing import Iterable
 import markdown
 import nh3
 from markdown.extensions import Extension
+from markdown.extensions.abbr import AbbrExtension
+from markdown.extensions.attr_list import AttrListExtension
+from markdown.extensions.def_list import DefListExtension
+from markdown.extensions.fenced_code import FencedCodeExtension
+from markdown.extensions.footnotes import FootnoteExtension
+from markdown.extensions.md_in_html import MarkdownInHtmlExtension
+from markdown.extensions.sane_lists import SaneListExtension
+from markdown.extensions.tables import TableExtension
 from markdown.treeprocessors import Treeprocessor
 from markdown.util import AMP_SUBSTITUTE, STX, ETX
 
 from .models import Body, Company
 
-EXTENSIONS = ["extra", "sane_lists"]
+# Python-Markdown's "extra" (its seven extensions, in its order) and "sane_lists", given as classes: named,
+# Markdown looks each up among the installed packages' entry points, which costs more than converting a body
+EXTENSIONS = (FencedCodeExtension, FootnoteExtension, AttrListExtension, DefListExtension, TableExtension,
+              AbbrExtension, MarkdownInHtmlExtension, SaneListExtension)
 _SKIP = {"a", "code", "pre", "script", "style"}
 _BLOCKS = {"p", "li", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "td", "th", "dd", "dt", "figcaption"}
 _PLACEHOLDER = re.compile(f"{STX}([^{ETX}]*){ETX}")
@@ -154,7 +165,7 @@ class Converter:
     """Converts article bodies; one instance per process, reused (reset) for each body."""
 
     def __init__(self, companies: Iterable[Company], href):
-        self.md = markdown.Markdown(extensions=[*EXTENSIONS, _LinkerExtension()], output_format="html")
+        self.md = markdown.Markdown(extensions=[*(e() for e in EXTENSIONS), _LinkerExtension()], output_format="html")
         self.linker: _Linker = self.md.treeprocessors["company_links"]
         self.linker.pattern, self.linker.owner = mention_pattern(companies)
         self.linker.href = href

@@ -328,3 +328,10 @@ def test_hostile_body_is_sanitised(project, run):
         assert list(fragment.iter("script")) == [], feed
         assert event_attributes(fragment) == [], feed
         assert javascript_urls(fragment) == [], feed
+
+
+def test_the_markdown_extensions_are_extra_and_sane_lists_in_extras_own_order():
+    from markdown.extensions.extra import extensions as extra
+    from site_builder.markup import EXTENSIONS
+
+    assert [e.__module__.rsplit(".", 1)[-1] for e in EXTENSIONS] == [*extra, "sane_lists"]
