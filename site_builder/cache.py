@@ -20,7 +20,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
-import io
 import os
 import pickle
 import sys
@@ -119,18 +118,18 @@ def load_cache(folder: Path | None, tool: str, snapshot: dict[str, Any] | None =
         return CacheData(tool), None
     why = None
     try:
-        raw = path.read_bytes()
-        if not raw.startswith(_MAGIC):
+        with open(path, "rb") as handle:  # unpickled from the file as it is read: no copy of its bytes
+            magic = handle.read(len(_MAGIC))
+            fmt, data = _Unpickler(handle).load() if magic == _MAGIC else (None, None)
+        if magic != _MAGIC:
             why = "it is not a site-builder cache"
+        elif fmt != _FORMAT or not isinstance(data, CacheData):
+            why = "it has another format"
+        elif data.tool != tool:
+            why = "it was written by another version of site-builder"
         else:
-            fmt, data = _Unpickler(io.BytesIO(raw[len(_MAGIC):])).load()
-            if fmt != _FORMAT or not isinstance(data, CacheData):
-                why = "it has another format"
-            elif data.tool != tool:
-                why = "it was written by another version of site-builder"
-            else:
-                data.snapshot = snapshot if snapshot is not None else load_snapshot(folder, tool)
-                return data, None
+            data.snapshot = snapshot if snapshot is not None else load_snapshot(folder, tool)
+            return data, None
     except Exception as exc:  # any corruption at all: the cache is only ever an optimisation
         why = f"it cannot be read ({type(exc).__name__})"
     return CacheData(tool), f"{display_path(path)}: ignored the build cache, {why}; building from scratch"
@@ -139,11 +138,12 @@ def load_cache(folder: Path | None, tool: str, snapshot: dict[str, Any] | None =
 def load_snapshot(folder: Path, tool: str) -> dict[str, Any] | None:
     """The last build's snapshot from its own small file, when it is there, readable and of this tool."""
     try:
-        raw = (folder / SNAPSHOT_FILE).read_bytes()
-        if raw.startswith(_MAGIC):
-            fmt, (owner, snapshot) = _Unpickler(io.BytesIO(raw[len(_MAGIC):])).load()
-            if fmt == _FORMAT and owner == tool and isinstance(snapshot, dict):
-                return snapshot
+        with open(folder / SNAPSHOT_FILE, "rb") as handle:
+            if handle.read(len(_MAGIC)) != _MAGIC:
+                return None
+            fmt, (owner, snapshot) = _Unpickler(handle).load()
+        if fmt == _FORMAT and owner == tool and isinstance(snapshot, dict):
+            return snapshot
     except Exception:  # missing or unreadable: the build reads the whole cache instead
         pass
     return None
