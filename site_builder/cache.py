@@ -23,6 +23,7 @@ import hashlib
 import os
 import pickle
 import sys
+import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
 CACHE_DIR = ".site-builder-cache"  # beside the output folder; git-ignored
 CACHE_FILE = "cache.pickle"
 SNAPSHOT_FILE = "snapshot.pickle"  # the last build's snapshot alone: a build with nothing changed reads only this
+STORE_DIR = "store"  # the bodies and loaded articles, in shard files: an edit rewrites two of them, not all
+_SHARDS = 16
 SPARE_DIR = "spare"  # in the cache folder: the site before the current one, hard links mostly
 _MAGIC = b"site-builder-cache\n"
 _FORMAT = 4
@@ -94,6 +97,8 @@ class CacheData:
     memo: dict[str, Any] = dataclasses.field(default_factory=dict)  # results of pure functions, by input digest
     bytecode: dict[str, bytes] = dataclasses.field(default_factory=dict)  # compiled templates, by Jinja's key
     snapshot: dict[str, Any] | None = None  # the last build's inputs, outputs and summary
+    # shard file name -> the signature of what it holds on disk (see _signature): unchanged shards are not saved
+    stored: dict[str, str] = dataclasses.field(default_factory=dict, repr=False)
 
 
 class _Unpickler(pickle.Unpickler):
@@ -128,6 +133,7 @@ def load_cache(folder: Path | None, tool: str, snapshot: dict[str, Any] | None =
         elif data.tool != tool:
             why = "it was written by another version of site-builder"
         else:
+            _load_store(folder / STORE_DIR, data)
             data.snapshot = snapshot if snapshot is not None else load_snapshot(folder, tool)
             return data, None
     except Exception as exc:  # any corruption at all: the cache is only ever an optimisation
@@ -149,18 +155,63 @@ def load_snapshot(folder: Path, tool: str) -> dict[str, Any] | None:
     return None
 
 
+def _dump(path: Path, value: Any) -> None:
+    """Pickle value into path atomically (a temporary file, then a rename)."""
+    tmp = path.parent / f".{path.name}.{os.getpid()}.tmp"
+    try:
+        with open(tmp, "wb") as handle:
+            handle.write(_MAGIC)
+            pickle.dump((_FORMAT, value), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _shard_of(key: str) -> str:
+    return f"{zlib.crc32(key.encode('utf-8', 'surrogatepass')) % _SHARDS:x}"
+
+
+def _store(data: CacheData) -> dict[str, dict]:
+    """The bodies and the loaded articles split by key: {shard file name: its entries}."""
+    out: dict[str, dict] = {f"{kind}-{i:x}.pickle": {} for kind in ("bodies", "articles") for i in range(_SHARDS)}
+    for kind, entries in (("bodies", data.bodies), ("articles", data.articles)):
+        for key, value in entries.items():
+            out[f"{kind}-{_shard_of(key)}.pickle"][key] = value
+    return out
+
+
+def _signature(entries: dict) -> str:
+    """What a shard holds: its keys (a body's key is a digest of its content) and each article's file state."""
+    items = sorted((key, value[:2] if isinstance(value, tuple) else None) for key, value in entries.items())
+    return hashlib.sha256(repr(items).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _load_store(folder: Path, data: CacheData) -> None:
+    """Read every shard into data (an exception when one is missing or unreadable: the cache is then ignored)."""
+    for name in _store(CacheData()):
+        with open(folder / name, "rb") as handle:
+            if handle.read(len(_MAGIC)) != _MAGIC:
+                raise pickle.UnpicklingError(f"{name} is not a cache file")
+            fmt, (tool, entries) = _Unpickler(handle).load()
+        if fmt != _FORMAT or tool != data.tool or not isinstance(entries, dict):
+            raise pickle.UnpicklingError(f"{name} belongs to another cache")
+        (data.bodies if name.startswith("bodies") else data.articles).update(entries)
+        data.stored[name] = _signature(entries)
+
+
 def save_cache(folder: Path, data: CacheData) -> None:
-    """Write the cache atomically (a temporary file, then a rename), then its snapshot alone beside it."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, value in ((CACHE_FILE, dataclasses.replace(data, snapshot=None)), (SNAPSHOT_FILE, (data.tool, data.snapshot))):
-        tmp = folder / f".{name}.{os.getpid()}.tmp"
-        try:
-            with open(tmp, "wb") as handle:
-                handle.write(_MAGIC)
-                pickle.dump((_FORMAT, value), handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, folder / name)
-        finally:
-            tmp.unlink(missing_ok=True)
+    """Write the cache: the shards whose content changed, then the rest, then its snapshot alone beside it,
+    each file atomically. A shard is only ever valid content (bodies by content, articles checked against
+    their file's state), so files from different saves never make a wrong build, only a slower one."""
+    store = folder / STORE_DIR
+    store.mkdir(parents=True, exist_ok=True)
+    for name, entries in _store(data).items():
+        signature = _signature(entries)
+        if data.stored.get(name) != signature or not (store / name).is_file():
+            _dump(store / name, (data.tool, entries))
+            data.stored[name] = signature
+    _dump(folder / CACHE_FILE, dataclasses.replace(data, snapshot=None, bodies={}, articles={}, stored={}))
+    _dump(folder / SNAPSHOT_FILE, (data.tool, data.snapshot))
     gitignore = folder.parent / ".gitignore"
     if not gitignore.exists():
         gitignore.write_text("*\n")
@@ -176,7 +227,7 @@ class BuildCache:
                  memo: bool = True):
         self.previous = previous
         self.reuse = memo  # False: every output is made anew (a clean build, check)
-        self.current = CacheData(previous.tool)
+        self.current = CacheData(previous.tool, stored=dict(previous.stored))  # the shard files on disk
         self._progress = progress
         self._bar: Any = None
         self.converted = 0  # bodies converted in this build

@@ -10,7 +10,7 @@ import pytest
 
 from conftest import COMPANY_IDS, SEED_ARTICLE, minimal_front, tree_digest, write_article
 from site_builder.build import Builder
-from site_builder.cache import CACHE_DIR, CACHE_FILE, SPARE_DIR
+from site_builder.cache import CACHE_DIR, CACHE_FILE, SPARE_DIR, STORE_DIR
 from site_builder.outputs import Output
 from site_builder.write import MARKER, write_site
 
@@ -292,3 +292,21 @@ def test_the_spare_site_is_reused_and_loses_files_no_longer_built(tmp_path):
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == \
         sorted([MARKER, "a", "a/index.html", "b", "b/index.html", "c", "c/index.html"])
     assert (spare / "a/index.html").read_bytes() == b"one, edited"  # never written through a shared link
+
+
+def test_an_edit_rewrites_only_the_cache_shards_it_changes_and_a_broken_shard_means_a_clean_build(archive, run):
+    store = archive / CACHE_DIR / "output" / STORE_DIR
+    assert run(archive, "build").code == 0
+    before = {p.name: p.stat().st_mtime_ns for p in store.iterdir()}
+    assert len(before) == 32
+    CHANGES["body"](archive)
+    assert run(archive, "build").code == 0
+    after = {p.name: p.stat().st_mtime_ns for p in store.iterdir()}
+    rewritten = sorted(name for name in after if after[name] != before[name])
+    assert rewritten and len(rewritten) <= 3  # the new body's shard, its article's, maybe the old body's
+    (store / rewritten[0]).write_bytes(b"site-builder-cache\n" + b"\x80\x05truncated")
+    CHANGES["title"](archive)
+    result = run(archive, "build")
+    assert result.code == 0
+    assert "ignored the build cache, it cannot be read" in result.err
+    assert tree_digest(archive / "output") == _clean(archive)
