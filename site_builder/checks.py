@@ -1,7 +1,6 @@
 """Warnings about the archive that do not stop a build (and do with --strict): each names a file and line."""
 from __future__ import annotations
 
-import functools
 import hashlib
 import posixpath
 import re
@@ -39,7 +38,6 @@ def _target(page: str, href: str, base_path: str) -> str | None:
     return target
 
 
-@functools.lru_cache(maxsize=16384)  # serve rebuilds: the same bodies again
 def _internal_links(html: str, page: str, base_path: str) -> tuple[tuple[str, str], ...]:
     """(href, output path it points at) of every internal link in a body's HTML, in href order."""
     found = ((href, _target(page, href.replace("&amp;", "&"), base_path)) for href in sorted(set(_HREF.findall(html))))

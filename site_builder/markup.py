@@ -175,7 +175,7 @@ class Converter:
         first named."""
         html = self.md.reset().convert(text)
         paragraphs = tuple(self.linker.paragraphs)
-        return Body(sanitise(html), "\n".join(paragraphs),
+        return Body.of(sanitise(html), "\n".join(paragraphs),
                     first_mentions(paragraphs, self.linker.pattern, self.linker.owner))
 
 

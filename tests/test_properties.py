@@ -19,7 +19,7 @@ from conftest import REPO
 from site_builder.build import build
 from site_builder.errors import SiteError
 from site_builder.markup import mention_pattern
-from site_builder.models import Company
+from site_builder.models import Body, Company
 from site_builder.urls import SLUG_RE, slugify
 
 HOSTILE = [
@@ -154,3 +154,16 @@ def test_the_shared_prefix_mention_pattern_finds_what_a_longest_first_alternatio
                        + r")(?!\w)")
     assert [(m.start(), m.group(0)) for m in pattern.finditer(text)] == \
            [(m.start(), m.group(0)) for m in plain.finditer(text)]
+
+
+_ANY_TEXT = st.text(st.characters(blacklist_categories=()))  # lone surrogates too
+
+
+@given(_ANY_TEXT, _ANY_TEXT, st.dictionaries(st.text(max_size=5), st.tuples(st.text(max_size=5), st.text(max_size=5))))
+def test_a_body_gives_back_exactly_what_it_was_made_of(html, text, named):
+    """Bodies are kept compressed in memory; whatever the text (lone surrogates too), it comes back unchanged."""
+    body = Body.of(html, text, named)
+    assert (body.html, body.text, body.named) == (html, text, named)
+    assert body.paragraphs == (tuple(text.split("\n")) if text else ())
+    assert body.first_paragraph == text.split("\n")[0]
+    assert body == Body.of(html, text, named)  # equal bodies compare equal (the cache relies on it)
