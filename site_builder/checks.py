@@ -47,12 +47,12 @@ def _internal_links(html: str, page: str, base_path: str) -> tuple[tuple[str, st
 def _link_warnings(article: Article, site: Site, files: set[str], drafts: dict[str, Article],
                    base_path: str, memo: Memo | None) -> list[Problem]:
     problems = []
-    html, page = site.bodies[article.slug].html, article_path(article.slug)
+    body, page = site.bodies[article.slug], article_path(article.slug)
     if memo is None:
-        links = _internal_links(html, page, base_path)
-    else:
-        key = hashlib.sha256(f"{page}\0{base_path}\0{html}".encode("utf-8", "surrogatepass")).hexdigest()
-        links = memo("links:" + key, lambda: _internal_links(html, page, base_path))
+        links = _internal_links(body.html, page, base_path)
+    else:  # keyed by the compressed body, which stands for its HTML: no need to unpack a body seen before
+        key = hashlib.sha256(f"{page}\0{base_path}\0".encode("utf-8", "surrogatepass") + body.packed_html).hexdigest()
+        links = memo("links:" + key, lambda: _internal_links(body.html, page, base_path))
     for href, target in links:
         if target in files or (target + "/index.html") in files:
             continue

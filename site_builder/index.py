@@ -82,7 +82,11 @@ def build_site(archive: Archive, now: datetime | None = None, convert: BodyConve
     for a in articles:
         raw = raw_digests.get(a.raw.rsplit("/", 1)[-1], b"") if a.raw else b""
         digests[a.slug] = article_digest(a, bodies[a.slug], summaries[a.slug], raw)
-        listings[a.slug] = listing_digest(a, summaries[a.slug], raw)
+        if memo is not None and a.source_digest:  # a function of the file (and raw original) it was loaded from
+            listings[a.slug] = memo("listing:" + (a.source_digest + raw).hex(),
+                                    lambda: listing_digest(a, summaries[a.slug], raw))
+        else:
+            listings[a.slug] = listing_digest(a, summaries[a.slug], raw)
     return Site(articles, bodies, summaries, companies, pages, months, neighbours, raw_files,
                 sources=sources, related=related_articles(articles, memo=memo), held_back=newest_first(held_back), named=named,
                 digests=digests, listings=listings)

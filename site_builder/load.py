@@ -1,9 +1,12 @@
 """Walk seeds/, read every file as UTF-8 and turn it into Articles and Companies, or errors."""
 from __future__ import annotations
 
+import fnmatch
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from . import frontmatter
 from .errors import Collector, SiteError, decode_utf8, display_path
@@ -52,17 +55,39 @@ def read_text(path: Path, source: Path, errors: Collector) -> str | None:
 
 
 def _source_files(folder: Path, pattern: str) -> list[Path]:
-    return sorted(p for p in folder.glob(pattern) if p.is_file() or p.is_symlink())
+    """The files (and links) in folder whose names match pattern, by name."""
+    try:
+        with os.scandir(folder) as found:
+            entries = [e for e in found if fnmatch.fnmatchcase(e.name, pattern) and (e.is_file() or e.is_symlink())]
+    except OSError:  # no such folder
+        return []
+    return [folder / e.name for e in sorted(entries, key=lambda e: e.name)]
 
 
-def load_registry(source: Path, errors: Collector) -> tuple[Company, ...] | None:
+def load_registry(source: Path, errors: Collector, memo: Memo | None = None) -> tuple[Company, ...] | None:
     """Load seeds/companies.yaml: a list of entries with id, name, aliases and description.
 
-    Returns None when the file as a whole cannot be read, so articles are not blamed for its ids.
+    Returns None when the file as a whole cannot be read, so articles are not blamed for its ids. memo: the
+    registry an earlier build loaded without a problem, reused while its file is unchanged.
     """
     path = source / REGISTRY_NAME
     if not path.exists():
         return ()
+    state = _state(path)
+    hit = memo.get(_REGISTRY_MEMO) if memo is not None else None
+    if state is not None and hit is not None and hit[:2] == (state, str(path)):
+        return hit[2]
+    before = len(errors.problems) + len(errors.warnings)
+    companies = _parse_registry(path, source, errors)
+    if memo is not None and companies is not None and len(errors.problems) + len(errors.warnings) == before and state == _state(path):
+        memo[_REGISTRY_MEMO] = (state, str(path), companies)
+    return companies
+
+
+_REGISTRY_MEMO = "registry"  # the registry's key in the load memo (the articles' keys are their paths)
+
+
+def _parse_registry(path: Path, source: Path, errors: Collector) -> tuple[Company, ...] | None:
     text = read_text(path, source, errors)
     if text is None:
         return None
@@ -130,7 +155,9 @@ def _company(path: Path, line: int, items: list, invalid: set, errors: Collector
 
 
 FileState = tuple[int, int, int, int]  # size, mtime and ctime in ns, inode: any write to a file changes it
-Memo = dict[str, tuple[FileState, str, Article]]  # file -> (its state, the registry ids it was checked against, article)
+# article file -> (its state, the registry ids it was checked against, article); 'registry' -> (its file's state,
+# its path, the companies)
+Memo = dict[str, tuple[FileState, str, Any]]
 
 
 def _state(path: Path) -> FileState | None:
@@ -171,8 +198,11 @@ def load_articles(source: Path, company_ids: set[str] | None, errors: Collector,
             if state is not None and state == _state(path):  # not written while it was read
                 fresh[str(path)] = (state, ids, article)
     if memo is not None:
+        registry = memo.get(_REGISTRY_MEMO)
         memo.clear()
         memo.update(fresh)
+        if registry is not None:
+            memo[_REGISTRY_MEMO] = registry
     return articles
 
 
@@ -248,7 +278,7 @@ def load_archive(source: Path, memo: Memo | None = None) -> Archive:
     if not source.is_dir():
         errors.add(source, 0, "source folder not found")
         errors.raise_if_any()
-    companies = load_registry(source, errors)
+    companies = load_registry(source, errors, memo)
     articles = load_articles(source, None if companies is None else {c.id for c in companies}, errors, memo)
     _check_duplicates(articles, errors)
     raw_files = _load_raw(source, articles, errors)

@@ -75,12 +75,13 @@ class Body:
     # the plain text of each block, one per line (a block's text has its whitespace made single spaces, so it
     # holds no newline)
     packed_text: bytes
+    first_paragraph: str  # the plain text of the first block ('' when there is none): every build summarises it
     # company id -> (the words naming it, their sentence), in order of first mention
     named: dict[str, tuple[str, str]] = field(default_factory=dict, hash=False)
 
     @classmethod
     def of(cls, html: str, text: str, named: dict[str, tuple[str, str]] | None = None) -> Body:
-        return cls(pack(html), pack(text), named or {})
+        return cls(pack(html), pack(text), text.partition("\n")[0], named or {})
 
     @property
     def html(self) -> str:
@@ -95,11 +96,6 @@ class Body:
         """The plain text of each block, in order."""
         text = self.text
         return tuple(text.split("\n")) if text else ()
-
-    @property
-    def first_paragraph(self) -> str:
-        """The plain text of the first block ('' when there is none)."""
-        return self.text.partition("\n")[0]
 
 
 @dataclass(frozen=True)

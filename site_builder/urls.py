@@ -12,6 +12,7 @@ SLUG_MAX = 100
 RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
 
 
+@functools.lru_cache(maxsize=4096)  # each build slugifies every article's source and column names again
 def slugify(text: str) -> str:
     """A URL-safe slug for text: lower-case ASCII words joined by '-', at most SLUG_MAX characters."""
     return _slugify(text, max_length=SLUG_MAX, word_boundary=True, save_order=True)

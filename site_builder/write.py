@@ -4,6 +4,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import errno
+import functools
 import os
 import shutil
 import stat
@@ -63,6 +64,7 @@ def _discard(old: Path, trash: Path | None, files: int) -> None:
         shutil.rmtree(old)
 
 
+@functools.lru_cache(maxsize=1 << 16)  # every build checks every output path; most are the last build's
 def path_problem(rel: str) -> str | None:
     """Why rel cannot be an output path (absolute, '..', backslash, NUL, empty part), or None."""
     if not rel or "\\" in rel or "\x00" in rel or rel.startswith("/") or any(part in ("", ".", "..") for part in rel.split("/")):

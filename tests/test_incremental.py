@@ -10,6 +10,7 @@ import pytest
 
 from conftest import COMPANY_IDS, SEED_ARTICLE, minimal_front, tree_digest, write_article
 from site_builder.build import Builder
+from site_builder.errors import SiteError
 from site_builder.cache import CACHE_DIR, CACHE_FILE, SPARE_DIR, STORE_DIR
 from site_builder.outputs import Output
 from site_builder.write import MARKER, write_site
@@ -178,6 +179,30 @@ def test_a_failed_rebuild_leaves_output_and_the_next_build_recovers(archive, run
     assert tree_digest(archive / "output") == before
     _edit(archive / "seeds/articles/note-2.md", "titel: 'Note 2'", "title: 'Note 2 fixed'")
     assert run(archive, "build").code == 0
+    assert tree_digest(archive / "output") == _clean(archive)
+
+
+def test_a_registry_kept_from_the_last_build_is_read_again_once_its_file_changes(archive, run):
+    """The company registry is reused while its file is unchanged; an edit that breaks it fails the next build
+    (in a new process and in one that keeps its cache in memory, as serve does) with the file and line."""
+    registry = archive / "seeds/companies.yaml"
+    builder = Builder(archive / "seeds", archive / "output", archive / "templates")
+    builder.build()
+    assert run(archive, "build").code == 0
+    before = tree_digest(archive / "output")
+    text = registry.read_text(encoding="utf-8")
+    registry.write_text(text.replace("description: GPU maker", "descripton: GPU maker"), encoding="utf-8")
+    line = text[:text.index("description: GPU maker")].count("\n") + 1
+    result = run(archive, "build")
+    assert result.code == 1
+    assert "seeds/companies.yaml:" in result.err and "'description'" in result.err
+    with pytest.raises(SiteError) as raised:
+        builder.build()
+    where = {(p.path, p.line) for p in raised.value.problems}
+    assert {("seeds/companies.yaml", line - 3), ("seeds/companies.yaml", line)} <= where  # the record, the key
+    assert tree_digest(archive / "output") == before
+    registry.write_text(text.replace("description: GPU maker", "description: GPU maker, fixed"), encoding="utf-8")
+    builder.build()
     assert tree_digest(archive / "output") == _clean(archive)
 
 
