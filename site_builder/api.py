@@ -6,14 +6,13 @@ publisher's UTC offset; URLs are absolute (from base_url), so a record means the
 from __future__ import annotations
 
 import hashlib
-import json
 from functools import partial
 from typing import Any
 
 from .citations import citation_text
 from .config import Config
 from .models import Article, Site
-from .outputs import Keys, Output, ready
+from .outputs import Keys, Output, json_file, ready
 from .schemas import SCHEMA_PATHS, schemas
 from .urls import (absolute, api_article_path, article_path, citation_path, company_feed_path, company_path,
                    raw_path)
@@ -21,7 +20,7 @@ from .urls import (absolute, api_article_path, article_path, citation_path, comp
 
 def dump(data: Any) -> bytes:
     """Stable JSON bytes: sorted keys, UTF-8, '\\n' endings."""
-    return (json.dumps(data, ensure_ascii=False, sort_keys=True, indent=2) + "\n").encode("utf-8")
+    return json_file(data)
 
 
 def _iso(dt) -> str | None:

@@ -5,14 +5,13 @@ Everything comes from the article's front matter and the site's base_url; the ac
 """
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime
 from functools import partial
 
 from .config import Config
 from .models import Article, Site
-from .outputs import Keys, Output
+from .outputs import Keys, Output, json_file
 from .urls import absolute, article_path, citation_path
 
 _BIB_SPECIAL = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "&": r"\&", "%": r"\%", "$": r"\$",
@@ -98,7 +97,7 @@ def render_citations(config: Config, site: Site, keys: Keys) -> list[Output]:
 
 
 def _csl_file(a: Article, config: Config, summary: str) -> bytes:
-    return (json.dumps([csl_item(a, config, summary)], ensure_ascii=False, sort_keys=True, indent=2) + "\n").encode("utf-8")
+    return json_file([csl_item(a, config, summary)])
 
 
 def _bib_file(a: Article, config: Config) -> bytes:

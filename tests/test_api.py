@@ -117,3 +117,18 @@ def test_json_ld_lists_companies_as_organization_mentions_and_the_credit(out):
         {"@type": "Organization", "name": "GigaDevice Semiconductor", "url": f"{BASE}companies/gigadevice-semiconductor/"}]
     assert data["creditText"] == "Jane Doe/GT"
     assert "creditText" not in json_ld(out, "third")
+
+
+def test_every_json_file_is_sorted_two_space_json_with_a_final_newline_and_no_floats(out):
+    """The files are made with orjson; each must read back and be written again by json.dumps to the same bytes
+    (which also shows no record holds a float, whose exponent orjson would write differently)."""
+    files = sorted(p for p in out.rglob("*.json") if p.parts[len(out.parts)] == "api" or p.name == "citation.json")
+    assert sum(p.name == "citation.json" for p in files) == len(SLUGS) and len(files) > 2 * len(SLUGS)
+
+    def no_float(value: float):
+        raise AssertionError(f"a float in JSON output: {value}")
+
+    for path in files:
+        data = path.read_bytes()
+        parsed = json.loads(data, parse_float=no_float)
+        assert data == (json.dumps(parsed, ensure_ascii=False, sort_keys=True, indent=2) + "\n").encode(), path

@@ -20,6 +20,7 @@ from site_builder.build import build
 from site_builder.errors import SiteError
 from site_builder.markup import mention_pattern
 from site_builder.models import Body, Company
+from site_builder.outputs import json_file
 from site_builder.urls import SLUG_RE, slugify
 
 HOSTILE = [
@@ -167,3 +168,18 @@ def test_a_body_gives_back_exactly_what_it_was_made_of(html, text, named):
     assert body.paragraphs == (tuple(text.split("\n")) if text else ())
     assert body.first_paragraph == text.split("\n")[0]
     assert body == Body.of(html, text, named)  # equal bodies compare equal (the cache relies on it)
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2 ** 70), 2 ** 70) | st.text(),  # no floats: no record holds one
+    lambda inner: (st.lists(inner, max_size=4) | st.tuples(inner, inner)
+                   | st.dictionaries(st.text(max_size=6), inner, max_size=4)
+                   | st.dictionaries(st.integers(-5, 5), inner, max_size=3)),  # json.dumps makes int keys strings
+    max_leaves=20)
+
+
+@given(_JSON)
+def test_json_files_are_exactly_what_the_standard_library_writes(data):
+    """api/ and citation files are made with orjson for speed; their bytes must be json.dumps' to the byte."""
+    expected = (json.dumps(data, ensure_ascii=False, sort_keys=True, indent=2) + "\n").encode("utf-8")
+    assert json_file(data) == expected
