@@ -22,6 +22,7 @@ import functools
 import hashlib
 import os
 import pickle
+import re
 import sys
 import zlib
 from pathlib import Path
@@ -56,17 +57,34 @@ def cache_folder(output: Path) -> Path:
 @functools.lru_cache(maxsize=1)  # the code this process runs cannot change under it
 def tool_key() -> str:
     """site-builder's version and code, Python's and the libraries' versions: a new tool means a new cache."""
-    from importlib.metadata import PackageNotFoundError, version
-
     h = hashlib.sha256(f"{__version__}\n{sys.version}\n".encode())
-    for dist in ("markdown", "jinja2", "markupsafe", "nh3", "pyyaml", "pagefind-bin"):
-        try:
-            h.update(f"{dist}={version(dist)}\n".encode())
-        except PackageNotFoundError:
-            h.update(f"{dist}=?\n".encode())
+    versions = _installed_versions()
+    for dist in _LIBRARIES:
+        h.update(f"{dist}={versions.get(dist, '?')}\n".encode())
     for path in sorted(_PACKAGE.glob("*.py")):
         h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()
+
+
+_LIBRARIES = ("markdown", "jinja2", "markupsafe", "nh3", "pyyaml", "orjson", "pagefind_bin")  # what output depends on
+
+
+def _installed_versions() -> dict[str, str]:
+    """{distribution: version} of _LIBRARIES as the first sys.path entry that has each installs it, read from
+    the names of their .dist-info (or .egg-info) folders, as importlib.metadata would: importing that costs
+    more than a whole build with nothing changed."""
+    found: dict[str, str] = {}
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for name in names:
+            stem, dot, suffix = name.rpartition(".")
+            if dot and suffix in ("dist-info", "egg-info"):
+                dist, _, version = stem.partition("-")
+                found.setdefault(re.sub(r"[-_.]+", "_", dist).lower(), version)  # PEP 503 names, as _LIBRARIES
+    return {dist: found[dist] for dist in _LIBRARIES if dist in found}
 
 
 def tree_key(folder: Path) -> str:

@@ -3,7 +3,6 @@ forked workers that die with their parent. Imports Python-Markdown only when it 
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import multiprocessing
 import os
 import signal
@@ -28,12 +27,10 @@ def cpu_count() -> int:
 
 def die_with(parent: int) -> None:
     """Have the kernel kill this (forked) process when its parent dies (Linux); exit now if it already has."""
-    libc_name = ctypes.util.find_library("c")
-    if libc_name:
-        try:
-            ctypes.CDLL(libc_name, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-        except (OSError, AttributeError):
-            pass
+    try:  # the C library this process already has (no library search: that would run ldconfig)
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
     if os.getppid() != parent:
         os._exit(1)
 

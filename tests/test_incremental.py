@@ -335,3 +335,13 @@ def test_an_edit_rewrites_only_the_cache_shards_it_changes_and_a_broken_shard_me
     assert result.code == 0
     assert "ignored the build cache, it cannot be read" in result.err
     assert tree_digest(archive / "output") == _clean(archive)
+
+
+def test_the_cache_key_names_each_library_at_the_version_importlib_metadata_reports():
+    """The tool key reads versions from the dist-info folders' names (importing importlib.metadata costs more
+    than a build with nothing changed); it must agree with importlib.metadata for every library output uses."""
+    from importlib.metadata import version
+
+    from site_builder.cache import _LIBRARIES, _installed_versions
+
+    assert _installed_versions() == {dist: version(dist) for dist in _LIBRARIES}
