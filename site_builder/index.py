@@ -23,11 +23,11 @@ def newest_first(articles) -> tuple[Article, ...]:
 
 
 def _company_page(company: Company, mine: list[Article], named: dict[str, dict[str, tuple[str, str]]],
-                  summaries: dict[str, str], by_id: dict[str, Company]) -> CompanyPage:
+                  summaries: dict[str, str], by_id: dict[str, Company], folded: dict[str, str]) -> CompanyPage:
     # context: the first sentence naming the company, or the summary when the body never names it
     mentions = tuple(Mention(a, named[a.slug].get(company.id, ("", summaries[a.slug]))[1]) for a in mine)
     counts = Counter(cid for a in mine for cid in a.companies if cid != company.id)
-    alongside = tuple((by_id[cid], n) for cid, n in sorted(counts.items(), key=lambda kv: (-kv[1], by_id[kv[0]].name.casefold())))
+    alongside = tuple((by_id[cid], n) for cid, n in sorted(counts.items(), key=lambda kv: (-kv[1], folded[kv[0]])))
     return CompanyPage(company, mentions, alongside)
 
 
@@ -71,7 +71,8 @@ def build_site(archive: Archive, now: datetime | None = None, convert: BodyConve
     for a in articles:  # newest first, as each company page lists them
         for cid in a.companies:
             mentioning[cid].append(a)
-    pages = {c.id: _company_page(c, mentioning[c.id], named, summaries, by_id) for c in companies}
+    folded = {c.id: c.name.casefold() for c in companies}
+    pages = {c.id: _company_page(c, mentioning[c.id], named, summaries, by_id, folded) for c in companies}
     months = by_month(articles)
     neighbours = {a.slug: (articles[i + 1] if i + 1 < len(articles) else None, articles[i - 1] if i else None)
                   for i, a in enumerate(articles)}
