@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import gc
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,6 +71,10 @@ class Builder:
 
     def build(self) -> Summary:
         """One build: nothing at all when no input and no output file changed; else only what changed."""
+        with _cycle_collection_paused():
+            return self._build()
+
+    def _build(self) -> Summary:
         started = time.perf_counter()
         config = load_config(self.source, self.overrides)
         notes: tuple[str, ...] = ()
@@ -144,3 +150,18 @@ class Builder:
         if self._unsaved is not None and self.output is not None:
             save_cache_for(self.output, self._unsaved)
             self._unsaved = None
+
+
+@contextmanager
+def _cycle_collection_paused():
+    """Python's cycle collector off for the length of a build. A build frees nearly everything it makes by
+    reference counting, but its allocations trigger collections that walk every object the cache and the model
+    hold: tens of milliseconds per rebuild in serve (a tenth of it). The few cycles a build leaves are collected
+    after it (serve collects between builds; a CLI build ends its process)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

@@ -7,6 +7,7 @@ shows the errors at its top, as the terminal does.
 from __future__ import annotations
 
 import functools
+import gc
 import html
 import http.server
 import json
@@ -89,6 +90,13 @@ class LiveState:
 
 def _rebuild(builder: Builder, state: LiveState) -> None:
     """Build once; report the result in the terminal and to open pages, and never raise."""
+    try:
+        _build_and_report(builder, state)
+    finally:  # builds run with the cycle collector off: collect the cycles they left while nothing waits
+        gc.collect()
+
+
+def _build_and_report(builder: Builder, state: LiveState) -> None:
     try:
         summary = builder.build()
     except SiteError as exc:

@@ -100,3 +100,46 @@ def test_serve_reloads_open_pages_and_shows_build_errors_in_them(project: Path):
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=20)
     assert proc.returncode == 0 and out.rstrip().endswith("stopped")
+
+
+class _Cyclic:
+    """An object in a reference cycle: only the cycle collector frees it."""
+
+    def __init__(self):
+        self.me = self
+
+
+def test_a_build_runs_with_the_cycle_collector_off_and_serve_collects_after_it(project: Path, monkeypatch):
+    import gc
+    import weakref
+
+    from site_builder import pipeline
+    from site_builder.build import Builder
+    from site_builder.serve import LiveState, _rebuild
+
+    seen, cycles = [], []
+    real = pipeline.generate
+
+    def generate(*args, **kwargs):
+        seen.append(gc.isenabled())
+        cycle = _Cyclic()
+        cycles.append(weakref.ref(cycle))
+        gc.collect()  # still referenced, it survives a full collection: the oldest generation holds it now
+        del cycle  # garbage from here on, which only a full collection finds
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "generate", generate)
+    builder = Builder(project / "seeds", project / "output", project / "templates")
+    assert gc.isenabled()
+    _rebuild(builder, LiveState())
+    assert seen == [False] and gc.isenabled()  # off during the build, on again after it
+    assert cycles[0]() is None  # serve collected the cycle the build left
+
+    def broken(*args, **kwargs):
+        seen.append(gc.isenabled())
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(pipeline, "generate", broken)
+    (project / "seeds/articles" / SEED_ARTICLE.name).touch()  # a change, so the build runs the pipeline
+    _rebuild(builder, LiveState())  # reported, not raised
+    assert seen == [False, False] and gc.isenabled()  # on again after a failed build too
