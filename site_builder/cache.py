@@ -122,8 +122,9 @@ class CacheData:
 class _Unpickler(pickle.Unpickler):
     """Loads only our own records and plain values: a foreign pickle cannot run code."""
 
-    _ALLOWED = {("site_builder.cache", "CacheData"), ("site_builder.models", "Body"), ("site_builder.models", "Company"),
-                ("site_builder.models", "Article"), ("datetime", "datetime"), ("datetime", "date"),
+    _ALLOWED = {("site_builder.cache", "CacheData"), ("site_builder.models", "Body"),
+                ("site_builder.models", "Company"), ("site_builder.models", "Article"),
+                ("datetime", "datetime"), ("datetime", "date"),
                 ("datetime", "timezone"), ("datetime", "timedelta"),
                 ("site_builder.errors", "Problem"), ("builtins", "set"), ("builtins", "frozenset")}
 

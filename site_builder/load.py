@@ -79,7 +79,8 @@ def load_registry(source: Path, errors: Collector, memo: Memo | None = None) -> 
         return hit[2]
     before = len(errors.problems) + len(errors.warnings)
     companies = _parse_registry(path, source, errors)
-    if memo is not None and companies is not None and len(errors.problems) + len(errors.warnings) == before and state == _state(path):
+    clean = len(errors.problems) + len(errors.warnings) == before  # a registry with a warning is read each time
+    if memo is not None and companies is not None and clean and state == _state(path):
         memo[_REGISTRY_MEMO] = (state, str(path), companies)
     return companies
 
