@@ -10,8 +10,8 @@ import pytest
 
 from conftest import COMPANY_IDS, SEED_ARTICLE, minimal_front, tree_digest, write_article
 from site_builder.build import Builder
-from site_builder.errors import SiteError
 from site_builder.cache import CACHE_DIR, CACHE_FILE, SPARE_DIR, STORE_DIR
+from site_builder.errors import SiteError
 from site_builder.outputs import Output
 from site_builder.write import MARKER, write_site
 

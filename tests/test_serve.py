@@ -1,6 +1,7 @@
 """`site-builder serve`: serves the built site on 127.0.0.1, rebuilds on change, survives a bad edit, stops on Ctrl-C."""
 from __future__ import annotations
 
+import gc
 import json
 import re
 import signal
@@ -9,11 +10,15 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import weakref
 from pathlib import Path
 
 import pytest
 
 from conftest import SEED_ARTICLE, SEED_SLUG
+from site_builder import pipeline
+from site_builder.build import Builder
+from site_builder.serve import LiveState, _rebuild
 
 
 def _wait_for(predicate, timeout: float = 20.0):
@@ -110,13 +115,6 @@ class _Cyclic:
 
 
 def test_a_build_runs_with_the_cycle_collector_off_and_serve_collects_after_it(project: Path, monkeypatch):
-    import gc
-    import weakref
-
-    from site_builder import pipeline
-    from site_builder.build import Builder
-    from site_builder.serve import LiveState, _rebuild
-
     seen, cycles = [], []
     real = pipeline.generate
 
