@@ -18,11 +18,6 @@ from .urls import (absolute, api_article_path, article_path, citation_path, comp
                    raw_path)
 
 
-def dump(data: Any) -> bytes:
-    """Stable JSON bytes: sorted keys, UTF-8, '\\n' endings."""
-    return json_file(data)
-
-
 def _iso(dt) -> str | None:
     return dt.isoformat() if dt is not None else None
 
@@ -69,18 +64,18 @@ def company_records(config: Config, site: Site) -> list[dict[str, Any]]:
 def render_api(config: Config, site: Site, keys: Keys) -> list[Output]:
     """Every api/ file: the lists, one record per article, and the schemas they follow."""
     sch = {name: absolute(config.base_url, path) for name, path in SCHEMA_PATHS.items()}
-    out = [Output("api/articles.json", keys("api/articles.json", lists=site.articles), lambda: dump(
+    out = [Output("api/articles.json", keys("api/articles.json", lists=site.articles), lambda: json_file(
                {"$schema": sch["articles"], "count": len(site.articles),
                 "articles": [article_record(a, config, site) for a in site.articles]})),
-           Output("api/companies.json", keys("api/companies.json", lists=site.articles), lambda: dump(
+           Output("api/companies.json", keys("api/companies.json", lists=site.articles), lambda: json_file(
                {"$schema": sch["companies"], "count": len(site.companies), "companies": company_records(config, site)}))]
     for a in site.articles:
         path = api_article_path(a.slug)
         out.append(Output(path, keys(path, [a], site.related.get(a.slug, ())),
                           partial(_article_file, sch["article"], a, config, site)))
-    out += [ready(SCHEMA_PATHS[name], dump(schema)) for name, schema in schemas(config.base_url).items()]
+    out += [ready(SCHEMA_PATHS[name], json_file(schema)) for name, schema in schemas(config.base_url).items()]
     return out
 
 
 def _article_file(schema: str, a: Article, config: Config, site: Site) -> bytes:
-    return dump({"$schema": schema, **article_full(a, config, site)})
+    return json_file({"$schema": schema, **article_full(a, config, site)})

@@ -1,10 +1,9 @@
 """JSON Feed 1.1 (feed.json) beside the Atom feed: the same newest entries, for programs that prefer JSON."""
 from __future__ import annotations
 
-from .api import dump
 from .config import Config
 from .models import Site
-from .outputs import Keys, Output
+from .outputs import Keys, Output, json_file
 from .urls import absolute, article_path, index_path
 
 VERSION = "https://jsonfeed.org/version/1.1"
@@ -32,4 +31,4 @@ def _json_feed(config: Config, site: Site) -> bytes:
             "home_page_url": absolute(config.base_url, index_path(1)),
             "feed_url": absolute(config.base_url, FEED_PATH), "language": config.language,
             "authors": [{"name": config.title}], "items": items}
-    return dump(feed)
+    return json_file(feed)

@@ -64,28 +64,29 @@ def _source_files(folder: Path, pattern: str) -> list[Path]:
     return [folder / e.name for e in sorted(entries, key=lambda e: e.name)]
 
 
-def load_registry(source: Path, errors: Collector, memo: Memo | None = None) -> tuple[Company, ...] | None:
+def load_registry(source: Path, errors: Collector, previous: Memo | None = None,
+                  fresh: Memo | None = None) -> tuple[Company, ...] | None:
     """Load seeds/companies.yaml: a list of entries with id, name, aliases and description.
 
-    Returns None when the file as a whole cannot be read, so articles are not blamed for its ids. memo: the
-    registry an earlier build loaded without a problem, reused while its file is unchanged.
+    Returns None when the file as a whole cannot be read, so articles are not blamed for its ids. previous:
+    what an earlier build loaded (see load_archive), reused while the file is unchanged; a registry loaded
+    without a problem goes into fresh.
     """
     path = source / REGISTRY_NAME
     if not path.exists():
         return ()
     state = _state(path)
-    hit = memo.get(_REGISTRY_MEMO) if memo is not None else None
-    if state is not None and hit is not None and hit[:2] == (state, str(path)):
+    hit = previous.get(str(path)) if previous is not None else None
+    if state is not None and hit is not None and hit[:2] == (state, ""):
+        if fresh is not None:
+            fresh[str(path)] = hit
         return hit[2]
     before = len(errors.problems) + len(errors.warnings)
     companies = _parse_registry(path, source, errors)
     clean = len(errors.problems) + len(errors.warnings) == before  # a registry with a warning is read each time
-    if memo is not None and companies is not None and clean and state == _state(path):
-        memo[_REGISTRY_MEMO] = (state, str(path), companies)
+    if fresh is not None and companies is not None and clean and state == _state(path):
+        fresh[str(path)] = (state, "", companies)
     return companies
-
-
-_REGISTRY_MEMO = "registry"  # the registry's key in the load memo (the articles' keys are their paths)
 
 
 def _parse_registry(path: Path, source: Path, errors: Collector) -> tuple[Company, ...] | None:
@@ -156,8 +157,7 @@ def _company(path: Path, line: int, items: list, invalid: set, errors: Collector
 
 
 FileState = tuple[int, int, int, int]  # size, mtime and ctime in ns, inode: any write to a file changes it
-# article file -> (its state, the registry ids it was checked against, article); 'registry' -> (its file's state,
-# its path, the companies)
+# file -> (its state, what it was checked against (an article: the registry ids; the registry: ''), what it holds)
 Memo = dict[str, tuple[FileState, str, Any]]
 
 
@@ -170,16 +170,17 @@ def _state(path: Path) -> FileState | None:
 
 
 def load_articles(source: Path, company_ids: set[str] | None, errors: Collector,
-                  memo: Memo | None = None) -> list[Article]:
+                  previous: Memo | None = None, fresh: Memo | None = None) -> list[Article]:
     """Load and validate every seeds/articles/*.md file.
 
-    memo holds the articles an earlier build loaded; one whose file is unchanged (the same size, mtime, ctime
-    and inode) and was checked against the same registry ids is reused as it is. It is updated in place to
-    hold exactly this build's valid articles.
+    previous holds the articles an earlier build loaded; one whose file is unchanged (the same size, mtime,
+    ctime and inode) and was checked against the same registry ids is reused as it is. This build's valid
+    articles go into fresh.
     """
     articles = []
     ids = repr(sorted(company_ids)) if company_ids is not None else ""
-    previous, fresh = dict(memo or {}), {}
+    previous = previous or {}
+    fresh = {} if fresh is None else fresh
     for path in _source_files(source / ARTICLES_DIR, "*.md"):
         state = _state(path)
         hit = previous.get(str(path))
@@ -198,12 +199,6 @@ def load_articles(source: Path, company_ids: set[str] | None, errors: Collector,
             articles.append(article)
             if state is not None and state == _state(path):  # not written while it was read
                 fresh[str(path)] = (state, ids, article)
-    if memo is not None:
-        registry = memo.get(_REGISTRY_MEMO)
-        memo.clear()
-        memo.update(fresh)
-        if registry is not None:
-            memo[_REGISTRY_MEMO] = registry
     return articles
 
 
@@ -273,14 +268,20 @@ def _load_raw(source: Path, articles: list[Article], errors: Collector) -> dict[
 
 
 def load_archive(source: Path, memo: Memo | None = None) -> Archive:
-    """Load the registry and every article; raise SiteError listing every problem at once. memo: articles
-    loaded by an earlier build, reused while their files are unchanged (see load_articles)."""
+    """Load the registry and every article; raise SiteError listing every problem at once. memo: the registry
+    and articles an earlier build loaded, reused while their files are unchanged; replaced in place by what
+    this build loaded."""
     errors = Collector()
     if not source.is_dir():
         errors.add(source, 0, "source folder not found")
         errors.raise_if_any()
-    companies = load_registry(source, errors, memo)
-    articles = load_articles(source, None if companies is None else {c.id for c in companies}, errors, memo)
+    previous, fresh = dict(memo or {}), {}
+    companies = load_registry(source, errors, previous, fresh)
+    articles = load_articles(source, None if companies is None else {c.id for c in companies}, errors, previous,
+                             fresh)
+    if memo is not None:
+        memo.clear()
+        memo.update(fresh)
     _check_duplicates(articles, errors)
     raw_files = _load_raw(source, articles, errors)
     errors.raise_if_any()

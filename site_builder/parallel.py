@@ -25,12 +25,20 @@ def cpu_count() -> int:
         return os.cpu_count() or 1
 
 
+def libc_function(name: str) -> Any:
+    """A function of the C library this process already has (no library search: that would run ldconfig), or
+    None where the system has no such function."""
+    try:
+        return getattr(ctypes.CDLL(None, use_errno=True), name, None)
+    except OSError:
+        return None
+
+
 def die_with(parent: int) -> None:
     """Have the kernel kill this (forked) process when its parent dies (Linux); exit now if it already has."""
-    try:  # the C library this process already has (no library search: that would run ldconfig)
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):
-        pass
+    prctl = libc_function("prctl")
+    if prctl is not None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:
         os._exit(1)
 

@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterable
 
 from .errors import Problem, SiteError, display_path
 from .outputs import Output, by_path, ready
-from .parallel import die_with
+from .parallel import die_with, libc_function
 
 MARKER = ".site-builder-output"  # marks a folder as ours, so we never replace a folder a user wrote
 _RENAME_EXCHANGE = 2
@@ -88,11 +88,7 @@ def _check_target(output: Path, source: Path | None) -> None:
 
 def _exchange(a: Path, b: Path) -> bool:
     """Atomically swap two folders (Linux renameat2); False where the system cannot."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)  # the C library this process already has
-    except OSError:
-        return False
-    fn = getattr(libc, "renameat2", None)
+    fn = libc_function("renameat2")
     if fn is None:
         return False
     at_fdcwd = -100

@@ -39,7 +39,6 @@ SAME_LEVEL = {
     ("source_pages", "feeds"),
     ("api", "citations"),
     ("api", "schemas"),
-    ("jsonfeed", "api"),
     ("importer", "frontmatter"),
     ("importer", "load"),
     ("importer", "markup"),
