@@ -76,7 +76,7 @@ def _mention_pattern(companies: tuple[Company, ...]) -> tuple[re.Pattern[str] | 
     names = sorted(owner, key=lambda n: (-len(n), n))
     if max(map(len, names)) > _TRIE_LIMIT:  # a plain alternation, longest first: the same matches, more slowly
         return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(n) for n in names) + r")(?!\w)"), owner
-    return re.compile(r"(?<!\w)(?:" + _trie(names) + r")(?!\w)"), owner
+    return re.compile(r"(?:" + _trie(names) + r")(?!\w)"), owner
 
 
 _TRIE_LIMIT = 120  # characters: a name longer than this nests too deep for a trie pattern
@@ -86,7 +86,12 @@ def _trie(names: Iterable[str]) -> str:
     """A regex matching exactly the given names, with their common prefixes shared: at each position the regex
     engine tries only the branches that start with the character there, which makes scanning a body for 200
     names about three times faster than trying each name in turn. Where one name continues another, the
-    longer is tried first (a greedy optional group), as in a longest-first alternation."""
+    longer is tried first (a greedy optional group), as in a longest-first alternation.
+
+    The match must not follow a word character. That look-behind comes after each name's first character
+    (looking back two characters, the first being the one before the name), not before the whole pattern: a
+    pattern that begins with a set of literal characters lets the regex engine skip quickly to the next place
+    one of them occurs, which makes the scan about three times faster again."""
     root: dict = {}
     for name in names:
         node = root
@@ -94,14 +99,14 @@ def _trie(names: Iterable[str]) -> str:
             node = node.setdefault(ch, {})
         node[""] = {}  # a name ends here
 
-    def emit(node: dict) -> str:
-        branches = [re.escape(ch) + emit(child) for ch, child in sorted(node.items()) if ch]
+    def emit(node: dict, after_first: str = "") -> str:
+        branches = [re.escape(ch) + after_first + emit(child) for ch, child in sorted(node.items()) if ch]
         if not branches:
             return ""
         group = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
         return f"(?:{group})?" if "" in node else group
 
-    return emit(root)
+    return emit(root, r"(?<!\w(?s:.))")
 
 
 class _Linker(Treeprocessor):
