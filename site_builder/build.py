@@ -107,7 +107,7 @@ class Builder:
         try:
             site = pipeline.generate(self.source, self.templates, config, cache)
         finally:
-            cache.close_progress()
+            cache.close()  # the progress bar, and a pool left by a build that failed
         explain = functools.partial(pipeline.explain, self.templates)
         outputs, warnings = site.outputs, site.warnings
         if self.output is not None:  # kept outputs need not be made, so a build names the ones it makes

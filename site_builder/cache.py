@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from . import __version__
 from .errors import display_path
 from .models import Article, Body, Company
-from .parallel import convert_bodies
+from .parallel import Prefetch, can_fork, convert_bodies, cpu_count
 from .write import MARKER
 
 if TYPE_CHECKING:
@@ -239,6 +239,11 @@ def save_cache(folder: Path, data: CacheData) -> None:
 # ---------------------------------------------------------------------------------------------------------
 # One build's use of the cache.
 
+def _links(companies: tuple[Company, ...], href: Callable[[str], str]) -> str:
+    """A digest of every company's names and link: with the body text, what a converted body depends on."""
+    return hashlib.sha256(repr(sorted((c.id, c.names, href(c.id)) for c in companies)).encode()).hexdigest()
+
+
 class BuildCache:
     """The cache as one build uses it: reads the previous build's entries, records this build's."""
 
@@ -249,6 +254,8 @@ class BuildCache:
         self.current = CacheData(previous.tool, stored=dict(previous.stored))  # the shard files on disk
         self._progress = progress
         self._bar: Any = None
+        self._prefetch: Prefetch | None = None
+        self._prefetch_links = ""  # the company links the prefetching pool was started with
         self.converted = 0  # bodies converted in this build
         self.made = 0  # outputs made in this build (the others were kept: their keys were unchanged)
         self.kept = 0
@@ -272,18 +279,36 @@ class BuildCache:
         return value
 
     # bodies ------------------------------------------------------------------------------------------
+    def prefetch(self, companies: tuple[Company, ...], href: Callable[[str], str],
+                 count: int) -> Callable[[str], None] | None:
+        """With no body in the cache (a cold build) and count bodies to come: start converting them in a process
+        pool as they load; the function returned takes each body. convert() collects them; close() ends the
+        pool. None when a pool does not pay."""
+        workers = cpu_count()
+        if self.previous.bodies or not can_fork(workers, count):
+            return None
+        self.close()
+        self._prefetch = Prefetch(companies, href, workers)
+        self._prefetch_links = _links(companies, href)
+        return self._prefetch.add
+
     def convert(self, companies: tuple[Company, ...], href: Callable[[str], str],
                 articles: tuple[Article, ...]) -> dict[str, Body]:
-        """Every article's converted body: from the cache, the rest converted in a process pool."""
-        links = hashlib.sha256(repr(sorted((c.id, c.names, href(c.id)) for c in companies)).encode()).hexdigest()
+        """Every article's converted body: from the cache, the rest converted in a process pool (or collected
+        from the one prefetch() started, when it had the same companies and links)."""
+        links = _links(companies, href)
         keys = {a.slug: hashlib.sha256(f"{links}\0{a.body}".encode("utf-8", "surrogatepass")).hexdigest()
                 for a in articles}
         missing = [a for a in articles if keys[a.slug] not in self.previous.bodies]
         if self._progress is not None and len(missing) >= 200:
             self._bar = self._progress(len(missing))
-        fresh = dict(zip((keys[a.slug] for a in missing),
-                         convert_bodies(companies, href, [a.body for a in missing], progress=self._bar)))
-        self.close_progress()
+        texts = [a.body for a in missing]
+        if self._prefetch is not None and links == self._prefetch_links:
+            converted = self._prefetch.collect(texts, progress=self._bar)
+        else:
+            converted = convert_bodies(companies, href, texts, progress=self._bar)
+        fresh = dict(zip((keys[a.slug] for a in missing), converted))
+        self.close()
         self.converted += len(missing)
         bodies = {}
         for a in articles:
@@ -291,11 +316,15 @@ class BuildCache:
             bodies[a.slug] = self.current.bodies[key] = fresh[key] if key in fresh else self.previous.bodies[key]
         return bodies
 
-    def close_progress(self) -> None:
-        """Take the progress bar off the terminal."""
+    def close(self) -> None:
+        """End the prefetching pool, if any, and take the progress bar off the terminal."""
+        if self._prefetch is not None:
+            self._prefetch.close()
+            self._prefetch = None
         if self._bar is not None:
             self._bar.close()
             self._bar = None
+
 
     # outputs -----------------------------------------------------------------------------------------
     @property

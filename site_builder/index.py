@@ -39,6 +39,16 @@ def by_month(articles: tuple[Article, ...]) -> tuple[tuple[int, int, tuple[Artic
     return tuple((y, m, tuple(group)) for (y, m), group in sorted(groups.items(), reverse=True))
 
 
+def sorted_companies(companies) -> tuple[Company, ...]:
+    """Companies in the order every list shows them: by name, case-insensitively, then id."""
+    return tuple(sorted(companies, key=lambda c: (c.name.casefold(), c.id)))
+
+
+def company_href(company_id: str) -> str:
+    """The link from an article page to a company's page, as a body's company mentions link it."""
+    return relative(article_path("x"), company_path(company_id))
+
+
 # (companies, href for a company id, articles) -> {slug: Body}; build.py passes a cached, parallel one
 BodyConverter = Callable[[tuple[Company, ...], Callable[[str], str], tuple[Article, ...]], dict[str, Body]]
 
@@ -61,10 +71,9 @@ def build_site(archive: Archive, now: datetime | None = None, convert: BodyConve
     if held_back:  # a clash that would surface when a held-back article goes live is an error now
         build_sources(newest_first((*published, *held_back)), errors)
     errors.raise_if_any()
-    companies = tuple(sorted(archive.companies, key=lambda c: (c.name.casefold(), c.id)))
+    companies = sorted_companies(archive.companies)
     by_id = {c.id: c for c in companies}
-    here = article_path("x")
-    bodies = (convert or convert_here)(companies, lambda cid: relative(here, company_path(cid)), articles)
+    bodies = (convert or convert_here)(companies, company_href, articles)
     summaries = {a.slug: a.summary or summarise(bodies[a.slug].first_paragraph) for a in articles}
     named = {a.slug: bodies[a.slug].named for a in articles}
     mentioning: dict[str, list[Article]] = {c.id: [] for c in companies}

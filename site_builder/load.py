@@ -6,7 +6,7 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from . import frontmatter
 from .errors import Collector, SiteError, decode_utf8, display_path
@@ -169,19 +169,28 @@ def _state(path: Path) -> FileState | None:
     return st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino
 
 
+# given the number of article files about to be read: a function to hand each valid article's body to as it
+# loads (to start converting it), or None
+BodySink = Callable[[int], Callable[[str], None] | None]
+
+
 def load_articles(source: Path, company_ids: set[str] | None, errors: Collector,
-                  previous: Memo | None = None, fresh: Memo | None = None) -> list[Article]:
+                  previous: Memo | None = None, fresh: Memo | None = None,
+                  bodies: BodySink | None = None) -> list[Article]:
     """Load and validate every seeds/articles/*.md file.
 
     previous holds the articles an earlier build loaded; one whose file is unchanged (the same size, mtime,
     ctime and inode) and was checked against the same registry ids is reused as it is. This build's valid
-    articles go into fresh.
+    articles go into fresh. bodies, if given, is told how many files there are, and may return a function that
+    is given each valid article's body as soon as it is loaded.
     """
     articles = []
     ids = repr(sorted(company_ids)) if company_ids is not None else ""
     previous = previous or {}
     fresh = {} if fresh is None else fresh
-    for path in _source_files(source / ARTICLES_DIR, "*.md"):
+    files = _source_files(source / ARTICLES_DIR, "*.md")
+    sink = bodies(len(files)) if bodies is not None else None
+    for path in files:
         state = _state(path)
         hit = previous.get(str(path))
         if state is not None and hit is not None and hit[:2] == (state, ids):
@@ -197,6 +206,8 @@ def load_articles(source: Path, company_ids: set[str] | None, errors: Collector,
         digest = hashlib.sha256(f"{path}\0{ids}\0{text}".encode("utf-8", "surrogatepass")).digest()
         if parsed is not None and (article := _article(path, parsed, company_ids, errors, digest)) is not None:
             articles.append(article)
+            if sink is not None:
+                sink(article.body)
             if state is not None and state == _state(path):  # not written while it was read
                 fresh[str(path)] = (state, ids, article)
     return articles
@@ -267,18 +278,20 @@ def _load_raw(source: Path, articles: list[Article], errors: Collector) -> dict[
     return raw_files
 
 
-def load_archive(source: Path, memo: Memo | None = None) -> Archive:
+def load_archive(source: Path, memo: Memo | None = None,
+                 bodies: Callable[[tuple[Company, ...], int], Callable[[str], None] | None] | None = None) -> Archive:
     """Load the registry and every article; raise SiteError listing every problem at once. memo: the registry
     and articles an earlier build loaded, reused while their files are unchanged; replaced in place by what
-    this build loaded."""
+    this build loaded. bodies: as load_articles', also given the registry's companies (only when it is valid)."""
     errors = Collector()
     if not source.is_dir():
         errors.add(source, 0, "source folder not found")
         errors.raise_if_any()
     previous, fresh = dict(memo or {}), {}
     companies = load_registry(source, errors, previous, fresh)
+    sink = (lambda count: bodies(companies, count)) if bodies is not None and companies is not None else None
     articles = load_articles(source, None if companies is None else {c.id for c in companies}, errors, previous,
-                             fresh)
+                             fresh, sink)
     if memo is not None:
         memo.clear()
         memo.update(fresh)

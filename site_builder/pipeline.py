@@ -19,7 +19,7 @@ from .citations import render_citations
 from .config import Config
 from .errors import Problem, SiteError, display_path
 from .feeds import render_feeds, render_sitemap
-from .index import build_site
+from .index import build_site, company_href, sorted_companies
 from .jsonfeed import render_json_feed
 from .load import load_archive
 from .outputs import Keys, Output, by_path, global_key, ready
@@ -60,7 +60,10 @@ class Generated:
 
 def generate(source: Path, templates: Path, config: Config, cache: BuildCache | None = None) -> Generated:
     """Load and model the archive, and define every output of the site (made later, by the write step)."""
-    archive = load_archive(source, cache.articles if cache is not None else None)
+    # a cold build converts each body as it loads: both cores are busy from the first file on
+    prefetch = ((lambda companies, count: cache.prefetch(sorted_companies(companies), company_href, count))
+                if cache is not None else None)
+    archive = load_archive(source, cache.articles if cache is not None else None, prefetch)
     memo = cache.memo if cache is not None else None
     site = build_site(archive, build_now(), convert=cache.convert if cache else None, memo=memo)
     if not (templates / "base.html").is_file():

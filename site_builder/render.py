@@ -31,7 +31,8 @@ def make_env(templates: Path) -> Environment:
     """Jinja with autoescaping for HTML and XML and StrictUndefined, so a template typo fails the build."""
     env = Environment(loader=FileSystemLoader(str(templates)), undefined=StrictUndefined,
                       autoescape=select_autoescape(["html", "xml"], default_for_string=True),
-                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                      auto_reload=False)  # each build makes a new environment: no need to stat a template per page
     env.filters["display_date"] = display_date
     env.filters["short_date"] = lambda dt: f"{dt.day} {dt:%b %Y}"
     env.filters["month_name"] = lambda m: datetime(2000, m, 1).strftime("%B")

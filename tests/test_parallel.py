@@ -1,0 +1,106 @@
+"""Bodies converted in a process pool, started while the archive loads: the same site as converting in-process."""
+from __future__ import annotations
+
+import multiprocessing
+from pathlib import Path
+
+import pytest
+
+from conftest import COMPANY_IDS, minimal_front, tree_digest, write_article
+from site_builder import cache as cache_module, parallel
+from site_builder.build import Builder
+from site_builder.errors import SiteError
+from site_builder.markup import Converter
+from site_builder.models import Company
+
+COUNT = parallel.MIN_PARALLEL + 12  # enough articles for a pool
+
+
+@pytest.fixture
+def big(project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("SITE_BUILDER_PAGEFIND", "")
+    monkeypatch.setattr("site_builder.cache.tool_key", lambda: "test")
+    for i in range(COUNT):
+        companies = "[" + ", ".join(COMPANY_IDS[i % 5:i % 5 + 2]) + "]"
+        body = (f"Paragraph {i} names MiniMax and Zhipu, with *emphasis* and `code`.\n\n## Part {i}\n\n"
+                f"- one\n- [a link](../note-0/)\n\n> Quote {i % 7}.\n")
+        if i % 10 == 0:
+            body = "The same body, shared by several articles: MiniMax.\n"  # converted once, given to each
+        write_article(project, f"note-{i:03}.md",
+                      minimal_front(f"Note {i}", f"2025-{i % 12 + 1:02}-0{i % 9 + 1}T10:00:00+08:00", companies), body)
+    return project
+
+
+def _spy(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """Count the distinct bodies the pool had been given when the model asked for them, the bodies asked for,
+    and the bodies converted the usual way, after loading."""
+    seen = {"prefetched": 0, "collected": 0, "after": 0}
+    real_collect, real_convert = parallel.Prefetch.collect, cache_module.convert_bodies
+
+    def collect(self, texts, **kw):
+        seen["prefetched"] += len(self._where)
+        seen["collected"] += len(texts)
+        return real_collect(self, texts, **kw)
+
+    def convert(companies, href, texts, **kw):
+        seen["after"] += len(texts)
+        return real_convert(companies, href, texts, **kw)
+
+    monkeypatch.setattr(parallel.Prefetch, "collect", collect)
+    monkeypatch.setattr(cache_module, "convert_bodies", convert)
+    return seen
+
+
+UNIQUE = COUNT + 1 - (len(range(0, COUNT, 10)) - 1)  # the seed, and every body but the repeats of the shared one
+
+
+def test_a_cold_build_converts_bodies_as_they_load_and_writes_what_one_process_writes(big, monkeypatch):
+    seen = _spy(monkeypatch)
+    monkeypatch.setattr(cache_module, "cpu_count", lambda: 2)
+    Builder(big / "seeds", big / "output", big / "templates").build()
+    # every body (the seed's too) was in the pool's hands before loading ended; none was converted after it
+    assert seen == {"prefetched": UNIQUE, "collected": COUNT + 1, "after": 0}
+    pooled = tree_digest(big / "output")
+
+    monkeypatch.setattr(cache_module, "cpu_count", lambda: 1)  # no pool: every body converted in this process
+    seen.update(prefetched=0, collected=0, after=0)
+    out = big / "single" / "output"
+    Builder(big / "seeds", out, big / "templates").build()
+    assert seen == {"prefetched": 0, "collected": 0, "after": COUNT + 1}
+    assert tree_digest(out) == pooled
+
+
+def test_a_warm_build_does_not_start_a_pool_before_loading(big, monkeypatch):
+    monkeypatch.setattr(cache_module, "cpu_count", lambda: 2)
+    Builder(big / "seeds", big / "output", big / "templates").build()
+    seen = _spy(monkeypatch)
+    path = big / "seeds" / "articles" / "note-001.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\nOne more paragraph.\n", encoding="utf-8")
+    Builder(big / "seeds", big / "output", big / "templates").build()
+    assert seen == {"prefetched": 0, "collected": 0, "after": 1}  # the cache holds the rest
+
+
+def test_a_build_that_fails_while_loading_leaves_no_worker_behind(big, monkeypatch):
+    monkeypatch.setattr(cache_module, "cpu_count", lambda: 2)
+    write_article(big, "zzz-broken.md", "title: [unclosed")  # the last file: the pool is converting by then
+    with pytest.raises(SiteError) as err:
+        Builder(big / "seeds", big / "output", big / "templates").build()
+    assert "zzz-broken.md" in str(err.value)
+    assert multiprocessing.active_children() == []
+    assert not (big / "output").exists()
+
+
+def test_prefetch_gives_back_each_body_in_order_however_often_it_was_added():
+    companies = (Company("acme", "Acme", ("ACME Corp",), "d"),)
+    href = lambda cid: f"../../companies/{cid}/"  # noqa: E731
+    texts = [f"Text {i}: Acme *{i % 3}*." for i in range(parallel.MIN_PARALLEL)] * 2
+    prefetch = parallel.Prefetch(companies, href, 2)
+    try:
+        for text in texts[:20]:
+            prefetch.add(text)
+        got = prefetch.collect(texts)  # the rest are added now
+    finally:
+        prefetch.close()
+    here = Converter(companies, href)
+    assert got == [here.convert(t) for t in texts]
+    assert multiprocessing.active_children() == []
