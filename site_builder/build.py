@@ -105,7 +105,7 @@ class Builder:
 
         cache = BuildCache(self._state, self.progress, memo=self.use_cache)
         try:
-            site = pipeline.generate(self.source, self.templates, config, cache)
+            site = pipeline.generate(self.source, self.templates, config, cache, snapshot.files)
         finally:
             cache.close()  # the progress bar, and a pool left by a build that failed
         explain = functools.partial(pipeline.explain, self.templates)

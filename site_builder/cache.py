@@ -297,8 +297,15 @@ class BuildCache:
         """Every article's converted body: from the cache, the rest converted in a process pool (or collected
         from the one prefetch() started, when it had the same companies and links)."""
         links = _links(companies, href)
-        keys = {a.slug: hashlib.sha256(f"{links}\0{a.body}".encode("utf-8", "surrogatepass")).hexdigest()
-                for a in articles}
+
+        def key(a: Article) -> str:
+            def make() -> str:
+                return hashlib.sha256(f"{links}\0{a.body}".encode("utf-8", "surrogatepass")).hexdigest()
+            # an article loaded from a file: its body is a function of that file, whose digest is known already,
+            # so a rebuild need not hash every body again
+            return self.memo(f"body:{links}:{a.source_digest.hex()}", make) if a.source_digest else make()
+
+        keys = {a.slug: key(a) for a in articles}
         missing = [a for a in articles if keys[a.slug] not in self.previous.bodies]
         if self._progress is not None and len(missing) >= 200:
             self._bar = self._progress(len(missing))
@@ -404,6 +411,11 @@ class Snapshot:
         env = sorted((k, v) for k, v in os.environ.items() if k.startswith("SITE_BUILDER") or k == "SOURCE_DATE_EPOCH")
         return cls((file_states(source, templates), repr(sorted((overrides or {}).items())), strict,
                     str(output.absolute()) if output else None, os.getcwd(), tuple(env), extra))
+
+    @property
+    def files(self) -> dict[str, tuple[int, ...]]:
+        """The state of every input file (size, mtime, ctime, inode) by absolute path, as taken."""
+        return self.inputs[0]
 
     def unchanged_since(self, snap: dict[str, Any] | None) -> tuple | None:
         """The last build's summary if its inputs were these (snap: its snapshot) and its output is untouched;

@@ -65,7 +65,7 @@ def _source_files(folder: Path, pattern: str) -> list[Path]:
 
 
 def load_registry(source: Path, errors: Collector, previous: Memo | None = None,
-                  fresh: Memo | None = None) -> tuple[Company, ...] | None:
+                  fresh: Memo | None = None, states: dict[str, FileState] | None = None) -> tuple[Company, ...] | None:
     """Load seeds/companies.yaml: a list of entries with id, name, aliases and description.
 
     Returns None when the file as a whole cannot be read, so articles are not blamed for its ids. previous:
@@ -75,7 +75,7 @@ def load_registry(source: Path, errors: Collector, previous: Memo | None = None,
     path = source / REGISTRY_NAME
     if not path.exists():
         return ()
-    state = _state(path)
+    state = (states or {}).get(str(path.absolute())) or _state(path)  # states: as load_articles'
     hit = previous.get(str(path)) if previous is not None else None
     if state is not None and hit is not None and hit[:2] == (state, ""):
         if fresh is not None:
@@ -176,22 +176,26 @@ BodySink = Callable[[int], Callable[[str], None] | None]
 
 def load_articles(source: Path, company_ids: set[str] | None, errors: Collector,
                   previous: Memo | None = None, fresh: Memo | None = None,
-                  bodies: BodySink | None = None) -> list[Article]:
+                  bodies: BodySink | None = None, states: dict[str, FileState] | None = None) -> list[Article]:
     """Load and validate every seeds/articles/*.md file.
 
     previous holds the articles an earlier build loaded; one whose file is unchanged (the same size, mtime,
     ctime and inode) and was checked against the same registry ids is reused as it is. This build's valid
     articles go into fresh. bodies, if given, is told how many files there are, and may return a function that
-    is given each valid article's body as soon as it is loaded.
+    is given each valid article's body as soon as it is loaded. states: file states by absolute path, taken
+    before the build began (so each file need not be looked up again); a file they miss is looked up now.
     """
     articles = []
     ids = repr(sorted(company_ids)) if company_ids is not None else ""
     previous = previous or {}
     fresh = {} if fresh is None else fresh
-    files = _source_files(source / ARTICLES_DIR, "*.md")
+    folder = source / ARTICLES_DIR
+    files = _source_files(folder, "*.md")
     sink = bodies(len(files)) if bodies is not None else None
+    known = states or {}
+    prefix = f"{folder.absolute()}{os.sep}" if known else ""
     for path in files:
-        state = _state(path)
+        state = known.get(prefix + path.name) or _state(path)
         hit = previous.get(str(path))
         if state is not None and hit is not None and hit[:2] == (state, ids):
             articles.append(hit[2])
@@ -279,19 +283,21 @@ def _load_raw(source: Path, articles: list[Article], errors: Collector) -> dict[
 
 
 def load_archive(source: Path, memo: Memo | None = None,
-                 bodies: Callable[[tuple[Company, ...], int], Callable[[str], None] | None] | None = None) -> Archive:
+                 bodies: Callable[[tuple[Company, ...], int], Callable[[str], None] | None] | None = None,
+                 states: dict[str, FileState] | None = None) -> Archive:
     """Load the registry and every article; raise SiteError listing every problem at once. memo: the registry
     and articles an earlier build loaded, reused while their files are unchanged; replaced in place by what
-    this build loaded. bodies: as load_articles', also given the registry's companies (only when it is valid)."""
+    this build loaded. bodies: as load_articles', also given the registry's companies (only when it is valid).
+    states: as load_articles'."""
     errors = Collector()
     if not source.is_dir():
         errors.add(source, 0, "source folder not found")
         errors.raise_if_any()
     previous, fresh = dict(memo or {}), {}
-    companies = load_registry(source, errors, previous, fresh)
+    companies = load_registry(source, errors, previous, fresh, states)
     sink = (lambda count: bodies(companies, count)) if bodies is not None and companies is not None else None
     articles = load_articles(source, None if companies is None else {c.id for c in companies}, errors, previous,
-                             fresh, sink)
+                             fresh, sink, states)
     if memo is not None:
         memo.clear()
         memo.update(fresh)

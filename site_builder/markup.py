@@ -21,7 +21,7 @@ from markdown.extensions.tables import TableExtension
 from markdown.treeprocessors import Treeprocessor
 from markdown.util import AMP_SUBSTITUTE, STX, ETX
 
-from . import inline
+from . import fastmd
 from .models import Body, Company
 
 # Python-Markdown's "extra" (its seven extensions, in its order) and "sane_lists", given as classes: named,
@@ -172,7 +172,7 @@ class Converter:
 
     def __init__(self, companies: Iterable[Company], href):
         self.md = markdown.Markdown(extensions=[*(e() for e in EXTENSIONS), _LinkerExtension()], output_format="html")
-        inline.install(self.md)  # the same output, without trying patterns that cannot match
+        fastmd.install(self.md)  # the same output, without trying patterns that cannot match
         self.linker: _Linker = self.md.treeprocessors["company_links"]
         self.linker.pattern, self.linker.owner = mention_pattern(companies)
         self.linker.href = href

@@ -58,12 +58,14 @@ class Generated:
     held_back: tuple[str, ...]
 
 
-def generate(source: Path, templates: Path, config: Config, cache: BuildCache | None = None) -> Generated:
-    """Load and model the archive, and define every output of the site (made later, by the write step)."""
+def generate(source: Path, templates: Path, config: Config, cache: BuildCache | None = None,
+             states: dict[str, tuple[int, ...]] | None = None) -> Generated:
+    """Load and model the archive, and define every output of the site (made later, by the write step).
+    states: the input files' states, taken before the build began (see load_articles)."""
     # a cold build converts each body as it loads: both cores are busy from the first file on
     prefetch = ((lambda companies, count: cache.prefetch(sorted_companies(companies), company_href, count))
                 if cache is not None else None)
-    archive = load_archive(source, cache.articles if cache is not None else None, prefetch)
+    archive = load_archive(source, cache.articles if cache is not None else None, prefetch, states)
     memo = cache.memo if cache is not None else None
     site = build_site(archive, build_now(), convert=cache.convert if cache else None, memo=memo)
     if not (templates / "base.html").is_file():

@@ -26,18 +26,31 @@ _RENAME_EXCHANGE = 2
 _MARKER_TEXT = b"This folder is written by site-builder and replaced whole on each build.\n"
 
 
-def _place(target: Path, data: bytes, previous: Path) -> int:
+def _place(target: str, data: bytes, previous: str | None) -> tuple[int, os.stat_result]:
     """Put data at target: a hard link to the previous site's file when its bytes are the same (so its mtime
-    and inode stay and rsync or a CI cache see no change), else a new file. 1 when linked, 0 when written."""
+    and inode stay and rsync or a CI cache see no change), else a new file. Returns 1 when linked, 0 when
+    written, and the file's status (from the open file: no second look-up of the path)."""
+    if previous is not None:
+        try:
+            st = os.lstat(previous)
+            if stat.S_ISREG(st.st_mode) and st.st_size == len(data) and _read(previous) == data:
+                os.link(previous, target, follow_symlinks=False)
+                return 1, st  # the same inode, size and mtime as the previous file
+        except OSError:  # no previous file, or links not possible here: write it
+            pass
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
     try:
-        st = os.lstat(previous)
-        if stat.S_ISREG(st.st_mode) and st.st_size == len(data) and previous.read_bytes() == data:
-            os.link(previous, target, follow_symlinks=False)
-            return 1
-    except OSError:  # no previous file, or links not possible here: write it
-        pass
-    target.write_bytes(data)
-    return 0
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        return 0, os.fstat(fd)
+    finally:
+        os.close(fd)
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as f:
+        return f.read()
 
 
 _LARGE = 500  # files: a previous site this large is removed in the background when a trash folder is given
@@ -178,8 +191,7 @@ def write_site(outputs: Iterable[Output] | dict[str, bytes], output: Path, sourc
     return records
 
 
-def _stat_record(key: bytes, path: Path) -> Record:
-    st = os.stat(path)
+def _record(key: bytes, st: os.stat_result) -> Record:
     return key, st.st_size, st.st_mtime_ns, st.st_ino
 
 
@@ -195,6 +207,7 @@ class _Job:
         self.made = 0  # outputs made (the rest kept by key)
         self.updated_in_place = False
         self.spared = False  # the replaced site was kept as the spare, for the next build to bring up to date
+        self.had_site = True  # whether the output folder existed: without it there is no previous file to link
 
     def _kept(self, o: Output) -> Record | None:
         """The previous record of o when its key is unchanged and its file is still as that build wrote it."""
@@ -229,7 +242,7 @@ class _Job:
                     made.add(folder)
             records: dict[str, Record] = {}
             todo = []
-            exists = output.exists()
+            exists = self.had_site = output.exists()
             for o in self.outputs:
                 if reuse:
                     target = f"{staging}/{o.path}"
@@ -250,7 +263,7 @@ class _Job:
                 todo.append(o)
             records.update(self._make(todo, staging))
             _remove(str(staging / MARKER))
-            _place(staging / MARKER, _MARKER_TEXT, output / MARKER)
+            _place(f"{staging}/{MARKER}", _MARKER_TEXT, f"{output}/{MARKER}")
             if not output.exists():
                 staging.rename(output)
             elif _exchange(staging, output):
@@ -360,12 +373,13 @@ class _Job:
                     raise
                 raise explained from None
             if staging is not None:
-                target = staging / o.path
-                self.written += 1 - _place(target, data, self.output / o.path)
+                linked, st = _place(f"{staging}/{o.path}", data, f"{self.root}/{o.path}" if self.had_site else None)
+                self.written += 1 - linked
             else:
                 target = self.output / o.path
                 self.written += 1 - _replace(target, data)
-            records[o.path] = _stat_record(o.key, target)
+                st = os.stat(target)
+            records[o.path] = _record(o.key, st)
             self.made += 1
         return records
 

@@ -233,6 +233,16 @@ def test_a_full_disk_is_a_clear_error_and_the_previous_site_survives(project, ru
             return handle.write(data)
 
     monkeypatch.setattr(Path, "write_bytes", filling_write_bytes)
+    real_os_open = os.open
+
+    def filling_os_open(path, flags, *args, **kwargs):  # the site's files are written with os.open
+        if flags & os.O_CREAT and ".output." in str(path):
+            written["n"] += 1
+            if written["n"] > 5:
+                raise OSError(28, "No space left on device")
+        return real_os_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", filling_os_open)
     result = run(project, "build")
     monkeypatch.undo()
     assert result.code == 1

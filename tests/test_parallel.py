@@ -104,3 +104,18 @@ def test_prefetch_gives_back_each_body_in_order_however_often_it_was_added():
     here = Converter(companies, href)
     assert got == [here.convert(t) for t in texts]
     assert multiprocessing.active_children() == []
+
+
+def test_a_rebuild_takes_file_states_from_the_snapshot_rather_than_looking_each_file_up_again(big, monkeypatch):
+    from site_builder import load
+
+    builder = Builder(big / "seeds", big / "output", big / "templates")
+    builder.build()
+    looked_up = []
+    real_state = load._state
+    monkeypatch.setattr(load, "_state", lambda path: looked_up.append(path.name) or real_state(path))
+    path = big / "seeds" / "articles" / "note-001.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\nOne more paragraph.\n", encoding="utf-8")
+    builder.build()
+    assert looked_up == ["note-001.md"]  # only once it was read, to be sure it did not change meanwhile
+    assert builder.last is not None and builder.last.converted == 1

@@ -1,31 +1,38 @@
-"""Python-Markdown's inline stage, made to skip patterns that cannot match, with the same output.
+"""Python-Markdown made to skip work that cannot change its output.
 
-For every piece of text, Python-Markdown tries each of its inline patterns in turn (about twenty with the
-"extra" extensions), calling a method that searches the text with the pattern's regex. Nearly every try
-fails: in news prose most text has no backtick, no bracket, no asterisk. Those failed tries are most of
-the inline stage's time, for two reasons: the call itself, and regexes that begin with a look-behind
-(the backtick and link patterns), which the regex engine cannot scan for quickly.
+Python-Markdown spends most of its time on regex searches that find nothing: in news prose most text has no
+backtick, bracket or asterisk, and most blocks are neither headings nor quotes. Two stages are sped up here,
+each with the library's own code left to do every piece of work that might find something:
 
-`SkippingInlineProcessor` makes the same tries in the same order, but first asks a cheaper question that
-has the same answer whenever it says "no": does the text contain any character the pattern's match must
-begin with (read off the regex itself, see `first_characters`)? If that cannot be worked out, the
-pattern's own regex is searched directly. When either says no match, the pattern is skipped exactly as the
-library would have skipped it; otherwise the library's own code runs. tests/test_inline.py checks the
-output is identical to the stock processor's.
+- Inline. For every piece of text, the library tries each of its inline patterns in turn (about twenty with
+  the "extra" extensions), calling a method that searches the text with the pattern's regex. The call itself
+  costs, and regexes that begin with a look-behind (the backtick and link patterns) cannot be scanned for
+  quickly. `SkippingInlineProcessor` makes the same tries in the same order, but first asks a cheaper
+  question that has the same answer whenever it says "no": does the text contain any character the
+  pattern's match must begin with (read off the regex itself, `first_characters`)? Then the regex.
+- Blocks. Block processors search each block with a regex (a heading's "#", a quote's ">", a definition's
+  ":"), most of them beginning with "(^|\n)", which the regex engine scans slowly. `install` gives those
+  processors their regex wrapped in `GuardedPattern`, which answers "no match" at once when the text holds
+  none of the characters some part of every match must contain (`required_characters`), and otherwise
+  searches as before.
+
+When a shortcut says no match, the library would have found none; otherwise the library's own code runs.
+tests/test_fastmd.py checks the HTML is identical to the stock library's.
 """
 from __future__ import annotations
 
 import functools
 import re
+import sys
 from typing import Callable
 
 import markdown
 from markdown import inlinepatterns, treeprocessors, util
 
 try:  # the regex parser of CPython's re module (3.11+); without it every pattern is searched directly
-    from re import _constants as _sre, _parser as _sre_parse  # type: ignore[attr-defined]
+    from re import _parser as _sre_parse  # type: ignore[attr-defined]
 except ImportError:  # pragma: no cover - another Python implementation
-    _sre = _sre_parse = None
+    _sre_parse = None
 
 # The library's own per-pattern method, which this processor calls whenever a pattern might match.
 _APPLY = "_InlineProcessor__applyPattern"
@@ -147,8 +154,93 @@ class SkippingInlineProcessor(treeprocessors.InlineProcessor):
         return data
 
 
+def required_characters(regex: re.Pattern[str]) -> frozenset[str] | None:
+    """Characters at least one of which occurs in any text the regex finds a match in (taken from a part
+    every match must contain, and preferring rare characters), or None if there is no useful such set."""
+    if _sre_parse is None or regex.flags & re.IGNORECASE:
+        return None
+    try:
+        candidates = _required(_sre_parse.parse(regex.pattern, regex.flags))
+    except (re.error, TypeError, ValueError):
+        return None
+    useful = [c for c in candidates if c and not any(ch.isspace() or ch.isalnum() for ch in c)]
+    return frozenset(min(useful, key=lambda c: (len(c & _PROSE), len(c), sorted(c)))) if useful else None
+
+
+_PROSE = set(".,:;!?'\"()-")  # punctuation common in prose: a poor filter
+
+
+def _required(items) -> list[set[str]]:
+    """Sets of characters, each of which some character of any match of the sequence items must be in."""
+    found: list[set[str]] = []
+    for op, av in items:
+        op = str(op)
+        if op in ("LITERAL", "IN"):
+            try:
+                found.append(_first_item(op, av)[0])
+            except _Unknown:
+                pass
+        elif op == "SUBPATTERN":
+            if not av[1] & re.IGNORECASE:
+                found += _required(av[3])
+        elif op == "ATOMIC_GROUP":
+            found += _required(av)
+        elif op == "ASSERT" and av[0] >= 0:  # a look-ahead that must succeed: its text is in the string
+            found += _required(av[1])
+        elif op in _REPEATS and av[0] >= 1:  # repeated at least once
+            found += _required(av[2])
+        elif op == "BRANCH":  # each alternative's best set, together
+            union: set[str] = set()
+            for alternative in av[1]:
+                sets = _required(alternative)
+                if not sets:
+                    break
+                union |= min(sets, key=len)
+            else:
+                found.append(union)
+        # anything else (an anchor, a negative look-around, a look-behind, a back-reference...) requires nothing
+    return found
+
+
+class GuardedPattern:
+    """A compiled regex whose search and match first check that the text holds one of the characters every
+    match needs (no: None, as the regex would answer); everything else is the regex's own."""
+
+    __slots__ = ("regex", "chars")
+
+    def __init__(self, regex: re.Pattern[str], chars: frozenset[str]):
+        self.regex, self.chars = regex, tuple(sorted(chars))
+
+    def search(self, string: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
+        if endpos >= len(string) and not any(c in string for c in self.chars):
+            return None
+        return self.regex.search(string, pos, endpos)
+
+    def match(self, string: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
+        if endpos >= len(string) and not any(c in string for c in self.chars):
+            return None
+        return self.regex.match(string, pos, endpos)
+
+    def __getattr__(self, name: str):
+        return getattr(self.regex, name)
+
+
+# The block processor regexes searched in every block: the attribute each processor's test or run searches.
+_BLOCK_REGEXES = ("RE", "SEARCH_RE")
+
+
+def _guard_blocks(md: markdown.Markdown) -> None:
+    for processor in md.parser.blockprocessors:
+        for name in _BLOCK_REGEXES:
+            regex = getattr(processor, name, None)
+            if isinstance(regex, re.Pattern) and (chars := required_characters(regex)) is not None:
+                setattr(processor, name, GuardedPattern(regex, chars))  # on this instance only
+
+
 def install(md: markdown.Markdown) -> None:
-    """Put SkippingInlineProcessor in place of md's inline processor, at its priority."""
+    """Put SkippingInlineProcessor in place of md's inline processor, at its priority, and guard the regexes
+    of md's block processors."""
+    _guard_blocks(md)
     if not SUPPORTED or "inline" not in md.treeprocessors:  # pragma: no cover - another Python-Markdown
         return
     priority = md.treeprocessors._priority[md.treeprocessors.get_index_for_name("inline")].priority

@@ -1,4 +1,4 @@
-"""The skipping inline processor gives exactly the HTML of Python-Markdown's own, only sooner."""
+"""Python-Markdown with its shortcuts (fastmd) gives exactly the HTML of the stock library, only sooner."""
 from __future__ import annotations
 
 import re
@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import REPO
-from site_builder import inline
+from site_builder import fastmd
 from site_builder.markup import EXTENSIONS, Converter
 from site_builder.models import Company
 
@@ -24,8 +24,8 @@ def stock() -> markdown.Markdown:
 
 def skipping() -> markdown.Markdown:
     md = stock()
-    inline.install(md)
-    assert isinstance(md.treeprocessors["inline"], inline.SkippingInlineProcessor)
+    fastmd.install(md)
+    assert isinstance(md.treeprocessors["inline"], fastmd.SkippingInlineProcessor)
     return md
 
 
@@ -51,8 +51,48 @@ def skipping() -> markdown.Markdown:
     (r"(a)?\1b", None),  # a back-reference is not followed
 ])
 def test_first_characters(pattern, chars):
-    got = inline.first_characters(re.compile(pattern))
+    got = fastmd.first_characters(re.compile(pattern))
     assert got == (None if chars is None else frozenset(chars))
+
+
+@pytest.mark.parametrize("pattern, chars", [
+    (r"(?:^|\n)(?P<level>#{1,6})(?P<header>.*)", "#"),
+    (r"(^|\n)[ ]{0,3}>[ ]?(.*)", ">"),
+    (r"^[ ]{0,3}\[\^([^\]]*)\]:[ ]*(.*)$", "["),  # '[' before ':', which prose is full of
+    (r"^[ ]{0,3}(?=(-+){3,}|(_+){3,}|(\*+){3,})", "-_*"),  # inside a look-ahead that must hold
+    (r"(?<=#)x", None),  # a look-behind's text may lie before the match, and x is a letter: nothing useful
+    (r"(?!#)x", None),
+    (r"a?#", "#"),
+    (r"#?a", None),  # the # is optional; a letter is everywhere
+    (r"(?:#|>)b", "#>"),
+    (r"(?:#|b)c", None),  # one alternative needs only a letter
+    (r"[a-z]+", None),
+    (r"(?i)#", None),
+])
+def test_required_characters(pattern, chars):
+    got = fastmd.required_characters(re.compile(pattern))
+    assert got == (None if chars is None else frozenset(chars))
+
+
+def _guarded_block_regexes():
+    md = skipping()
+    found = [getattr(p, name) for p in md.parser.blockprocessors for name in ("RE", "SEARCH_RE")
+             if isinstance(getattr(p, name, None), fastmd.GuardedPattern)]
+    assert len(found) >= 6  # headings, quotes, rules, definitions, footnotes, references...
+    return found
+
+
+BLOCKISH = st.lists(st.sampled_from(list("ab #>:-=_*[]^.1 \n") + ["\n\n", "   ", "[^1]:", "*[x]:", "---"]),
+                    max_size=40).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(BLOCKISH)
+def test_a_guarded_block_regex_finds_what_the_regex_finds(text):
+    for guarded in _guarded_block_regexes():
+        for method in ("search", "match"):
+            mine, theirs = getattr(guarded, method)(text), getattr(guarded.regex, method)(text)
+            assert (mine and mine.span()) == (theirs and theirs.span()), (guarded.regex.pattern, method)
 
 
 def _stock_patterns():
@@ -70,7 +110,7 @@ MARKDOWNISH = st.lists(st.sampled_from(list("ab *_`\\[]()!<>&#;:/@.-=~^\n") + ["
 def test_a_skipped_pattern_could_not_have_matched(text, start):
     """Where the quick test says no, the pattern's own regex finds nothing from that index on."""
     for pattern in _stock_patterns():
-        test = inline._quick_test(pattern)
+        test = fastmd._quick_test(pattern)
         if test is not None and not test(text, start):
             assert pattern.getCompiledRegExp().search(text, start) is None, pattern
 
@@ -94,6 +134,11 @@ TRICKY = [
     "nested [*em* `code` **[inner](y)**](x) and ![alt *x*](y)",
     "\\*not em\\* \\[not link\\] \\` \\\\ \\_",
     "Ünïcödé — “quotes” and 中文 with *emphasis* and `代码`",
+    "Setext heading\n==============\n\nAnother\n-------\n\n* * *\n\n- - -\n\n___\n\ntext # not a heading",
+    "## Closed ##\n\n#no space\n\n> quote\n> > nested\n\ntext > not a quote\n\n:not a definition",
+    "Term one\nTerm two\n:   Definition\n\n    indented code: with > and #\n\n1. one\n1986\\. not a list",
+    "[ref]: http://example.org/ \"Title\"\n[^fn]: A footnote.\n*[ABBR]: Abbreviation\n\nUse [ref] and ABBR[^fn].",
+    "a: b\nc: d\n\n> a: quote: with: colons\n\n- item: one\n+ item # two\n* item > three",
 ]
 
 
@@ -121,5 +166,5 @@ def test_same_html_as_stock_for_the_archive_and_the_benchmark(tmp_path):
 
 def test_the_converter_uses_it():
     converter = Converter([Company("acme", "Acme", (), "")], lambda cid: f"/c/{cid}/")
-    assert isinstance(converter.md.treeprocessors["inline"], inline.SkippingInlineProcessor)
+    assert isinstance(converter.md.treeprocessors["inline"], fastmd.SkippingInlineProcessor)
     assert 'href="/c/acme/"' in converter.convert("`Acme` is code; Acme is *not*.").html
