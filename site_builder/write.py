@@ -208,6 +208,14 @@ class _Job:
         self.updated_in_place = False
         self.spared = False  # the replaced site was kept as the spare, for the next build to bring up to date
         self.had_site = True  # whether the output folder existed: without it there is no previous file to link
+        self._folders: set[str] = set()  # folders made in staging by this process
+
+    def _folder(self, staging: Path, path: str) -> None:
+        """Make the folder of output path in staging, unless this process has (another may have: no matter)."""
+        folder = path.rpartition("/")[0]
+        if folder not in self._folders:
+            os.makedirs(f"{staging}/{folder}", exist_ok=True)
+            self._folders.add(folder)
 
     def _kept(self, o: Output) -> Record | None:
         """The previous record of o when its key is unchanged and its file is still as that build wrote it."""
@@ -233,13 +241,9 @@ class _Job:
             else:
                 staging.mkdir()
                 spare_records = {}
-            # every folder first: we made each one, so none is a link, and a path without '..' stays inside
-            made = {""}
-            for o in self.outputs:
-                folder = o.path.rpartition("/")[0]
-                if folder not in made:
-                    os.makedirs(f"{staging}/{folder}", exist_ok=True)
-                    made.add(folder)
+            # each folder is made before the first file in it (by whichever process writes that file): we make
+            # every folder in staging, so none is a link, and a path without '..' stays inside
+            self._folders = {""}
             records: dict[str, Record] = {}
             todo = []
             exists = self.had_site = output.exists()
@@ -255,6 +259,7 @@ class _Job:
                 kept = self._kept(o) if exists else None
                 if kept is not None:
                     try:
+                        self._folder(staging, o.path)
                         os.link(f"{self.root}/{o.path}", f"{staging}/{o.path}", follow_symlinks=False)
                         records[o.path] = kept
                         continue
@@ -373,6 +378,7 @@ class _Job:
                     raise
                 raise explained from None
             if staging is not None:
+                self._folder(staging, o.path)
                 linked, st = _place(f"{staging}/{o.path}", data, f"{self.root}/{o.path}" if self.had_site else None)
                 self.written += 1 - linked
             else:
