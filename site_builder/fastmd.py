@@ -118,11 +118,17 @@ def _quick_test(pattern: inlinepatterns.Pattern) -> Callable[[str, int], bool] |
     chars = first_characters(pattern.getCompiledRegExp())
     if chars is None:
         return lambda text, start: search(text, start) is not None
-    if len(chars) == 1:  # a substring test is far quicker than a regex that begins with a look-behind
+    holds = holds_any(chars)  # far quicker than a regex that begins with a look-behind
+    return lambda text, start: holds(text) and search(text, start) is not None
+
+
+def holds_any(chars: frozenset[str]) -> Callable[[str], object]:
+    """A test of whether a text holds any of chars (truthy if so): a substring test for one character, a
+    character-class scan for more."""
+    if len(chars) == 1:
         (char,) = chars
-        return lambda text, start: char in text and search(text, start) is not None
-    ordered = tuple(sorted(chars))
-    return lambda text, start: any(c in text for c in ordered) and search(text, start) is not None
+        return lambda text: char in text
+    return re.compile("[" + "".join(re.escape(c) for c in sorted(chars)) + "]").search
 
 
 class SkippingInlineProcessor(treeprocessors.InlineProcessor):
@@ -206,18 +212,18 @@ class GuardedPattern:
     """A compiled regex whose search and match first check that the text holds one of the characters every
     match needs (no: None, as the regex would answer); everything else is the regex's own."""
 
-    __slots__ = ("regex", "chars")
+    __slots__ = ("regex", "chars", "_holds")
 
     def __init__(self, regex: re.Pattern[str], chars: frozenset[str]):
-        self.regex, self.chars = regex, tuple(sorted(chars))
+        self.regex, self.chars, self._holds = regex, chars, holds_any(chars)
 
     def search(self, string: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
-        if endpos >= len(string) and not any(c in string for c in self.chars):
+        if endpos >= len(string) and not self._holds(string):
             return None
         return self.regex.search(string, pos, endpos)
 
     def match(self, string: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
-        if endpos >= len(string) and not any(c in string for c in self.chars):
+        if endpos >= len(string) and not self._holds(string):
             return None
         return self.regex.match(string, pos, endpos)
 
