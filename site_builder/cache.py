@@ -332,7 +332,6 @@ class BuildCache:
             self._bar.close()
             self._bar = None
 
-
     # outputs -----------------------------------------------------------------------------------------
     @property
     def records(self) -> dict[str, tuple[bytes, int, int, int]]:
