@@ -44,7 +44,7 @@ STORE_DIR = "store"  # the bodies and loaded articles, in shard files: an edit r
 _SHARDS = 16
 SPARE_DIR = "spare"  # in the cache folder: the site before the current one, hard links mostly
 _MAGIC = b"site-builder-cache\n"
-_FORMAT = 5
+_FORMAT = 6
 _PACKAGE = Path(__file__).resolve().parent
 
 

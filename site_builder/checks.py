@@ -3,16 +3,12 @@ from __future__ import annotations
 
 import hashlib
 import posixpath
-import re
 from urllib.parse import unquote, urlsplit
 
 from .errors import Problem, display_path
 from .models import Article, Site
 from .related import Memo
 from .urls import article_path
-
-_HREF = re.compile(r'<a\b[^>]*?\bhref="([^"]*)"')
-
 
 def _body_line(article: Article, needle: str) -> int:
     """The file line where needle first appears in the body (the body's first line if it does not)."""
@@ -38,9 +34,9 @@ def _target(page: str, href: str, base_path: str) -> str | None:
     return target
 
 
-def _internal_links(html: str, page: str, base_path: str) -> tuple[tuple[str, str], ...]:
-    """(href, output path it points at) of every internal link in a body's HTML, in href order."""
-    found = ((href, _target(page, href.replace("&amp;", "&"), base_path)) for href in sorted(set(_HREF.findall(html))))
+def _internal_links(hrefs: tuple[str, ...], page: str, base_path: str) -> tuple[tuple[str, str], ...]:
+    """(href, output path it points at) of every internal link among a body's hrefs, in href order."""
+    found = ((href, _target(page, href.replace("&amp;", "&"), base_path)) for href in hrefs)
     return tuple((href, target) for href, target in found if target is not None)
 
 
@@ -49,10 +45,10 @@ def _link_warnings(article: Article, site: Site, files: set[str], drafts: dict[s
     problems = []
     body, page = site.bodies[article.slug], article_path(article.slug)
     if memo is None:
-        links = _internal_links(body.html, page, base_path)
-    else:  # keyed by the compressed body, which stands for its HTML: no need to unpack a body seen before
-        key = hashlib.sha256(f"{page}\0{base_path}\0".encode("utf-8", "surrogatepass") + body.packed_html).hexdigest()
-        links = memo("links:" + key, lambda: _internal_links(body.html, page, base_path))
+        links = _internal_links(body.hrefs, page, base_path)
+    else:
+        key = hashlib.sha256("\0".join((page, base_path, *body.hrefs)).encode("utf-8", "surrogatepass")).hexdigest()
+        links = memo("links:" + key, lambda: _internal_links(body.hrefs, page, base_path))
     for href, target in links:
         if target in files or (target + "/index.html") in files:
             continue

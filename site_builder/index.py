@@ -73,6 +73,11 @@ def build_site(archive: Archive, now: datetime | None = None, convert: BodyConve
     errors.raise_if_any()
     companies = sorted_companies(archive.companies)
     by_id = {c.id: c for c in companies}
+    # what needs no body first: in a cold build the bodies are still being converted meanwhile
+    related = related_articles(articles, memo=memo)
+    months = by_month(articles)
+    neighbours = {a.slug: (articles[i + 1] if i + 1 < len(articles) else None, articles[i - 1] if i else None)
+                  for i, a in enumerate(articles)}
     bodies = (convert or convert_here)(companies, company_href, articles)
     summaries = {a.slug: a.summary or summarise(bodies[a.slug].first_paragraph) for a in articles}
     named = {a.slug: bodies[a.slug].named for a in articles}
@@ -82,9 +87,6 @@ def build_site(archive: Archive, now: datetime | None = None, convert: BodyConve
             mentioning[cid].append(a)
     folded = {c.id: c.name.casefold() for c in companies}
     pages = {c.id: _company_page(c, mentioning[c.id], named, summaries, by_id, folded) for c in companies}
-    months = by_month(articles)
-    neighbours = {a.slug: (articles[i + 1] if i + 1 < len(articles) else None, articles[i - 1] if i else None)
-                  for i, a in enumerate(articles)}
     used_raw = {a.raw.rsplit("/", 1)[-1] for a in articles if a.raw}
     raw_files = {name: data for name, data in archive.raw_files.items() if name in used_raw}
     raw_digests = {name: hashlib.sha256(data).digest() for name, data in raw_files.items()}
@@ -98,7 +100,7 @@ def build_site(archive: Archive, now: datetime | None = None, convert: BodyConve
         else:
             listings[a.slug] = listing_digest(a, summaries[a.slug], raw)
     return Site(articles, bodies, summaries, companies, pages, months, neighbours, raw_files,
-                sources=sources, related=related_articles(articles, memo=memo), held_back=newest_first(held_back), named=named,
+                sources=sources, related=related, held_back=newest_first(held_back), named=named,
                 digests=digests, listings=listings)
 
 

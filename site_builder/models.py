@@ -1,9 +1,13 @@
 """Frozen records of the archive: no I/O, no Jinja."""
 from __future__ import annotations
 
+import re
 import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
+
+
+_HREF = re.compile(r'<a\b[^>]*?\bhref="([^"]*)"')
 
 
 def pack(text: str) -> bytes:
@@ -78,10 +82,13 @@ class Body:
     first_paragraph: str  # the plain text of the first block ('' when there is none): every build summarises it
     # company id -> (the words naming it, their sentence), in order of first mention
     named: dict[str, tuple[str, str]] = field(default_factory=dict, hash=False)
+    # the href of every link in the HTML, as written (entities and all), each once, sorted: found where the body
+    # is converted (a worker process, in a cold build), so the link checks need not unpack and search the HTML
+    hrefs: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, html: str, text: str, named: dict[str, tuple[str, str]] | None = None) -> Body:
-        return cls(pack(html), pack(text), text.partition("\n")[0], named or {})
+        return cls(pack(html), pack(text), text.partition("\n")[0], named or {}, tuple(sorted(set(_HREF.findall(html)))))
 
     @property
     def html(self) -> str:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import heapq
 from collections import Counter
 from typing import Any, Callable
 
@@ -39,10 +40,13 @@ def _ranked(records: tuple[tuple[str, tuple[str, ...], float], ...], count: int)
     when = {slug: t for slug, _, t in records}
     out: dict[str, tuple[str, ...]] = {}
     for slug, companies, t in records:
-        shared = Counter(other for cid in companies for other in by_company[cid] if other != slug)
+        shared: Counter[str] = Counter()
+        for cid in companies:
+            shared.update(by_company[cid])  # counted in C
+        shared.pop(slug, None)
 
         def rank(other: str, t: float = t, shared: Counter = shared) -> tuple:
             return (-shared[other], abs(when[other] - t), when[other], other)
 
-        out[slug] = tuple(sorted(shared, key=rank)[:count])
+        out[slug] = tuple(heapq.nsmallest(count, shared, key=rank))  # the best few, without sorting them all
     return out

@@ -170,6 +170,12 @@ def test_a_body_gives_back_exactly_what_it_was_made_of(html, text, named):
     assert body == Body.of(html, text, named)  # equal bodies compare equal (the cache relies on it)
 
 
+def test_a_body_lists_each_link_target_once_as_written():
+    body = Body.of('<p><a href="b/">x</a> <a class="c" href="a?x=1&amp;y=2">y</a> <a href="b/">z</a> <abbr href="no">'
+                   '</abbr></p>', "x")
+    assert body.hrefs == ("a?x=1&amp;y=2", "b/")
+
+
 _JSON = st.recursive(
     st.none() | st.booleans() | st.integers(-(2 ** 70), 2 ** 70) | st.text(),  # no floats: no record holds one
     lambda inner: (st.lists(inner, max_size=4) | st.tuples(inner, inner)

@@ -6,6 +6,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import SEED_SLUG
 from depth import make_depth_site, page
@@ -32,6 +34,21 @@ def test_ties_in_time_go_to_the_older_article_then_the_slug():
     a = art("a", 0, "x")
     articles = (a, art("later", 2, "x"), art("earlier", -2, "x"), art("b-same", 2, "x"))
     assert [r.slug for r in related_articles(articles)["a"]] == ["earlier", "b-same", "later"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 30), st.sets(st.sampled_from("abcdef"), max_size=4)), max_size=25))
+def test_the_ranking_is_the_one_its_definition_gives(specs):
+    """Against the rule written out plainly: every other article sharing a company, sorted by the rule."""
+    articles = tuple(art(f"s{i:02}", days, *sorted(companies)) for i, (days, companies) in enumerate(specs))
+    got = related_articles(articles)
+    for a in articles:
+        shared = {b.slug: len(set(a.companies) & set(b.companies)) for b in articles if b.slug != a.slug}
+        t = a.published.timestamp()
+        others = sorted((b for b in articles if shared.get(b.slug)),
+                        key=lambda b: (-shared[b.slug], abs(b.published.timestamp() - t), b.published.timestamp(),
+                                       b.slug))
+        assert [b.slug for b in got[a.slug]] == [b.slug for b in others[:5]]
 
 
 def test_at_most_five_and_never_itself():
