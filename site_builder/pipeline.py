@@ -39,8 +39,8 @@ def _template_error(templates: Path, exc: jinja2.TemplateError) -> SiteError:
     name = getattr(exc, "filename", None)
     line = getattr(exc, "lineno", None) or 0
     if not name:
-        root = str(templates.resolve())
-        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith(root)]
+        root = templates.resolve()  # frames name templates as the loader found them: relative to the folder given
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename).resolve().is_relative_to(root)]
         if frames:
             name, line = frames[-1].filename, frames[-1].lineno or 0
     where = display_path(name) if name else display_path(templates)

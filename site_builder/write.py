@@ -147,6 +147,7 @@ def output_lock(output: Path):
 
 Record = tuple[bytes, int, int, int]  # what a build wrote at a path: (output key, size, mtime in ns, inode)
 MIN_PARALLEL = 64  # fewer outputs to make than this are made in this process: forking would cost more
+_CHUNK = 8  # outputs a writing process claims at a time
 
 
 def write_site(outputs: Iterable[Output] | dict[str, bytes], output: Path, source: Path | None = None,
@@ -315,53 +316,84 @@ class _Job:
         return dict(sorted(records.items()))
 
     def _make(self, todo: list[Output], staging: Path | None) -> dict[str, Record]:
-        """Make and write todo: into staging (linking unchanged bytes to the previous file), or in place."""
+        """Make and write todo: into staging (linking unchanged bytes to the previous file), or in place. With
+        several workers, this process and forked ones claim chunks of todo in turn from a shared counter, so
+        every process stays busy to the end however unevenly the outputs cost (one page may list every article).
+        The failure reported is the one at the lowest index of todo, whichever process met it: chunks are
+        claimed in order, so that one is always reached, and the same input fails the same way every time."""
         if self.workers < 2 or len(todo) < MIN_PARALLEL or "fork" not in multiprocessing.get_all_start_methods():
             return self._make_here(todo, staging)
-        shares = [todo[i::self.workers] for i in range(self.workers)]
         context = multiprocessing.get_context("fork")
+        claimed = context.Value("q", 0)  # the index of todo the next chunk starts at
         children = []
-        for share in shares[1:]:
+        for _ in range(self.workers - 1):
             receive, send = context.Pipe(duplex=False)
-            child = context.Process(target=self._child, args=(share, staging, send, os.getpid()), daemon=True)
+            child = context.Process(target=self._child, args=(todo, claimed, staging, send, os.getpid()), daemon=True)
             child.start()
             send.close()
             children.append((child, receive))
         try:
-            records = self._make_here(shares[0], staging)
-        except BaseException:
+            records, failure = self._claim(todo, claimed, staging)
+        except BaseException:  # interrupted: no worker may go on writing
             for child, _ in children:
                 child.kill()
             raise
-        problems: list[Problem] = []
+        failures = [failure] if failure is not None else []
         for child, receive in children:
             try:
-                kind, value, written = receive.recv()
-            except EOFError:
-                kind, value, written = "crash", f"a worker process died (exit {child.exitcode})", 0
+                message = receive.recv()
+            except EOFError:  # its chunk was left unfinished: the build fails
+                message = ("failed", len(todo), "crash", f"a worker process died (exit {child.exitcode})")
             child.join()
-            if kind == "ok":
-                records.update(value)
+            if message[0] == "ok":
+                _, made, written = message
+                records.update(made)
+                self.made += len(made)
                 self.written += written
-            elif kind == "error":
-                problems += value
             else:
-                raise RuntimeError(value)
-        if problems:
-            raise SiteError(problems)
-        self.made += len(todo) - len(shares[0])
+                _, index, kind, value = message
+                failures.append((index, SiteError(value) if kind == "error" else
+                                 OSError(*value) if kind == "oserror" else RuntimeError(value)))
+        if failures:
+            raise min(failures, key=lambda f: f[0])[1]
         return records
 
-    def _child(self, share: list[Output], staging: Path | None, send: Any, parent: int) -> None:
+    def _claim(self, todo: list[Output], claimed: Any, staging: Path | None
+               ) -> tuple[dict[str, Record], tuple[int, Exception] | None]:
+        """Make the chunks of todo this process claims until none is left or an output fails (which stops every
+        process claiming more). Returns what was made, and the failure: its index in todo and exception."""
+        records: dict[str, Record] = {}
+        while True:
+            with claimed.get_lock():
+                start = claimed.value
+                claimed.value = start + _CHUNK
+            if start >= len(todo):
+                return records, None
+            for i in range(start, min(start + _CHUNK, len(todo))):
+                try:
+                    records.update(self._make_here([todo[i]], staging))
+                except Exception as exc:  # noqa: BLE001 - reported by the parent
+                    with claimed.get_lock():
+                        claimed.value = len(todo)
+                    return records, (i, exc)
+
+    def _child(self, todo: list[Output], claimed: Any, staging: Path | None, send: Any, parent: int) -> None:
         die_with(parent)  # a killed build must not leave a worker writing, and holding the output's lock
         self.written = 0
         try:
-            records = self._make_here(share, staging)
-            send.send(("ok", records, self.written))
-        except SiteError as exc:
-            send.send(("error", exc.problems, 0))
+            records, failure = self._claim(todo, claimed, staging)
+            if failure is None:
+                send.send(("ok", records, self.written))
+            else:
+                index, exc = failure
+                if isinstance(exc, SiteError):
+                    send.send(("failed", index, "error", exc.problems))
+                elif isinstance(exc, OSError):
+                    send.send(("failed", index, "oserror", (exc.errno, exc.strerror)))
+                else:
+                    send.send(("failed", index, "crash", "".join(traceback.format_exception(exc))))
         except BaseException:  # noqa: BLE001 - reported to the parent, which raises it
-            send.send(("crash", traceback.format_exc(), 0))
+            send.send(("failed", len(todo), "crash", traceback.format_exc()))
         finally:
             send.close()
 

@@ -119,3 +119,51 @@ def test_a_rebuild_takes_file_states_from_the_snapshot_rather_than_looking_each_
     builder.build()
     assert looked_up == ["note-001.md"]  # only once it was read, to be sure it did not change meanwhile
     assert builder.last is not None and builder.last.converted == 1
+
+
+def _break(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_pages_made_by_two_processes_fail_the_same_way_every_time(big, run, monkeypatch):
+    """A template error met while two processes make the pages: the error of the first page in order, whichever
+    process met it; exit 1, the previous site untouched, no worker left."""
+    monkeypatch.setattr(cache_module, "cpu_count", lambda: 2)
+    monkeypatch.setattr("site_builder.build.cpu_count", lambda: 2)
+    assert run(big, "build").code == 0
+    before = tree_digest(big / "output")
+    _break(big / "templates" / "company.html", "{% block main %}", "{% block main %}{{ no_such_thing }}")
+    _break(big / "templates" / "article.html", "{% block main %}", "{% block main %}{{ nor_this }}")
+    results = [run(big, "build") for _ in range(3)]
+    assert {r.code for r in results} == {1}
+    assert len({r.err for r in results}) == 1, [r.err for r in results]
+    # article pages come before company pages in the order outputs are made
+    assert results[0].err.startswith("templates/article.html:"), results[0].err
+    assert "'nor_this' is undefined" in results[0].err
+    assert tree_digest(big / "output") == before
+    assert multiprocessing.active_children() == []
+
+
+def test_a_full_disk_met_by_the_other_writing_process_is_the_same_clear_error(big, run, monkeypatch):
+    import os
+
+    monkeypatch.setattr("site_builder.build.cpu_count", lambda: 2)
+    assert run(big, "build").code == 0
+    before = tree_digest(big / "output")
+    (big / "seeds" / "site.toml").write_text((big / "seeds" / "site.toml").read_text().replace(
+        'title = "Source Archive"', 'title = "Another Archive"'))  # every page changes
+    real_open, parent = os.open, os.getpid()
+
+    def full_in_children(path, flags, *args, **kwargs):  # only the forked writer runs out of space
+        if flags & os.O_CREAT and ".output." in str(path) and os.getpid() != parent:
+            raise OSError(28, "No space left on device")
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", full_in_children)
+    result = run(big, "build")
+    monkeypatch.undo()
+    assert result.code == 1
+    assert result.err == "output: cannot write the site: No space left on device\n1 error(s); nothing was written\n"
+    assert tree_digest(big / "output") == before

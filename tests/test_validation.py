@@ -383,6 +383,27 @@ def test_check_and_build_agree_on_a_good_archive(project, run):
     assert checked.out.split(" in ")[0].replace("checked", "built output/") == built.out.split(" in ")[0]
 
 
+# ------------------------------------------------------------------ templates
+
+@pytest.mark.parametrize("folder", ["templates", "absolute"])
+@pytest.mark.parametrize("inserted, message", [
+    ("{{ no_such_name }}", "template error: 'no_such_name' is undefined"),  # met while a page is made
+    ("{{ no_such_name }", "template error: unexpected '}'"),  # met when the template is compiled
+])
+def test_a_template_error_names_the_template_file_and_line(project, run, folder, inserted, message):
+    assert run(project, "build").code == 0
+    before = tree_digest(project / "output")
+    path = project / "templates" / "article.html"
+    text = path.read_text(encoding="utf-8")
+    line = text[:text.index("{% block main %}")].count("\n") + 1
+    path.write_text(text.replace("{% block main %}", "{% block main %}" + inserted, 1), encoding="utf-8")
+    args = ["--templates", str(project / "templates")] if folder == "absolute" else []
+    result = run(project, "build", *args)
+    assert result.code == 1
+    assert result.err == f"templates/article.html:{line}: {message}\n1 error(s); nothing was written\n"
+    assert tree_digest(project / "output") == before
+
+
 # ------------------------------------------------------------------ usage
 
 @pytest.mark.parametrize("args, message", [
