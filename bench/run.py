@@ -42,6 +42,9 @@ def export_code(commit: str) -> str:
     archive = subprocess.run(["git", "archive", commit, "site_builder", "templates"], cwd=REPO,
                              capture_output=True, check=True).stdout
     subprocess.run(["tar", "-x", "-C", str(CODE)], input=archive, check=True)
+    # compiled to bytecode now, as pip compiles an installed package (Pelican's too): otherwise, wherever
+    # PYTHONDONTWRITEBYTECODE is set, every site-builder process would compile its modules from source again
+    subprocess.run([str(OURS_PY), "-m", "compileall", "-q", str(CODE / "site_builder")], check=True)
     os.environ["PYTHONPATH"] = str(CODE)  # every site-builder process imports this copy
     return subprocess.run(["git", "rev-parse", commit], cwd=REPO, capture_output=True, text=True).stdout.strip()
 

@@ -30,12 +30,12 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from . import __version__
 from .errors import display_path
-from .models import Article, Body, Company
 from .parallel import Prefetch, can_fork, convert_bodies, cpu_count
 from .write import MARKER
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # a build with nothing to do never imports the model (the cache loader finds its classes by name)
     from .load import Memo
+    from .models import Article, Body, Company
 
 CACHE_DIR = ".site-builder-cache"  # beside the output folder; git-ignored
 CACHE_FILE = "cache.pickle"

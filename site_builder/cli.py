@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import traceback
 from datetime import datetime
 from pathlib import Path
 
@@ -132,6 +131,8 @@ def main(argv: list[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except SiteError as exc:
         if args.debug:
+            import traceback
+
             traceback.print_exc()
         for problem in exc.problems:
             print(problem, file=sys.stderr)

@@ -11,14 +11,14 @@ lists it, so a key never misses a change; it may over-approximate, never under.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
-import orjson
-
-from .models import Article, Site
+if TYPE_CHECKING:  # a build with nothing to do never imports the model
+    from .models import Article, Site
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,8 +78,13 @@ def by_path(outputs: Iterable[Output]) -> dict[str, Output]:
     return {o.path: o for o in outputs}
 
 
-_JSON_OPTIONS = (orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
-                 | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS)
+@functools.lru_cache(maxsize=1)  # imported when a JSON file is first made: a build with nothing to do never does
+def _orjson() -> tuple[Any, int]:
+    import orjson
+
+    return orjson, (orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
+                    | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+                    | orjson.OPT_PASSTHROUGH_SUBCLASS)
 
 
 def json_file(data: Any) -> bytes:
@@ -89,7 +94,8 @@ def json_file(data: Any) -> bytes:
     would (a key that is not a string, an integer past 64 bits) goes to json.dumps. Give no floats: no record
     holds one, and orjson writes them differently (1e-9 for 1e-09, null for NaN); tests/test_api checks that
     every JSON file of a built site reads back and dumps again to the same bytes."""
+    orjson, options = _orjson()
     try:
-        return orjson.dumps(data, option=_JSON_OPTIONS)
+        return orjson.dumps(data, option=options)
     except orjson.JSONEncodeError:
         return (json.dumps(data, ensure_ascii=False, sort_keys=True, indent=2) + "\n").encode("utf-8")

@@ -3,16 +3,13 @@ while the archive is still loading, in a cold build), and forked workers that di
 Python-Markdown only when it converts."""
 from __future__ import annotations
 
-import ctypes
-import multiprocessing
 import os
 import signal
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
-from .models import Body, Company
-
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # a build with nothing to do never imports the model
     from .markup import Converter
+    from .models import Body, Company
 
 MIN_PARALLEL = 48  # fewer bodies than this convert faster in this process than a pool starts
 _worker: Converter | None = None
@@ -29,6 +26,8 @@ def cpu_count() -> int:
 def libc_function(name: str) -> Any:
     """A function of the C library this process already has (no library search: that would run ldconfig), or
     None where the system has no such function."""
+    import ctypes  # here: a build with nothing to do never needs it
+
     try:
         return getattr(ctypes.CDLL(None, use_errno=True), name, None)
     except OSError:
@@ -67,7 +66,14 @@ def _convert_batch(texts: list[str]) -> list[Body]:
 
 def can_fork(workers: int, count: int) -> bool:
     """Whether count bodies are worth a pool of that many forked workers."""
-    return workers >= 2 and count >= MIN_PARALLEL and "fork" in multiprocessing.get_all_start_methods()
+    return workers >= 2 and count >= MIN_PARALLEL and "fork" in _multiprocessing().get_all_start_methods()
+
+
+def _multiprocessing():
+    """The multiprocessing module, imported when first needed (a build with nothing to do never does)."""
+    import multiprocessing
+
+    return multiprocessing
 
 
 class Prefetch:
@@ -80,7 +86,7 @@ class Prefetch:
     def __init__(self, companies: Iterable[Company], href: Callable[[str], str], workers: int):
         from .markup import Converter  # noqa: F401 - Python-Markdown: imported once, before forking
 
-        self._pool = multiprocessing.get_context("fork").Pool(workers, _init, (tuple(companies), href, os.getpid()))
+        self._pool = _multiprocessing().get_context("fork").Pool(workers, _init, (tuple(companies), href, os.getpid()))
         self._where: dict[str, tuple[int, int]] = {}  # body -> (task, index in it)
         self._tasks: list[Any] = []  # AsyncResult of each task, in order
         self._batch: list[str] = []
@@ -136,7 +142,7 @@ def convert_bodies(companies: Iterable[Company], href: Callable[[str], str], tex
             progress.update(len(out))
         return out
     # fork: the workers inherit companies and href (a lambda) without pickling them
-    with multiprocessing.get_context("fork").Pool(workers, _init, (companies, href, os.getpid())) as pool:
+    with _multiprocessing().get_context("fork").Pool(workers, _init, (companies, href, os.getpid())) as pool:
         chunk = max(1, min(32, len(texts) // (workers * 8)))
         out = []
         for body in pool.imap(_convert, texts, chunksize=chunk):

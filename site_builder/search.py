@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,6 +42,9 @@ def find_pagefind() -> Path | None:
 
 def index_search(files: dict[str, bytes], binary: Path | None = None) -> SearchIndex:
     """Index the HTML pages among files with Pagefind; without the binary, return no files and the reason."""
+    import subprocess  # here: only a build that indexes runs Pagefind
+    import tempfile
+
     binary = binary or find_pagefind()
     if binary is None:
         return SearchIndex(problem=f"binary not found ({INSTALL_HINT}): {_WITHOUT}")

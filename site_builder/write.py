@@ -1,16 +1,12 @@
 """Write the site's outputs into the output folder atomically: build beside it, then swap it in."""
 from __future__ import annotations
 
-import ctypes
 import errno
 import functools
 import os
 import shutil
 import stat
-import subprocess
 import sys
-import traceback
-import multiprocessing
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -62,6 +58,8 @@ def _discard(old: Path, trash: Path | None, files: int) -> None:
     disk, e.g. in the build cache) and removed by a detached process: on some disks removing thousands of
     folders takes seconds, and the new site is already in place."""
     if trash is not None and files > _LARGE:
+        import subprocess
+
         try:
             trash.mkdir(parents=True, exist_ok=True)
             old.rename(trash / old.name)
@@ -107,6 +105,8 @@ def _exchange(a: Path, b: Path) -> bool:
     at_fdcwd = -100
     if fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), _RENAME_EXCHANGE) == 0:
         return True
+    import ctypes
+
     if ctypes.get_errno() in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
         return False
     raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()), str(a))
@@ -321,6 +321,8 @@ class _Job:
         every process stays busy to the end however unevenly the outputs cost (one page may list every article).
         The failure reported is the one at the lowest index of todo, whichever process met it: chunks are
         claimed in order, so that one is always reached, and the same input fails the same way every time."""
+        import multiprocessing  # here: a build with nothing to do never needs it
+
         if self.workers < 2 or len(todo) < MIN_PARALLEL or "fork" not in multiprocessing.get_all_start_methods():
             return self._make_here(todo, staging)
         context = multiprocessing.get_context("fork")
@@ -378,6 +380,8 @@ class _Job:
                     return records, (i, exc)
 
     def _child(self, todo: list[Output], claimed: Any, staging: Path | None, send: Any, parent: int) -> None:
+        import traceback
+
         die_with(parent)  # a killed build must not leave a worker writing, and holding the output's lock
         self.written = 0
         try:
