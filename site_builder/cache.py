@@ -45,6 +45,7 @@ _SHARDS = 16
 SPARE_DIR = "spare"  # in the cache folder: the site before the current one, hard links mostly
 _MAGIC = b"site-builder-cache\n"
 _FORMAT = 6
+PROGRESS_MIN = 200  # bodies to convert: fewer convert too quickly for a progress bar
 _PACKAGE = Path(__file__).resolve().parent
 
 
@@ -288,7 +289,9 @@ class BuildCache:
         if self.previous.bodies or not can_fork(workers, count):
             return None
         self.close()
-        self._prefetch = Prefetch(companies, href, workers)
+        if self._progress is not None and count >= PROGRESS_MIN:  # the bar moves as the workers finish bodies
+            self._bar = self._progress(count)
+        self._prefetch = Prefetch(companies, href, workers, progress=self._bar)
         self._prefetch_links = _links(companies, href)
         return self._prefetch.add
 
@@ -307,12 +310,13 @@ class BuildCache:
 
         keys = {a.slug: key(a) for a in articles}
         missing = [a for a in articles if keys[a.slug] not in self.previous.bodies]
-        if self._progress is not None and len(missing) >= 200:
-            self._bar = self._progress(len(missing))
         texts = [a.body for a in missing]
         if self._prefetch is not None and links == self._prefetch_links:
-            converted = self._prefetch.collect(texts, progress=self._bar)
+            converted = self._prefetch.collect(texts)
         else:
+            self.close()  # a pool started for other links (a bar with it)
+            if self._progress is not None and len(missing) >= PROGRESS_MIN:
+                self._bar = self._progress(len(missing))
             converted = convert_bodies(companies, href, texts, progress=self._bar)
         fresh = dict(zip((keys[a.slug] for a in missing), converted))
         self.close()

@@ -83,9 +83,12 @@ class Prefetch:
 
     BATCH = 8  # bodies per task: fewer round trips than one each, and the pool still starts work at once
 
-    def __init__(self, companies: Iterable[Company], href: Callable[[str], str], workers: int):
+    def __init__(self, companies: Iterable[Company], href: Callable[[str], str], workers: int,
+                 progress: Any = None):
+        """progress, if given, has update(n) (a tqdm bar): called as the workers finish each batch of bodies."""
         from .markup import Converter  # noqa: F401 - Python-Markdown: imported once, before forking
 
+        self._done = (lambda batch: progress.update(len(batch))) if progress is not None else None
         self._pool = _multiprocessing().get_context("fork").Pool(workers, _init, (tuple(companies), href, os.getpid()))
         self._where: dict[str, tuple[int, int]] = {}  # body -> (task, index in it)
         self._tasks: list[Any] = []  # AsyncResult of each task, in order
@@ -102,12 +105,11 @@ class Prefetch:
 
     def _flush(self) -> None:
         if self._batch:
-            self._tasks.append(self._pool.apply_async(_convert_batch, (self._batch,)))
+            self._tasks.append(self._pool.apply_async(_convert_batch, (self._batch,), callback=self._done))
             self._batch = []
 
-    def collect(self, texts: Sequence[str], progress: Any = None) -> list[Body]:
-        """The converted bodies of texts, in order (any not added yet are converted now); progress as in
-        convert_bodies."""
+    def collect(self, texts: Sequence[str]) -> list[Body]:
+        """The converted bodies of texts, in order (any not added yet are converted now)."""
         for text in texts:
             self.add(text)
         self._flush()
@@ -118,8 +120,6 @@ class Prefetch:
             if task not in done:
                 done[task] = self._tasks[task].get()
             out.append(done[task][index])
-            if progress is not None:
-                progress.update(1)
         return out
 
     def close(self) -> None:

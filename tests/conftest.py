@@ -70,3 +70,18 @@ def tree_digest(folder: Path) -> dict[str, str]:
         return {}
     return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def fill_the_disk(monkeypatch: pytest.MonkeyPatch, after: int = 0, here=lambda: True) -> None:
+    """Creating a file in a staged site fails as on a full disk, after the first `after` such files (and only
+    where here() holds: in a forked writer, say). The site's files are created with os.open."""
+    real_open, created = os.open, [0]
+
+    def full(path, flags, *args, **kwargs):
+        if flags & os.O_CREAT and ".output." in str(path) and here():
+            created[0] += 1
+            if created[0] > after:
+                raise OSError(28, "No space left on device")
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", full)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, SEED_SLUG, minimal_front, tree_digest, write_article
+from conftest import REPO, SEED_SLUG, fill_the_disk, minimal_front, tree_digest, write_article
 from site_builder.load import MAX_FILE_BYTES
 
 NOTHING = "nothing was written\n"
@@ -217,32 +217,7 @@ def test_a_full_disk_is_a_clear_error_and_the_previous_site_survives(project, ru
     before = tree_digest(project / "output")
     config = project / "seeds" / "site.toml"  # a change to every page: an unchanged file is linked, not written
     config.write_text(config.read_text().replace('title = "Source Archive"', 'title = "Another Archive"'))
-    real_open = open
-    written = {"n": 0}
-
-    def filling_open(file, mode="r", *args, **kwargs):
-        if "w" in mode and ".output." in str(file):
-            written["n"] += 1
-            if written["n"] > 5:
-                raise OSError(28, "No space left on device")
-        return real_open(file, mode, *args, **kwargs)
-
-    monkeypatch.setattr("builtins.open", filling_open)
-    def filling_write_bytes(self, data):
-        with filling_open(self, "wb") as handle:
-            return handle.write(data)
-
-    monkeypatch.setattr(Path, "write_bytes", filling_write_bytes)
-    real_os_open = os.open
-
-    def filling_os_open(path, flags, *args, **kwargs):  # the site's files are written with os.open
-        if flags & os.O_CREAT and ".output." in str(path):
-            written["n"] += 1
-            if written["n"] > 5:
-                raise OSError(28, "No space left on device")
-        return real_os_open(path, flags, *args, **kwargs)
-
-    monkeypatch.setattr(os, "open", filling_os_open)
+    fill_the_disk(monkeypatch, after=5)
     result = run(project, "build")
     monkeypatch.undo()
     assert result.code == 1

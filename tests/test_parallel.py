@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 from pathlib import Path
 
 import pytest
 
-from conftest import COMPANY_IDS, minimal_front, tree_digest, write_article
+from conftest import COMPANY_IDS, fill_the_disk, minimal_front, tree_digest, write_article
 from site_builder import cache as cache_module, parallel
 from site_builder.build import Builder
 from site_builder.errors import SiteError
@@ -147,23 +148,37 @@ def test_pages_made_by_two_processes_fail_the_same_way_every_time(big, run, monk
 
 
 def test_a_full_disk_met_by_the_other_writing_process_is_the_same_clear_error(big, run, monkeypatch):
-    import os
-
     monkeypatch.setattr("site_builder.build.cpu_count", lambda: 2)
     assert run(big, "build").code == 0
     before = tree_digest(big / "output")
     (big / "seeds" / "site.toml").write_text((big / "seeds" / "site.toml").read_text().replace(
         'title = "Source Archive"', 'title = "Another Archive"'))  # every page changes
-    real_open, parent = os.open, os.getpid()
-
-    def full_in_children(path, flags, *args, **kwargs):  # only the forked writer runs out of space
-        if flags & os.O_CREAT and ".output." in str(path) and os.getpid() != parent:
-            raise OSError(28, "No space left on device")
-        return real_open(path, flags, *args, **kwargs)
-
-    monkeypatch.setattr(os, "open", full_in_children)
+    parent = os.getpid()
+    fill_the_disk(monkeypatch, here=lambda: os.getpid() != parent)  # only the forked writer runs out of space
     result = run(big, "build")
     monkeypatch.undo()
     assert result.code == 1
     assert result.err == "output: cannot write the site: No space left on device\n1 error(s); nothing was written\n"
     assert tree_digest(big / "output") == before
+
+
+def test_a_long_cold_build_shows_its_progress_while_the_bodies_load(big, monkeypatch):
+    """The bar starts as the pool does, sized by the article files, and moves as the workers finish bodies."""
+    monkeypatch.setattr(cache_module, "cpu_count", lambda: 2)
+    monkeypatch.setattr(cache_module, "PROGRESS_MIN", 10)
+    bars = []
+
+    class Bar:
+        def __init__(self, total):
+            self.total, self.done, self.closed = total, 0, False
+            bars.append(self)
+
+        def update(self, n):
+            self.done += n
+
+        def close(self):
+            self.closed = True
+
+    Builder(big / "seeds", big / "output", big / "templates", progress=Bar).build()
+    (bar,) = bars
+    assert (bar.total, bar.done, bar.closed) == (COUNT + 1, UNIQUE, True)
