@@ -13,6 +13,7 @@ from site_builder.config import Config
 from site_builder.frontmatter import SCHEMA
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
+REFERENCE = (REPO / "docs" / "reference.md").read_text(encoding="utf-8")  # the full reference the README links to
 
 
 def _quick_start_commands() -> list[str]:
@@ -39,18 +40,43 @@ def test_ci_runs_the_readme_test_command():
 
 @pytest.mark.parametrize("command", sorted(_subcommands()))
 def test_readme_documents_every_command_and_option(command):
-    assert f"site-builder {command}" in README
+    assert f"site-builder {command}" in REFERENCE
+    assert f"`{command}`" in README  # the README's command line in brief names it
     for action in _subcommands()[command]._actions:
         for flag in action.option_strings:
             if flag.startswith("--") and flag != "--help":
-                assert flag in README, f"{command} {flag} is not in the README"
+                assert flag in REFERENCE, f"{command} {flag} is not in docs/reference.md"
 
 
 @pytest.mark.parametrize("key", [f.name for f in fields(Config)])
 def test_readme_documents_every_setting(key):
-    assert re.search(rf"^\| `{key}` \|", README, re.MULTILINE), key
+    assert re.search(rf"^\| `{key}` \|", REFERENCE, re.MULTILINE), key
 
 
 @pytest.mark.parametrize("key", list(SCHEMA))
 def test_readme_documents_every_front_matter_key(key):
-    assert re.search(rf"^\| `{key}` \| (required|optional) \|", README, re.MULTILINE), key
+    assert re.search(rf"^\| `{key}` \| (required|optional) \|", REFERENCE, re.MULTILINE), key
+
+
+def _anchors(markdown: str) -> set[str]:
+    """GitHub's anchors for a Markdown file's headings."""
+    return {re.sub(r"[^\w\- ]", "", h.lower()).replace(" ", "-")
+            for h in re.findall(r"^#+ (.+)$", markdown, re.MULTILINE)}
+
+
+@pytest.mark.parametrize("doc", ["README.md", *(f"docs/{p.name}" for p in sorted((REPO / "docs").glob("*.md")))])
+def test_every_relative_link_in_the_docs_leads_to_a_file_and_heading_that_exist(doc):
+    path = REPO / doc
+    text = path.read_text(encoding="utf-8")
+    for target in re.findall(r"\]\(([^)\s]+)\)", text):
+        if re.match(r"[a-z]+:", target):
+            continue
+        file, _, anchor = target.partition("#")
+        linked = (path.parent / file).resolve() if file else path
+        assert linked.exists(), f"{doc}: {target} leads nowhere"
+        if anchor and linked.suffix == ".md":
+            assert anchor in _anchors(linked.read_text(encoding="utf-8")), f"{doc}: no heading for #{anchor}"
+
+
+def test_the_readme_is_a_front_door():
+    assert len(README.splitlines()) < 200

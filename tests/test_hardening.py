@@ -98,7 +98,7 @@ def test_a_10_mb_article_is_refused_with_the_documented_size_error(project, run)
     assert result.code == 1
     assert result.err == (f"seeds/articles/ten.md: file too large: {size} bytes (the limit is {MAX_FILE_BYTES} bytes)\n"
                           f"1 error(s); {NOTHING}")
-    assert "8 MiB" in (REPO / "README.md").read_text(encoding="utf-8")
+    assert "8 MiB" in (REPO / "docs" / "guarantees.md").read_text(encoding="utf-8")
 
 
 def test_a_link_out_of_the_source_folder_is_refused(project, run, tmp_path_factory):
