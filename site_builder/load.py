@@ -26,6 +26,7 @@ class Archive:
     articles: tuple[Article, ...]
     companies: tuple[Company, ...]
     raw_files: dict[str, bytes]  # file name under raw/ -> bytes
+    lost: frozenset[str] = frozenset()  # the slugs (from the file names) of article files left out for an error
 
 
 def read_text(path: Path, source: Path, errors: Collector) -> str | None:
@@ -182,7 +183,7 @@ BodySink = Callable[[int], Callable[[str], None] | None]
 def load_articles(source: Path, company_ids: set[str] | None, errors: Collector,
                   previous: Memo | None = None, fresh: Memo | None = None,
                   bodies: BodySink | None = None, states: dict[str, FileState] | None = None,
-                  dropped: set[str] = frozenset()) -> list[Article]:
+                  dropped: set[str] = frozenset(), lost: set[str] | None = None) -> list[Article]:
     """Load and validate every seeds/articles/*.md file.
 
     previous holds the articles an earlier build loaded; one whose file is unchanged (the same size, mtime,
@@ -194,7 +195,8 @@ def load_articles(source: Path, company_ids: set[str] | None, errors: Collector,
     An article with an error in its front matter or slug is left out. One naming a company the registry lacks
     is reported and kept with only the companies the registry has, so the checks after loading still run on
     it; a company in dropped (an entry the registry left out and reported) is left out without a second error.
-    company_ids None: the registry could not be read (reported already); no company is kept.
+    company_ids None: the registry could not be read (reported already); no company is kept. lost, if given,
+    receives the slug of each file's name left out (a link to it is not blamed on the linking article too).
     """
     articles = []
     ids = repr(sorted(company_ids)) if company_ids is not None else ""
@@ -214,6 +216,8 @@ def load_articles(source: Path, company_ids: set[str] | None, errors: Collector,
             continue
         text = read_text(path, source, errors)
         if text is None:
+            if lost is not None:
+                lost.add(slugify(path.stem))
             continue
         before = len(errors.problems)
         parsed, problems = frontmatter.parse(text)
@@ -227,6 +231,8 @@ def load_articles(source: Path, company_ids: set[str] | None, errors: Collector,
             clean = len(errors.problems) == before and article.companies == tuple(parsed.values["companies"])
             if clean and state is not None and state == _state(path):  # not written while it was read
                 fresh[str(path)] = (state, ids, article)
+        elif lost is not None:
+            lost.add(slugify(path.stem))
     return articles
 
 
@@ -314,10 +320,11 @@ def load_archive(source: Path, memo: Memo | None = None,
         raise SiteError(errors.problems)  # nothing else can be checked
     previous, fresh = dict(memo or {}), {}
     dropped: set[str] = set()
+    lost: set[str] = set()
     companies = load_registry(source, errors, previous, fresh, states, dropped)
     sink = (lambda count: bodies(companies, count)) if bodies is not None and companies is not None else None
     articles = load_articles(source, None if companies is None else {c.id for c in companies}, errors, previous,
-                             fresh, sink, states, dropped)
+                             fresh, sink, states, dropped, lost)
     if memo is not None:
         memo.clear()
         memo.update(fresh)
@@ -325,4 +332,4 @@ def load_archive(source: Path, memo: Memo | None = None,
     raw_files = _load_raw(source, articles, errors)
     if not collect:
         errors.raise_if_any()
-    return Archive(tuple(unique), companies or (), raw_files)
+    return Archive(tuple(unique), companies or (), raw_files, frozenset(lost))

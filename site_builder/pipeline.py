@@ -28,7 +28,7 @@ from .render import BytecodeStore, make_env, render_site, static_assets
 from .schedule import build_now
 from .search import SearchIndex, index_search
 from .source_pages import render_source_feeds, render_source_pages
-from .urls import raw_path
+from .urls import article_path, raw_path
 
 if TYPE_CHECKING:
     from .cache import BuildCache
@@ -108,7 +108,10 @@ def generate(source: Path, templates: Path, config: Config, cache: BuildCache | 
     outputs += render_redirects(env, config, site, keys, [o.path for o in outputs],  # after the sitemap: not in it
                                 errors)
     outputs = list(by_path(outputs).values())
-    warnings = find_warnings(archive.articles, site, {o.path for o in outputs}, config.base_path, memo)
+    files = {o.path for o in outputs}
+    if archive.lost:  # a link to an article left out for an error of its own is not a second problem
+        files |= {article_path(slug) for slug in archive.lost if slug}
+    warnings = find_warnings(archive.articles, site, files, config.base_path, memo)
     if errors.problems:
         if strict:
             errors.problems += [w.as_strict() for w in warnings]

@@ -204,3 +204,15 @@ def test_every_template_syntax_error_comes_in_one_run(project, run):
     assert result.code == 1
     assert [(p, n) for p, n, _ in parse_errors(result.err)] == [("templates/index.html", first),
                                                                   ("templates/search.html", second)]
+
+
+def test_with_strict_a_link_to_an_article_left_out_for_its_own_error_is_not_a_second_error(project, run):
+    put(project, {
+        f"{ART}/a.md": article(published="2026-02-01"),                      # left out: its date is wrong
+        f"{ART}/w.md": article(body="See [a](../a/) and [b](../nowhere/).\n"),  # the link to a.md is not blamed
+    })
+    result = run(project, "check", "--strict")
+    assert result.code == 1
+    found = parse_errors(result.err)
+    assert [(p, n) for p, n, _ in found] == [(f"{ART}/a.md", 3), (f"{ART}/w.md", 8)]
+    assert "nowhere" in found[1][2]
