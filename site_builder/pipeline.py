@@ -86,7 +86,12 @@ def generate(source: Path, templates: Path, config: Config, cache: BuildCache | 
                 if cache is not None else None)
     archive = load_archive(source, cache.articles if cache is not None else None, prefetch, states, errors)
     memo = cache.memo if cache is not None else None
-    site = build_site(archive, build_now(), convert=cache.convert if cache else None, memo=memo, errors=errors)
+    try:
+        now = build_now()
+    except SiteError as exc:  # a bad SOURCE_DATE_EPOCH: reported with the rest; every article checked as if due
+        errors.extend(exc)
+        now = None
+    site = build_site(archive, now, convert=cache.convert if cache else None, memo=memo, errors=errors)
     if not (templates / "base.html").is_file():
         errors.add(templates, 0, "templates folder not found (no base.html in it)")
         errors.raise_if_any()

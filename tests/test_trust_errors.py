@@ -18,7 +18,7 @@ TOML = "seeds/site.toml"
 REGISTRY = (REPO / "seeds" / "companies.yaml").read_text(encoding="utf-8")
 SITE_TOML = (REPO / "seeds" / "site.toml").read_text(encoding="utf-8")
 REG_END = REGISTRY.count("\n") + 2  # the line of the first entry appended after a blank line
-LINE = re.compile(r"^(?P<path>[^:]+):(?P<line>\d+): (?P<message>.*)$")
+LINE = re.compile(r"^(?P<path>[^:]+)(?::(?P<line>\d+))?: (?P<message>.*)$")  # no line: 'path: message'
 COUNT = re.compile(r"^(\d+) error\(s\); nothing was written$")
 
 
@@ -44,7 +44,7 @@ def insert_in_template(project: Path, name: str, inserted: str) -> int:
 
 
 def parse_errors(err: str) -> list[tuple[str, int, str]]:
-    """(path, line, message) of each error line; asserts the last line is the count and matches them."""
+    """(path, line (0: none), message) of each error line; asserts the last line is the count and matches them."""
     lines = err.splitlines()
     count = COUNT.match(lines[-1])
     assert count, err
@@ -52,7 +52,7 @@ def parse_errors(err: str) -> list[tuple[str, int, str]]:
     for text in lines[:-1]:
         m = LINE.match(text)
         assert m, f"not a 'path:line: message' line: {text!r}"
-        found.append((m["path"], int(m["line"]), m["message"]))
+        found.append((m["path"], int(m["line"] or 0), m["message"]))
     assert int(count[1]) == len(found)
     return found
 
@@ -216,3 +216,12 @@ def test_with_strict_a_link_to_an_article_left_out_for_its_own_error_is_not_a_se
     found = parse_errors(result.err)
     assert [(p, n) for p, n, _ in found] == [(f"{ART}/a.md", 3), (f"{ART}/w.md", 8)]
     assert "nowhere" in found[1][2]
+
+
+def test_a_bad_source_date_epoch_and_a_bad_article_come_in_one_run(project, run, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "soon")
+    put(project, {f"{ART}/x.md": article("autor: Someone")})
+    result = run(project, "check")
+    assert result.code == 1
+    assert [(p, n) for p, n, _ in parse_errors(result.err)] == [
+        ("environment", 0), (f"{ART}/x.md", 6)]
