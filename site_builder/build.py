@@ -16,7 +16,7 @@ from pathlib import Path
 from .cache import (SPARE_DIR, BuildCache, CacheData, Snapshot, cache_folder, load_cache_for, load_snapshot_for,
                     save_cache_for)
 from .config import Config, load_config
-from .errors import Problem, SiteError
+from .errors import Collector, Problem, SiteError
 from .outputs import ready
 from .parallel import cpu_count
 from . import search as search_module
@@ -76,7 +76,8 @@ class Builder:
 
     def _build(self) -> Summary:
         started = time.perf_counter()
-        config = load_config(self.source, self.overrides)
+        errors = Collector()  # every problem of the run, reported together (see pipeline.generate)
+        config = load_config(self.source, self.overrides, errors)
         notes: tuple[str, ...] = ()
         self._indexer = search_module.find_pagefind()  # installing it later is a change: the next build indexes
         snapshot = Snapshot.take(self.source, self.templates, self.output, self.overrides, self.strict,
@@ -91,21 +92,21 @@ class Builder:
         if kept is None and self._state is None:
             self._state, note = load_cache_for(self.output if self.use_cache else None, last)
             notes = (note,) if note else ()
-        if kept is not None:  # nothing changed: the previous build's output stands as it is
+        if kept is not None and not errors.problems:  # nothing changed: the previous build's output stands as it is
             articles, companies, count, warnings, held_back = kept
             summary = Summary(articles, companies, count, 0.0, config, warnings, held_back, 0, count, notes)
         else:
-            summary = self._full(config, snapshot, notes)
+            summary = self._full(config, snapshot, notes, errors)
         if self.strict and summary.warnings:
-            raise SiteError([Problem(w.path, w.line, f"{w.message} (--strict)") for w in summary.warnings])
+            raise SiteError([w.as_strict() for w in summary.warnings])
         return dataclasses.replace(summary, seconds=time.perf_counter() - started)
 
-    def _full(self, config: Config, snapshot: Snapshot, notes: tuple[str, ...]) -> Summary:
+    def _full(self, config: Config, snapshot: Snapshot, notes: tuple[str, ...], errors: Collector) -> Summary:
         from . import pipeline  # Jinja, Markdown and YAML: imported only when a build has work to do
 
         cache = BuildCache(self._state, self.progress, memo=self.use_cache)
         try:
-            site = pipeline.generate(self.source, self.templates, config, cache, snapshot.files)
+            site = pipeline.generate(self.source, self.templates, config, cache, snapshot.files, errors, self.strict)
         finally:
             cache.close()  # the progress bar, and a pool left by a build that failed
         explain = functools.partial(pipeline.explain, self.templates)

@@ -72,9 +72,14 @@ def _key_line(text: str, key: str) -> int:
     return text.count("\n", 0, match.start()) + 1 if match else 0
 
 
-def load_config(source: Path, overrides: dict[str, object] | None = None) -> Config:
-    """Read source/site.toml (optional) plus overrides; report every bad or unknown key together."""
-    errors = Collector()
+def load_config(source: Path, overrides: dict[str, object] | None = None, errors: Collector | None = None) -> Config:
+    """Read source/site.toml (optional) plus overrides; report every bad or unknown key together. errors, if
+    given, gathers the problems instead of raising them, and the Config returned has the default for each
+    bad value (so the rest of a build can still be checked)."""
+    collect = errors is not None
+    errors = errors if errors is not None else Collector()
+    before = len(errors.problems)
+    bad: set[str] = set()
     path = source / CONFIG_NAME
     values: dict[str, object] = {}
     text = ""
@@ -93,11 +98,14 @@ def load_config(source: Path, overrides: dict[str, object] | None = None) -> Con
             errors.add(path, _key_line(text, key), f"unknown setting {key!r} (allowed: {allowed})")
         elif (msg := _check_value(key, value)) is not None:
             errors.add(path, _key_line(text, key), msg)
+            bad.add(key)
     for key, value in (overrides or {}).items():
         if value is not None and (msg := _check_value(key, value)) is not None:
             errors.add("command line", 0, msg)
-    errors.raise_if_any()
-    merged = {k: v for k, v in values.items() if k in _TYPES}
-    merged.update({k: v for k, v in (overrides or {}).items() if v is not None})
+            bad.add(key)
+    if not collect and len(errors.problems) > before:
+        errors.raise_if_any()
+    merged = {k: v for k, v in values.items() if k in _TYPES and k not in bad}
+    merged.update({k: v for k, v in (overrides or {}).items() if v is not None and k not in bad})
     config = replace(Config(), **merged)
     return replace(config, base_url=normalise_base_url(config.base_url))

@@ -25,6 +25,10 @@ class Problem:
         """The problem printed as a warning."""
         return f"{self.where}: warning: {self.message}"
 
+    def as_strict(self) -> "Problem":
+        """A warning as the error --strict makes it."""
+        return Problem(self.path, self.line, f"{self.message} (--strict)")
+
 
 class SiteError(Exception):
     """Content or configuration errors; carries every problem found, sorted by file and line."""

@@ -61,16 +61,20 @@ def convert_here(companies: tuple[Company, ...], href: Callable[[str], str],
 
 
 def build_site(archive: Archive, now: datetime | None = None, convert: BodyConverter | None = None,
-               memo: Memo | None = None) -> Site:
+               memo: Memo | None = None, errors: Collector | None = None) -> Site:
     """Model the published archive: drafts and articles dated after `now` left out, pages and archives built.
-    memo(key, make): results of pure functions kept from an earlier build (see BuildCache.memo)."""
+    memo(key, make): results of pure functions kept from an earlier build (see BuildCache.memo). errors, if
+    given, gathers the problems found (two spellings of one source, ...) instead of raising them, and the site
+    is modelled without what they concern, so the checks after it still run."""
     published, held_back = split_scheduled(archive.articles, now)
     articles = newest_first(published)
-    errors = Collector()
+    collect = errors is not None
+    errors = errors if errors is not None else Collector()
     sources = build_sources(articles, errors)
     if held_back:  # a clash that would surface when a held-back article goes live is an error now
         build_sources(newest_first((*published, *held_back)), errors)
-    errors.raise_if_any()
+    if not collect:
+        errors.raise_if_any()
     companies = sorted_companies(archive.companies)
     by_id = {c.id: c for c in companies}
     # what needs no body first: in a cold build the bodies are still being converted meanwhile

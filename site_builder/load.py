@@ -26,6 +26,7 @@ class Archive:
     articles: tuple[Article, ...]
     companies: tuple[Company, ...]
     raw_files: dict[str, bytes]  # file name under raw/ -> bytes
+    lost: frozenset[str] = frozenset()  # the slugs (from the file names) of article files left out for an error
 
 
 def read_text(path: Path, source: Path, errors: Collector) -> str | None:
@@ -65,12 +66,14 @@ def _source_files(folder: Path, pattern: str) -> list[Path]:
 
 
 def load_registry(source: Path, errors: Collector, previous: Memo | None = None,
-                  fresh: Memo | None = None, states: dict[str, FileState] | None = None) -> tuple[Company, ...] | None:
+                  fresh: Memo | None = None, states: dict[str, FileState] | None = None,
+                  dropped: set[str] | None = None) -> tuple[Company, ...] | None:
     """Load seeds/companies.yaml: a list of entries with id, name, aliases and description.
 
     Returns None when the file as a whole cannot be read, so articles are not blamed for its ids. previous:
     what an earlier build loaded (see load_archive), reused while the file is unchanged; a registry loaded
-    without a problem goes into fresh.
+    without a problem goes into fresh. dropped, if given, receives the id of every entry left out for an error
+    of its own (reported once, here: articles naming it are not blamed again).
     """
     path = source / REGISTRY_NAME
     if not path.exists():
@@ -82,14 +85,14 @@ def load_registry(source: Path, errors: Collector, previous: Memo | None = None,
             fresh[str(path)] = hit
         return hit[2]
     before = len(errors.problems) + len(errors.warnings)
-    companies = _parse_registry(path, source, errors)
+    companies = _parse_registry(path, source, errors, dropped if dropped is not None else set())
     clean = len(errors.problems) + len(errors.warnings) == before  # a registry with a warning is read each time
     if fresh is not None and companies is not None and clean and state == _state(path):
         fresh[str(path)] = (state, "", companies)
     return companies
 
 
-def _parse_registry(path: Path, source: Path, errors: Collector) -> tuple[Company, ...] | None:
+def _parse_registry(path: Path, source: Path, errors: Collector, dropped: set[str]) -> tuple[Company, ...] | None:
     text = read_text(path, source, errors)
     if text is None:
         return None
@@ -106,6 +109,7 @@ def _parse_registry(path: Path, source: Path, errors: Collector) -> tuple[Compan
             errors.add(path, p.line, p.message)
         company = _company(path, line, items, {p.key for p in problems}, errors)
         if company is None:
+            dropped.update(v for k, v, _ in items if k == "id" and isinstance(v, str))
             continue
         if company.id in id_lines:
             errors.add(path, line, f"duplicate company id {company.id!r} (first on line {id_lines[company.id]})")
@@ -119,7 +123,9 @@ def _parse_registry(path: Path, source: Path, errors: Collector) -> tuple[Compan
                                        f"{owner[0]!r} (line {owner[1]})")
                 clash = True
             name_owner.setdefault(name.casefold(), (company.id, line))
-        if not clash:
+        if clash:
+            dropped.add(company.id)
+        else:
             companies.append(company)
     return tuple(companies)
 
@@ -176,7 +182,8 @@ BodySink = Callable[[int], Callable[[str], None] | None]
 
 def load_articles(source: Path, company_ids: set[str] | None, errors: Collector,
                   previous: Memo | None = None, fresh: Memo | None = None,
-                  bodies: BodySink | None = None, states: dict[str, FileState] | None = None) -> list[Article]:
+                  bodies: BodySink | None = None, states: dict[str, FileState] | None = None,
+                  dropped: set[str] = frozenset(), lost: set[str] | None = None) -> list[Article]:
     """Load and validate every seeds/articles/*.md file.
 
     previous holds the articles an earlier build loaded; one whose file is unchanged (the same size, mtime,
@@ -184,6 +191,12 @@ def load_articles(source: Path, company_ids: set[str] | None, errors: Collector,
     articles go into fresh. bodies, if given, is told how many files there are, and may return a function that
     is given each valid article's body as soon as it is loaded. states: file states by absolute path, taken
     before the build began (so each file need not be looked up again); a file they miss is looked up now.
+
+    An article with an error in its front matter or slug is left out. One naming a company the registry lacks
+    is reported and kept with only the companies the registry has, so the checks after loading still run on
+    it; a company in dropped (an entry the registry left out and reported) is left out without a second error.
+    company_ids None: the registry could not be read (reported already); no company is kept. lost, if given,
+    receives the slug of each file's name left out (a link to it is not blamed on the linking article too).
     """
     articles = []
     ids = repr(sorted(company_ids)) if company_ids is not None else ""
@@ -203,40 +216,46 @@ def load_articles(source: Path, company_ids: set[str] | None, errors: Collector,
             continue
         text = read_text(path, source, errors)
         if text is None:
+            if lost is not None:
+                lost.add(slugify(path.stem))
             continue
+        before = len(errors.problems)
         parsed, problems = frontmatter.parse(text)
         for p in problems:
             errors.add(path, p.line, p.message)
         digest = hashlib.sha256(f"{path}\0{ids}\0{text}".encode("utf-8", "surrogatepass")).digest()
-        if parsed is not None and (article := _article(path, parsed, company_ids, errors, digest)) is not None:
+        if parsed is not None and (article := _article(path, parsed, company_ids, errors, digest, dropped)) is not None:
             articles.append(article)
             if sink is not None:
                 sink(article.body)
-            if state is not None and state == _state(path):  # not written while it was read
+            clean = len(errors.problems) == before and article.companies == tuple(parsed.values["companies"])
+            if clean and state is not None and state == _state(path):  # not written while it was read
                 fresh[str(path)] = (state, ids, article)
+        elif lost is not None:
+            lost.add(slugify(path.stem))
     return articles
 
 
 def _article(path: Path, parsed: frontmatter.Parsed, company_ids: set[str] | None,
-             errors: Collector, digest: bytes = b"") -> Article | None:
+             errors: Collector, digest: bytes = b"", dropped: set[str] = frozenset()) -> Article | None:
+    """The article, or None when its slug is unusable. A company id the registry lacks is reported, and left
+    out of the article (so the checks after loading still run on it); see load_articles."""
     v, lines = parsed.values, parsed.lines
-    ok = True
     slug = v.get("slug") or slugify(path.stem)
     if (msg := slug_problem(slug)) is not None:
         errors.add(path, lines.get("slug", 1), f"slug: {msg}" if "slug" in v else f"{msg} (from the file name; set 'slug:')")
-        ok = False
+        return None
+    companies: list[str] = []
     for cid in v["companies"]:
-        if company_ids is not None and cid not in company_ids:
+        if company_ids is not None and cid not in company_ids and cid not in dropped:
             errors.add(path, lines["companies"], f"companies: unknown company id {cid!r} (not in {REGISTRY_NAME})")
-            ok = False
+        if company_ids is not None and cid in company_ids and cid not in companies:
+            companies.append(cid)
     if len(set(v["companies"])) != len(v["companies"]):
         errors.add(path, lines["companies"], "companies: a company is listed twice")
-        ok = False
-    if not ok:
-        return None
     return Article(
         path=str(path), slug=slug, title=v["title"].strip(), published=v["published"], source=v["source"].strip(),
-        companies=tuple(v["companies"]), body=parsed.body, column=v.get("column"), section=v.get("section"),
+        companies=tuple(companies), body=parsed.body, column=v.get("column"), section=v.get("section"),
         illustration=v.get("illustration"), url=v.get("url"), raw=v.get("raw"), raw_sha256=v.get("raw_sha256"),
         summary=v.get("summary"), updated=v.get("updated"), draft=v.get("draft", False),
         language=v.get("language", "en"), tags=tuple(v.get("tags", ())), aliases=tuple(v.get("aliases", ())),
@@ -245,8 +264,9 @@ def _article(path: Path, parsed: frontmatter.Parsed, company_ids: set[str] | Non
     )
 
 
-def _check_duplicates(articles: list[Article], errors: Collector) -> None:
-    """Two articles whose slugs match, even only in case, would claim one page."""
+def _check_duplicates(articles: list[Article], errors: Collector) -> list[Article]:
+    """Two articles whose slugs match, even only in case, would claim one page: report each later one, and
+    return the articles without them (the first of each slug stays, so the checks after loading still run)."""
     seen: dict[str, Article] = {}
     for article in articles:
         key = article.slug.casefold()
@@ -256,6 +276,7 @@ def _check_duplicates(articles: list[Article], errors: Collector) -> None:
                        f"duplicate slug {article.slug!r}: {display_path(first.path)} already uses {first.slug!r}")
         else:
             seen[key] = article
+    return list(seen.values())
 
 
 def _load_raw(source: Path, articles: list[Article], errors: Collector) -> dict[str, bytes]:
@@ -284,24 +305,31 @@ def _load_raw(source: Path, articles: list[Article], errors: Collector) -> dict[
 
 def load_archive(source: Path, memo: Memo | None = None,
                  bodies: Callable[[tuple[Company, ...], int], Callable[[str], None] | None] | None = None,
-                 states: dict[str, FileState] | None = None) -> Archive:
+                 states: dict[str, FileState] | None = None, errors: Collector | None = None) -> Archive:
     """Load the registry and every article; raise SiteError listing every problem at once. memo: the registry
     and articles an earlier build loaded, reused while their files are unchanged; replaced in place by what
     this build loaded. bodies: as load_articles', also given the registry's companies (only when it is valid).
-    states: as load_articles'."""
-    errors = Collector()
+    states: as load_articles'.
+
+    errors, if given, gathers the problems instead, and the Archive returned holds what is valid (see
+    load_articles; of two articles with one slug, the first), so the checks after loading can run on it too."""
+    collect = errors is not None
+    errors = errors if errors is not None else Collector()
     if not source.is_dir():
         errors.add(source, 0, "source folder not found")
-        errors.raise_if_any()
+        raise SiteError(errors.problems)  # nothing else can be checked
     previous, fresh = dict(memo or {}), {}
-    companies = load_registry(source, errors, previous, fresh, states)
+    dropped: set[str] = set()
+    lost: set[str] = set()
+    companies = load_registry(source, errors, previous, fresh, states, dropped)
     sink = (lambda count: bodies(companies, count)) if bodies is not None and companies is not None else None
     articles = load_articles(source, None if companies is None else {c.id for c in companies}, errors, previous,
-                             fresh, sink, states)
+                             fresh, sink, states, dropped, lost)
     if memo is not None:
         memo.clear()
         memo.update(fresh)
-    _check_duplicates(articles, errors)
+    unique = _check_duplicates(articles, errors)
     raw_files = _load_raw(source, articles, errors)
-    errors.raise_if_any()
-    return Archive(tuple(articles), companies or (), raw_files)
+    if not collect:
+        errors.raise_if_any()
+    return Archive(tuple(unique), companies or (), raw_files, frozenset(lost))

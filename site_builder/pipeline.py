@@ -17,7 +17,7 @@ from .cache import search_key, tree_key
 from .checks import find_warnings
 from .citations import render_citations
 from .config import Config
-from .errors import Problem, SiteError, display_path
+from .errors import Collector, Problem, SiteError, display_path
 from .feeds import render_feeds, render_sitemap
 from .index import build_site, company_href, sorted_companies
 from .jsonfeed import render_json_feed
@@ -28,7 +28,7 @@ from .render import BytecodeStore, make_env, render_site, static_assets
 from .schedule import build_now
 from .search import SearchIndex, index_search
 from .source_pages import render_source_feeds, render_source_pages
-from .urls import raw_path
+from .urls import article_path, raw_path
 
 if TYPE_CHECKING:
     from .cache import BuildCache
@@ -58,21 +58,47 @@ class Generated:
     held_back: tuple[str, ...]
 
 
+def compile_templates(env: jinja2.Environment, templates: Path, errors: Collector) -> None:
+    """Compile every page template now (the environment keeps them), so a syntax error in any of them is
+    reported with the archive's problems, in the same run, and not only when a page needs that template."""
+    for name in env.list_templates(extensions=("html", "xml")):
+        if name.startswith("static/"):
+            continue
+        try:
+            env.get_template(name)
+        except jinja2.TemplateError as exc:
+            errors.extend(_template_error(templates, exc))
+
+
 def generate(source: Path, templates: Path, config: Config, cache: BuildCache | None = None,
-             states: dict[str, tuple[int, ...]] | None = None) -> Generated:
+             states: dict[str, tuple[int, ...]] | None = None, errors: Collector | None = None,
+             strict: bool = False) -> Generated:
     """Load and model the archive, and define every output of the site (made later, by the write step).
-    states: the input files' states, taken before the build began (see load_articles)."""
+    states: the input files' states, taken before the build began (see load_articles).
+
+    Every check runs on what is valid so far (an article whose front matter is broken is left out of the later
+    checks; every other one goes on), gathering into errors (problems found before, in site.toml, say, may be
+    in it already); only then is one SiteError raised with all of them, and with strict, with every warning
+    that could be found too."""
+    errors = errors if errors is not None else Collector()
     # a cold build converts each body as it loads: both cores are busy from the first file on
     prefetch = ((lambda companies, count: cache.prefetch(sorted_companies(companies), company_href, count))
                 if cache is not None else None)
-    archive = load_archive(source, cache.articles if cache is not None else None, prefetch, states)
+    archive = load_archive(source, cache.articles if cache is not None else None, prefetch, states, errors)
     memo = cache.memo if cache is not None else None
-    site = build_site(archive, build_now(), convert=cache.convert if cache else None, memo=memo)
+    try:
+        now = build_now()
+    except SiteError as exc:  # a bad SOURCE_DATE_EPOCH: reported with the rest; every article checked as if due
+        errors.extend(exc)
+        now = None
+    site = build_site(archive, now, convert=cache.convert if cache else None, memo=memo, errors=errors)
     if not (templates / "base.html").is_file():
-        raise SiteError([Problem(display_path(templates), 0, "templates folder not found (no base.html in it)")])
+        errors.add(templates, 0, "templates folder not found (no base.html in it)")
+        errors.raise_if_any()
     env = make_env(templates)
     if cache is not None and cache.reuse:  # compiled templates, kept in the cache
         env.bytecode_cache = BytecodeStore(cache.previous.bytecode, cache.current.bytecode)
+    compile_templates(env, templates, errors)
     outputs, stylesheet = static_assets(templates)
     keys = Keys(global_key(tree_key(templates), stylesheet, config, site.companies), site)
     pages = render_site(env, config, site, stylesheet, keys) + render_source_pages(env, config, site, stylesheet, keys)
@@ -84,9 +110,17 @@ def generate(source: Path, templates: Path, config: Config, cache: BuildCache | 
     outputs += render_citations(config, site, keys)
     outputs += render_api(config, site, keys)
     outputs += render_sitemap(env, config, site, keys, [o.path for o in pages if o.path.endswith(".html")])
-    outputs += render_redirects(env, config, site, keys, [o.path for o in outputs])  # after the sitemap: not in it
+    outputs += render_redirects(env, config, site, keys, [o.path for o in outputs],  # after the sitemap: not in it
+                                errors)
     outputs = list(by_path(outputs).values())
-    warnings = find_warnings(archive.articles, site, {o.path for o in outputs}, config.base_path, memo)
+    files = {o.path for o in outputs}
+    if archive.lost:  # a link to an article left out for an error of its own is not a second problem
+        files |= {article_path(slug) for slug in archive.lost if slug}
+    warnings = find_warnings(archive.articles, site, files, config.base_path, memo)
+    if errors.problems:
+        if strict:
+            errors.problems += [w.as_strict() for w in warnings]
+        errors.raise_if_any()
     held_back = tuple(f"{display_path(a.path)} ({a.published.isoformat()})" for a in site.held_back)
     return Generated(outputs, len(site.articles), len(site.companies), warnings, held_back)
 

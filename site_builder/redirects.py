@@ -41,11 +41,13 @@ def _folders(paths: Iterable[str]) -> set[str]:
     return out
 
 
-def alias_paths(site: Site, files: Iterable[str]) -> dict[str, Article]:
-    """{output path: article} for every alias of a published article; raise SiteError naming both sides of a clash."""
+def alias_paths(site: Site, files: Iterable[str], errors: Collector | None = None) -> dict[str, Article]:
+    """{output path: article} for every alias of a published article; raise SiteError naming both sides of a clash
+    (with errors given, gather them there instead, and leave the clashing aliases out)."""
     if not any(a.aliases for a in site.articles):
         return {}
-    errors = Collector()
+    collect = errors is not None
+    errors = errors if errors is not None else Collector()
     files = list(files)
     taken = {p.casefold() for p in files}
     folders = _folders(files)
@@ -71,13 +73,16 @@ def alias_paths(site: Site, files: Iterable[str]) -> dict[str, Article]:
             else:
                 claimed[key] = (a, alias)
                 out[path] = a
-    errors.raise_if_any()
+    if not collect:
+        errors.raise_if_any()
     return dict(sorted(out.items()))
 
 
-def render_redirects(env: Environment, config: Config, site: Site, keys: Keys, files: Iterable[str]) -> list[Output]:
-    """A page at each alias (meta refresh and canonical link, no script) and `_redirects` (path target 301)."""
-    aliases = alias_paths(site, files)
+def render_redirects(env: Environment, config: Config, site: Site, keys: Keys, files: Iterable[str],
+                     errors: Collector | None = None) -> list[Output]:
+    """A page at each alias (meta refresh and canonical link, no script) and `_redirects` (path target 301).
+    errors: as alias_paths'."""
+    aliases = alias_paths(site, files, errors)
     out: list[Output] = []
     lines = []
     for path, article in aliases.items():

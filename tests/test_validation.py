@@ -313,6 +313,8 @@ def test_many_problems_in_many_files_are_reported_together_and_sorted(project, r
         f"{ARTICLES}/a.md:6: draft: expected true or false, got a string",
         f"{ARTICLES}/a.md:12: unknown key 'autor' (allowed: {ALLOWED})",
         f"{ARTICLES}/b.md:5: companies: unknown company id 'nope' (not in companies.yaml)",
+        # b.md's unknown company does not hide the slug it shares with c.md: both come in the same run
+        f"{ARTICLES}/c.md:6: duplicate slug 'same': {ARTICLES}/b.md already uses 'same'",
         f"{ARTICLES}/d.md:2: not valid UTF-8: byte 0xff at byte offset 4",
         f"{SEED_REL}:10: raw_sha256 does not match {RAW_REL} (its sha256 is {SEED_SHA})",
         f"{REG}:{REG_END + 4}: unknown key 'website' (allowed: id, name, description, aliases)",
