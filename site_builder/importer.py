@@ -145,7 +145,7 @@ def article_text(raw: RawArticle, publication: str, url: str | None, raw_rel: st
         meta["retrieved"] = retrieved.isoformat()
     meta.update({"raw": raw_rel, "raw_sha256": sha, "language": "en", "companies": companies})
     for key in frontmatter.SCHEMA:
-        if key in (kept or {}) and (key not in meta or key in ("source", "language")):
+        if key in (kept or {}) and (key not in meta or key == "language"):
             value = kept[key]
             meta[key] = value.isoformat() if isinstance(value, datetime) else value
     front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=10_000, default_flow_style=False)
@@ -249,8 +249,9 @@ def import_raw(raw_file: Path, source: Path, zone: tzinfo, publication: str | No
     companies = mentioned(registry, raw.paragraphs)
     companies += [c for c in kept.pop("companies", []) if c not in companies]
     kept = {k: v for k, v in kept.items() if k in KEPT_KEYS}
-    text_out = article_text(raw, publication or kept.pop("source", default_publication), url or kept.pop("url", None),
-                            f"{RAW_DIR}/{raw_shown.name}", sha, companies, retrieved, kept)
+    source_name, kept_url = kept.pop("source", default_publication), kept.pop("url", None)
+    text_out = article_text(raw, publication or source_name, url or kept_url, f"{RAW_DIR}/{raw_shown.name}", sha,
+                            companies, retrieved, kept)
     try:
         if not stored:
             raw_dir.mkdir(parents=True, exist_ok=True)
