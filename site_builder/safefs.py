@@ -178,7 +178,7 @@ def write_new(path: Path, data: bytes) -> None:
     """
     temp = _temporary(path, data)
     try:
-        os.link(temp, path, follow_symlinks=False)
+        os.link(temp, path)  # the temporary file is a regular file we made: nothing to follow
         return
     except FileExistsError:
         raise
