@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+import unicodedata
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from . import __version__
 from .build import Builder
@@ -46,7 +48,7 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("import", help="import a publisher's raw text file as an article")
     _common(p)
     p.add_argument("raw", type=Path, help="the raw text file")
-    p.add_argument("--url", help="the article's original address")
+    p.add_argument("--url", type=_url, help="the article's original address: an absolute http(s) URL")
     p.add_argument("--publication", help="the source publication (default: the publication setting)")
     p.add_argument("--force", action="store_true", help="overwrite an existing article")
     p.add_argument("--retrieved", type=_moment, metavar="DATETIME",
@@ -64,6 +66,20 @@ def _moment(text: str) -> datetime:
     if value.tzinfo is None:
         raise argparse.ArgumentTypeError(f"{text!r} has no UTC offset (write e.g. 2026-01-16T09:30:00+08:00)")
     return value
+
+
+def _url(text: str) -> str:
+    """An article's original address, for --url: an absolute http(s) URL without spaces or control characters."""
+    if any(ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in text):
+        raise argparse.ArgumentTypeError(f"{text!r} contains a space or a control character")
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a valid URL: {text!r} ({exc})") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or not text.startswith(f"{parts.scheme}://"):
+        raise argparse.ArgumentTypeError(f"expected an absolute http(s) URL, got {text!r}")
+    return text
 
 
 def _overrides(args: argparse.Namespace) -> dict:
@@ -100,6 +116,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve(args.source, args.output, args.templates, args.port, args.base_url)
 
 
+def _source_exists(source: Path) -> None:
+    """Every command needs an archive folder that exists: a mistyped --source must not start a new archive."""
+    if not source.is_dir():
+        message = "source folder not found" if not source.exists() else "the source must be a folder"
+        raise SiteError.single(display_path(source), message)
+
+
 def cmd_new(args: argparse.Namespace) -> int:
     from .new import new_article
 
@@ -113,11 +136,11 @@ def cmd_import(args: argparse.Namespace) -> int:
     from .importer import import_raw
 
     config = load_config(args.source)
-    if not args.raw.is_file():
-        raise SiteError.single(display_path(args.raw), "file not found")
-    path = import_raw(args.raw, args.source, config.zone, args.publication or config.publication, args.url, args.force,
-                      args.retrieved)
+    path, raw = import_raw(args.raw, args.source, config.zone, args.publication, args.url, args.force,
+                           args.retrieved, config.publication)
     print(f"imported {display_path(args.raw)} -> {display_path(path)}")
+    if raw.name != args.raw.name:
+        print(f"another original already has the name {args.raw.name}: this one is kept as {display_path(raw)}")
     return 0
 
 
@@ -128,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run a command; exit 0 on success, 1 on bad content, 2 on bad usage."""
     args = parser().parse_args(argv)
     try:
+        _source_exists(args.source)
         return COMMANDS[args.command](args)
     except SiteError as exc:
         if args.debug:

@@ -1,6 +1,7 @@
 """Site settings: read once from seeds/site.toml into a frozen Config."""
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from dataclasses import dataclass, fields, replace
@@ -9,8 +10,10 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import Collector, SiteError, decode_utf8
+from .safefs import Refused, Within, read_regular
 
 CONFIG_NAME = "site.toml"
+MAX_CONFIG_BYTES = 1024 * 1024  # settings are a few lines; a larger file is refused unread
 
 
 @dataclass(frozen=True)
@@ -83,10 +86,17 @@ def load_config(source: Path, overrides: dict[str, object] | None = None, errors
     path = source / CONFIG_NAME
     values: dict[str, object] = {}
     text = ""
-    if path.is_file():
+    if os.path.lexists(path):  # a link that leads nowhere is there, and refused
         try:
-            text = decode_utf8(path.read_bytes(), path)
+            real, st = Within(source).locate(CONFIG_NAME)
+            if st is None:
+                raise OSError(2, "file not found")
+            text = decode_utf8(read_regular(real, path, st, MAX_CONFIG_BYTES), path)
             values = tomllib.loads(text)
+        except Refused as exc:
+            errors.add(exc.path, 0, exc.message)
+        except OSError as exc:
+            errors.add(path, 0, f"cannot read: {exc.strerror or exc}")
         except SiteError as exc:
             errors.extend(exc)
         except tomllib.TOMLDecodeError as exc:

@@ -1,6 +1,7 @@
 """Errors that point at a file and a line, and a collector that reports them all at once."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,10 +58,14 @@ def decode_utf8(data: bytes, path: Path | str) -> str:
 def display_path(path: Path | str) -> str:
     """A path as the user should read it: relative to the working directory when it is inside it."""
     p = Path(path)
-    try:
-        return p.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return p.as_posix()
+    cwd = Path.cwd()
+    # as named first (a link is shown as itself, not as where it leads), then with links resolved
+    for candidate, base in ((Path(os.path.normpath(p.absolute())), cwd), (p.resolve(), cwd.resolve())):
+        try:
+            return candidate.relative_to(base).as_posix()
+        except ValueError:
+            continue
+    return p.as_posix()
 
 
 @dataclass

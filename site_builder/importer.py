@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import stat
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
@@ -11,9 +13,10 @@ import yaml
 
 from . import frontmatter
 from .errors import Collector, Problem, SiteError, decode_utf8, display_path
-from .load import ARTICLES_DIR, RAW_DIR, load_registry
+from .load import ARTICLES_DIR, MAX_FILE_BYTES, RAW_DIR, load_registry
 from .markup import mention_pattern
 from .models import Company
+from .safefs import Refused, Within, kind, read_regular, write_new, write_replacing
 from .urls import slugify
 
 _SPACE = r"[\s\u00a0]"
@@ -122,11 +125,18 @@ def mentioned(companies: tuple[Company, ...], paragraphs: tuple[str, ...]) -> li
     return found
 
 
+# kept from the article a re-import replaces (import --force), unless a command-line option gives them: every
+# key the raw file does not determine; written after the keys import always writes, in the schema's order
+KEPT_KEYS = ("source", "url", "retrieved", "language", "illustration", "slug", "summary", "updated", "draft", "tags",
+             "aliases")
+
+
 def article_text(raw: RawArticle, publication: str, url: str | None, raw_rel: str, sha: str, companies: list[str],
-                 retrieved: datetime | None = None) -> str:
-    """The article file: YAML front matter, a blank line, then the paragraphs."""
-    meta = {"title": raw.title, "published": raw.published.isoformat(), "source": publication,
-            "column": raw.column, "section": raw.section}
+                 retrieved: datetime | None = None, kept: dict | None = None) -> str:
+    """The article file: YAML front matter, a blank line, then the paragraphs. kept: front matter values of the
+    article this one replaces that the import does not set (see KEPT_KEYS), written as they were."""
+    meta: dict = {"title": raw.title, "published": raw.published.isoformat(), "source": publication,
+                  "column": raw.column, "section": raw.section}
     if raw.illustration:
         meta["illustration"] = raw.illustration
     if url:
@@ -134,29 +144,85 @@ def article_text(raw: RawArticle, publication: str, url: str | None, raw_rel: st
     if retrieved:
         meta["retrieved"] = retrieved.isoformat()
     meta.update({"raw": raw_rel, "raw_sha256": sha, "language": "en", "companies": companies})
+    for key in frontmatter.SCHEMA:
+        if key in (kept or {}) and (key not in meta or key == "language"):
+            value = kept[key]
+            meta[key] = value.isoformat() if isinstance(value, datetime) else value
     front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=10_000, default_flow_style=False)
     body = "\n\n".join(markdown_escape(p) for p in raw.paragraphs)
     return f"---\n{front}---\n\n{body}\n"
 
 
-def _recorded_retrieved(article: Path) -> datetime | None:
-    """The `retrieved` time an existing article file records (kept when it is re-imported), if any."""
-    if not article.is_file():
-        return None
-    parsed, _ = frontmatter.parse(article.read_text(encoding="utf-8"))
-    return parsed.values.get("retrieved") if parsed else None
+def _replaced(article: Path, real: Path, st, shown: str) -> frontmatter.Parsed:
+    """The front matter of the article a re-import replaces; refused when it cannot be read whole (its values
+    would be lost)."""
+    try:
+        data = read_regular(real, article, st, MAX_FILE_BYTES)
+    except Refused as exc:
+        raise SiteError.single(display_path(exc.path), exc.message) from None
+    except OSError as exc:
+        raise SiteError.single(shown, f"cannot read: {exc.strerror or exc}") from None
+    parsed, problems = frontmatter.parse(decode_utf8(data, article))
+    if parsed is None:
+        raise SiteError([Problem(shown, p.line, f"{p.message} (import --force keeps this article's front matter: "
+                                                f"fix it, or move the file away, first)") for p in problems])
+    return parsed
 
 
-def import_raw(raw_file: Path, source: Path, zone: tzinfo, publication: str, url: str | None, force: bool,
-               retrieved: datetime | None = None) -> Path:
-    """Import one raw file into source; return the article path. Nothing is written on any error.
+def _raw_destination(within: Within, name: str, data: bytes, sha: str) -> tuple[Path, Path, bool]:
+    """Where the original goes under raw/: (real path, path as shown, whether it is there already).
+
+    An existing file is never replaced: one with the same bytes is kept as it is, and a different one keeps its
+    name while this one is stored as <stem>-<first 12 hex digits of its sha256><suffix> (the whole digest should
+    that be taken too), the same name every time for the same bytes."""
+    stem, suffix = os.path.splitext(name)
+    for candidate in (name, f"{stem}-{sha[:12]}{suffix}", f"{stem}-{sha}{suffix}"):
+        shown = within.root / RAW_DIR / candidate
+        try:
+            real, st = within.locate(f"{RAW_DIR}/{candidate}")
+            if st is None:
+                return real, shown, False
+            if read_regular(real, shown, st) == data:
+                return real, shown, True
+        except Refused as exc:
+            raise SiteError.single(display_path(exc.path), exc.message) from None
+        except OSError as exc:
+            raise SiteError.single(display_path(shown), f"cannot read: {exc.strerror or exc}") from None
+    raise SiteError.single(display_path(shown), "a different raw file has this name")
+
+
+def _folder(within: Within, name: str) -> Path:
+    """The real path of source/name, a folder to write into (created if missing)."""
+    try:
+        real, st = within.locate(name)
+    except Refused as exc:
+        raise SiteError.single(display_path(exc.path), exc.message) from None
+    if st is not None and not stat.S_ISDIR(st.st_mode):
+        raise SiteError.single(display_path(within.root / name), f"refused: not a folder ({kind(st)})")
+    return real
+
+
+def import_raw(raw_file: Path, source: Path, zone: tzinfo, publication: str | None, url: str | None, force: bool,
+               retrieved: datetime | None = None, default_publication: str = "Global Times") -> tuple[Path, Path]:
+    """Import one raw file into source; return the article path and the raw original's. Nothing is written on any
+    error.
 
     `retrieved` (when the raw file was fetched) defaults to the raw file's own 'Retrieved:' line, then to what the
     article being replaced records; it is never taken from the clock or the file's modification time, so
-    importing the same file gives the same article.
+    importing the same file gives the same article. With force, the article replaced keeps every front matter
+    value that the raw file does not determine and no option sets (KEPT_KEYS; its companies are kept too, after
+    those the body names); publication and url replace its source and url only when given.
     """
-    data = raw_file.read_bytes()
     shown = display_path(raw_file)
+    try:
+        if not os.path.lexists(raw_file):
+            raise FileNotFoundError
+        data = read_regular(Path(os.path.realpath(raw_file)), shown)
+    except Refused as exc:
+        raise SiteError.single(shown, exc.message) from None
+    except OSError as exc:
+        raise SiteError.single(shown, "file not found" if isinstance(exc, FileNotFoundError)
+                               else f"cannot read: {exc.strerror or exc}") from None
     text = decode_utf8(data, raw_file)
     raw = parse_raw(text, shown, zone)
     errors = Collector()
@@ -165,22 +231,38 @@ def import_raw(raw_file: Path, source: Path, zone: tzinfo, publication: str, url
     slug = slugify(raw.title)
     if not slug:
         raise SiteError([Problem(shown, 2, "the title gives an empty slug")])
+    within = Within(source)
+    articles_dir, raw_dir = _folder(within, ARTICLES_DIR), _folder(within, RAW_DIR)
     article = source / ARTICLES_DIR / f"{slug}.md"
-    raw_dest = source / RAW_DIR / raw_file.name
-    problems = []
-    if article.exists() and not force:
-        problems.append(Problem(display_path(article), 0, "article exists; use --force to overwrite it"))
-    if raw_dest.exists() and raw_dest.resolve() != raw_file.resolve() and raw_dest.read_bytes() != data and not force:
-        problems.append(Problem(display_path(raw_dest), 0, "a different raw file has this name; use --force to replace it"))
-    if problems:
-        raise SiteError(problems)
+    try:
+        article_real, article_st = within.locate(f"{ARTICLES_DIR}/{slug}.md")
+    except Refused as exc:
+        raise SiteError.single(display_path(exc.path), exc.message) from None
+    kept: dict = {}
+    if article_st is not None:
+        if not force:
+            raise SiteError.single(display_path(article), "article exists; use --force to overwrite it")
+        kept = dict(_replaced(article, article_real, article_st, display_path(article)).values)
     sha = hashlib.sha256(data).hexdigest()
-    retrieved = retrieved or raw.retrieved or _recorded_retrieved(article)
-    text_out = article_text(raw, publication, url, f"{RAW_DIR}/{raw_file.name}", sha, mentioned(registry, raw.paragraphs),
-                            retrieved)
-    raw_dest.parent.mkdir(parents=True, exist_ok=True)
-    if raw_dest.resolve() != raw_file.resolve():
-        raw_dest.write_bytes(data)
-    article.parent.mkdir(parents=True, exist_ok=True)
-    article.write_text(text_out, encoding="utf-8")
-    return article
+    raw_real, raw_shown, stored = _raw_destination(within, raw_file.name, data, sha)
+    retrieved = retrieved or raw.retrieved or kept.get("retrieved")
+    companies = mentioned(registry, raw.paragraphs)
+    companies += [c for c in kept.pop("companies", []) if c not in companies]
+    kept = {k: v for k, v in kept.items() if k in KEPT_KEYS}
+    source_name, kept_url = kept.pop("source", default_publication), kept.pop("url", None)
+    text_out = article_text(raw, publication or source_name, url or kept_url, f"{RAW_DIR}/{raw_shown.name}", sha,
+                            companies, retrieved, kept)
+    try:
+        if not stored:
+            raw_dir.mkdir(parents=True, exist_ok=True)
+            write_new(raw_real, data)
+        articles_dir.mkdir(parents=True, exist_ok=True)
+        if article_st is None:
+            write_new(article_real, text_out.encode("utf-8"))
+        else:
+            write_replacing(article_real, text_out.encode("utf-8"))
+    except FileExistsError as exc:
+        raise SiteError.single(display_path(exc.filename or article), "appeared while importing; nothing replaced") from None
+    except OSError as exc:
+        raise SiteError.single(display_path(exc.filename or article), f"cannot write: {exc.strerror or exc}") from None
+    return article, raw_shown

@@ -4,13 +4,15 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import os
+import stat
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any, Callable
 
 from . import frontmatter
 from .errors import Collector, SiteError, decode_utf8, display_path
 from .models import Article, Company
+from .safefs import Refused, Within, kind, read_regular
 from .urls import slug_problem, slugify
 
 ARTICLES_DIR = "articles"
@@ -29,17 +31,20 @@ class Archive:
     lost: frozenset[str] = frozenset()  # the slugs (from the file names) of article files left out for an error
 
 
-def read_text(path: Path, source: Path, errors: Collector) -> str | None:
-    """Read a text file inside source as UTF-8 (BOM and CRLF accepted), or record why it cannot be."""
-    if not path.resolve().is_relative_to(source.resolve()):
-        errors.add(path, 0, "refused: this file is a link to a place outside the source folder")
-        return None
+def read_text(path: Path, source: Path | Within, errors: Collector) -> str | None:
+    """Read a text file of the archive as UTF-8 (BOM and CRLF accepted), or record why it cannot be: path is
+    source/<relative path>, which must stay inside source (see safefs) and be a regular file of at most
+    MAX_FILE_BYTES."""
+    within = source if isinstance(source, Within) else Within(source)
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            errors.add(path, 0, f"file too large: {size} bytes (the limit is {MAX_FILE_BYTES} bytes)")
+        real, st = within.locate(path.relative_to(within.root))
+        if st is None:
+            errors.add(path, 0, "file not found")
             return None
-        data = path.read_bytes()
+        data = read_regular(real, path, st, MAX_FILE_BYTES)
+    except Refused as exc:
+        errors.add(exc.path, 0, exc.message)
+        return None
     except OSError as exc:
         errors.add(path, 0, f"cannot read: {exc.strerror or exc}")
         return None
@@ -55,11 +60,24 @@ def read_text(path: Path, source: Path, errors: Collector) -> str | None:
     return text
 
 
+def source_folder(within: Within, name: str, errors: Collector) -> bool:
+    """Whether the folder source/name may be read (it may be missing); if it may not, record why."""
+    try:
+        real, st = within.locate(name)
+    except Refused as exc:
+        errors.add(exc.path, 0, exc.message)
+        return False
+    if st is not None and not stat.S_ISDIR(st.st_mode):
+        errors.add(within.root / name, 0, f"refused: not a folder ({kind(st)})")
+        return False
+    return True
+
+
 def _source_files(folder: Path, pattern: str) -> list[Path]:
-    """The files (and links) in folder whose names match pattern, by name."""
+    """Everything in folder whose name matches pattern (files, links, anything else), by name."""
     try:
         with os.scandir(folder) as found:
-            entries = [e for e in found if fnmatch.fnmatchcase(e.name, pattern) and (e.is_file() or e.is_symlink())]
+            entries = [e for e in found if fnmatch.fnmatchcase(e.name, pattern)]  # all: a FIFO is an error too
     except OSError:  # no such folder
         return []
     return [folder / e.name for e in sorted(entries, key=lambda e: e.name)]
@@ -76,7 +94,7 @@ def load_registry(source: Path, errors: Collector, previous: Memo | None = None,
     of its own (reported once, here: articles naming it are not blamed again).
     """
     path = source / REGISTRY_NAME
-    if not path.exists():
+    if not os.path.lexists(path):  # a link that leads nowhere is there, and refused
         return ()
     state = (states or {}).get(str(path.absolute())) or _state(path)  # states: as load_articles'
     hit = previous.get(str(path)) if previous is not None else None
@@ -203,7 +221,8 @@ def load_articles(source: Path, company_ids: set[str] | None, errors: Collector,
     previous = previous or {}
     fresh = {} if fresh is None else fresh
     folder = source / ARTICLES_DIR
-    files = _source_files(folder, "*.md")
+    within = Within(source)
+    files = _source_files(folder, "*.md") if source_folder(within, ARTICLES_DIR, errors) else []
     sink = bodies(len(files)) if bodies is not None else None
     known = states or {}
     prefix = f"{folder.absolute()}{os.sep}" if known else ""
@@ -214,7 +233,7 @@ def load_articles(source: Path, company_ids: set[str] | None, errors: Collector,
             articles.append(hit[2])
             fresh[str(path)] = hit
             continue
-        text = read_text(path, source, errors)
+        text = read_text(path, within, errors)
         if text is None:
             if lost is not None:
                 lost.add(slugify(path.stem))
@@ -280,26 +299,50 @@ def _check_duplicates(articles: list[Article], errors: Collector) -> list[Articl
 
 
 def _load_raw(source: Path, articles: list[Article], errors: Collector) -> dict[str, bytes]:
+    """The raw original each article names: a regular file inside raw/ (links resolved as safefs says)."""
     raw_files: dict[str, bytes] = {}
-    raw_root = (source / RAW_DIR).resolve()
+    within = Within(source)
+    raw_root: Path | None = None
     for article in articles:
         if article.raw is None:
             continue
+        if raw_root is None:
+            if not source_folder(within, RAW_DIR, errors):
+                return raw_files
+            raw_root = within.locate(RAW_DIR)[0]
         line = article.lines.get("raw", 1)
-        path = (source / article.raw)
-        if not path.resolve().is_relative_to(raw_root) or path.resolve() == raw_root:
-            errors.add(article.path, line, f"raw: {article.raw!r} must name a file inside {RAW_DIR}/")
+        outside = f"raw: {article.raw!r} must name a file inside {RAW_DIR}/"
+        if PurePath(article.raw).anchor:
+            errors.add(article.path, line, outside)
             continue
-        if not path.is_file():
+        try:
+            path, st = within.locate(article.raw)
+        except Refused as exc:
+            if exc.message.endswith("leads out of the source folder"):  # '..' above seeds/
+                errors.add(article.path, line, outside)
+            else:
+                errors.add(exc.path, 0, exc.message)
+            continue
+        if not path.is_relative_to(raw_root) or path == raw_root:
+            errors.add(article.path, line, outside)
+            continue
+        if st is None:
             errors.add(article.path, line, f"raw: file not found: {article.raw}")
             continue
-        data = path.read_bytes()
+        try:
+            data = read_regular(path, source / article.raw, st)
+        except Refused as exc:
+            errors.add(exc.path, 0, exc.message)
+            continue
+        except OSError as exc:
+            errors.add(source / article.raw, 0, f"cannot read: {exc.strerror or exc}")
+            continue
         digest = hashlib.sha256(data).hexdigest()
         if article.raw_sha256 and article.raw_sha256 != digest:
             errors.add(article.path, article.lines.get("raw_sha256", line),
                        f"raw_sha256 does not match {article.raw} (its sha256 is {digest})")
             continue
-        raw_files[path.name] = data
+        raw_files[PurePath(article.raw).name] = data
     return raw_files
 
 

@@ -1,6 +1,7 @@
 """`site-builder new`: a new article file with its front matter filled in."""
 from __future__ import annotations
 
+import stat
 from datetime import datetime
 from pathlib import Path
 
@@ -8,6 +9,7 @@ import yaml
 
 from .errors import SiteError, display_path
 from .load import ARTICLES_DIR
+from .safefs import Refused, Within, kind, write_new
 from .urls import slugify
 
 
@@ -17,13 +19,26 @@ def new_article(source: Path, title: str, publication: str, now: datetime) -> Pa
     if not title.strip() or not slug:
         raise SiteError.single("command line", f"title {title!r} gives an empty slug; use letters or digits")
     path = source / ARTICLES_DIR / f"{slug}.md"
-    if path.exists():
+    within = Within(source)
+    try:
+        folder, st = within.locate(ARTICLES_DIR)
+        real, exists = within.locate(f"{ARTICLES_DIR}/{slug}.md")
+    except Refused as exc:
+        raise SiteError.single(display_path(exc.path), exc.message) from None
+    if st is not None and not stat.S_ISDIR(st.st_mode):
+        raise SiteError.single(display_path(source / ARTICLES_DIR), f"refused: not a folder ({kind(st)})")
+    if exists is not None:
         raise SiteError.single(display_path(path), "article exists; choose another title")
     meta = {"title": title.strip(), "published": now.replace(second=0, microsecond=0).isoformat(),
             "source": publication, "companies": [], "summary": "One or two sentences for lists and feeds.",
             "draft": True}
     front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=10_000, default_flow_style=False)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "x", encoding="utf-8") as handle:
-        handle.write(f"---\n{front}---\n\nWrite the article here, in Markdown.\n")
+    text = f"---\n{front}---\n\nWrite the article here, in Markdown.\n"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        write_new(real, text.encode("utf-8"))
+    except FileExistsError:
+        raise SiteError.single(display_path(path), "article exists; choose another title") from None
+    except OSError as exc:
+        raise SiteError.single(display_path(path), f"cannot write: {exc.strerror or exc}") from None
     return path

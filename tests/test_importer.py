@@ -212,24 +212,28 @@ def test_existing_article_is_not_overwritten_without_force(project, run, edited)
 
 
 def test_existing_article_is_overwritten_with_force(project, run, edited):
+    """--force rewrites what the raw file determines and keeps what it does not (the hand-written summary)."""
+    edited.write_bytes(edited.read_bytes().replace(b"Hong Kong witnessed", b"Hong Kong saw"))  # a body edit
     result = run(project, "import", f"seeds/raw/{RAW_NAME}", "--url", URL, "--force")
     assert result.code == 0, result.err
-    assert edited.read_bytes() == SEED_ARTICLE.read_bytes()
+    front, body = SEED_ARTICLE.read_text(encoding="utf-8")[4:].split("\n---\n", 1)
+    assert edited.read_text(encoding="utf-8") == f"---\n{front}\nsummary: Hand-written.\n---\n{body}"
 
 
-def test_a_different_raw_file_with_the_same_name_is_not_replaced_without_force(project, run):
+@pytest.mark.parametrize("force", [(), ("--force",)])
+def test_a_different_raw_file_with_the_same_name_is_stored_beside_it_never_over_it(project, run, force):
     (project / "seeds" / "articles" / f"{SEED_SLUG}.md").unlink()
     (project / "incoming").mkdir()
     changed = project / "incoming" / RAW_NAME
     changed.write_bytes(SEED_RAW.read_bytes() + b"\n\nOne more paragraph.\n")
-    before = tree_digest(project / "seeds")
-    result = run(project, "import", f"incoming/{RAW_NAME}")
-    assert result.code == 1
-    assert result.err == (f"seeds/raw/{RAW_NAME}: a different raw file has this name; use --force to replace it\n"
-                          + ONE_ERROR)
-    assert tree_digest(project / "seeds") == before
-    assert run(project, "import", f"incoming/{RAW_NAME}", "--force").code == 0
-    assert (project / "seeds" / "raw" / RAW_NAME).read_bytes() == changed.read_bytes()
+    sha = hashlib.sha256(changed.read_bytes()).hexdigest()
+    result = run(project, "import", f"incoming/{RAW_NAME}", *force)
+    assert result.code == 0, result.err
+    kept = f"{RAW_NAME.removesuffix('.txt')}-{sha[:12]}.txt"
+    assert (project / "seeds" / "raw" / RAW_NAME).read_bytes() == SEED_RAW.read_bytes()
+    assert (project / "seeds" / "raw" / kept).read_bytes() == changed.read_bytes()
+    front, _ = split_article(project / ARTICLE_REL)
+    assert (front["raw"], front["raw_sha256"]) == (f"raw/{kept}", sha)
 
 
 # ---------------------------------------------------------------- malformed raw files
