@@ -8,6 +8,11 @@ and every output on the global key (the templates, the stylesheet, the settings,
 An article stands in a key by its digest (Site.digests), which covers all of it, when the output shows it
 whole, or by its listing digest (Site.listings: its record and summary, not its body) when the output only
 lists it, so a key never misses a change; it may over-approximate, never under.
+
+These declared dependencies are what the default theme's templates read. An output made by a template of any
+other theme is keyed on the whole site (Keys.whole_site; theme.py says why): a template is given all of `site`,
+and the code cannot know what a template it has never seen prints. Outputs made by Python alone (the API's
+JSON, the citations, the JSON feed, robots.txt) read only what their code declares here.
 """
 from __future__ import annotations
 
@@ -42,6 +47,26 @@ class Keys:
         self.base = base
         self.digests = site.digests
         self.listings = site.listings
+
+    def whole_site(self, site: Site) -> Keys:
+        """Keys for outputs that may show anything of the site (those made with a theme other than the default
+        one, see theme.py): the global key folded with a digest of the whole site, so every key changes with
+        any change to the site a template can reach.
+
+        A template receives config, the Site and values derived from both. The Site is a pure function
+        (index.build_site) of the published articles, the held-back ones (the only way the build's "now"
+        reaches it; drafts never do), the company registry and the settings. The last two are in the global
+        key already; each published article stands in by its digest, which covers its file (path and text),
+        its converted body, summary and raw original (Site.digests), in the site's order; each held-back
+        article by its file's digest (or its whole record, when it was not loaded from a file)."""
+        h = hashlib.sha256(self.base)
+        h.update(b"whole site\0")
+        for a in site.articles:
+            h.update(a.slug.encode("utf-8", "surrogatepass") + b"\0" + self.digests[a.slug])
+        h.update(b"\0held back\0")
+        for a in site.held_back:
+            h.update(a.source_digest or hashlib.sha256(repr(a).encode("utf-8", "surrogatepass")).digest())
+        return Keys(h.digest(), site)
 
     def __call__(self, path: str, shows: Iterable[Article | None] = (), lists: Iterable[Article | None] = (),
                  extra: object = None) -> bytes:

@@ -28,6 +28,7 @@ from .render import BytecodeStore, make_env, render_site, static_assets
 from .schedule import build_now
 from .search import SearchIndex, index_search
 from .source_pages import render_source_feeds, render_source_pages
+from .theme import is_default_theme
 from .urls import article_path, raw_path
 
 if TYPE_CHECKING:
@@ -101,16 +102,20 @@ def generate(source: Path, templates: Path, config: Config, cache: BuildCache | 
     compile_templates(env, templates, errors)
     outputs, stylesheet = static_assets(templates)
     keys = Keys(global_key(tree_key(templates), stylesheet, config, site.companies), site)
-    pages = render_site(env, config, site, stylesheet, keys) + render_source_pages(env, config, site, stylesheet, keys)
+    # what a template makes is keyed on what the code declares only for the templates those keys were written
+    # for (the default theme); with any other, on the whole site (theme.py)
+    templated = keys if is_default_theme(templates) else keys.whole_site(site)
+    pages = (render_site(env, config, site, stylesheet, templated)
+             + render_source_pages(env, config, site, stylesheet, templated))
     outputs += pages
     outputs += [ready(raw_path(name), data) for name, data in site.raw_files.items()]
-    outputs += render_feeds(env, config, site, keys)
-    outputs += render_source_feeds(env, config, site, keys)
+    outputs += render_feeds(env, config, site, templated)
+    outputs += render_source_feeds(env, config, site, templated)
     outputs += render_json_feed(config, site, keys)
     outputs += render_citations(config, site, keys)
     outputs += render_api(config, site, keys)
-    outputs += render_sitemap(env, config, site, keys, [o.path for o in pages if o.path.endswith(".html")])
-    outputs += render_redirects(env, config, site, keys, [o.path for o in outputs],  # after the sitemap: not in it
+    outputs += render_sitemap(env, config, site, templated, [o.path for o in pages if o.path.endswith(".html")])
+    outputs += render_redirects(env, config, site, templated, [o.path for o in outputs],  # after the sitemap: not in it
                                 errors)
     outputs = list(by_path(outputs).values())
     files = {o.path for o in outputs}

@@ -8,8 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from site_builder.cli import main
+
+# `pytest --hypothesis-profile=long tests/test_stateful.py`: a long run of the incremental-build state machine
+# (stop it when you like: each example is a fresh project; a failure is shrunk and reported)
+settings.register_profile("long", max_examples=100_000, stateful_step_count=40, deadline=None)
 
 REPO = Path(__file__).resolve().parents[1]
 SEED_RAW = REPO / "seeds" / "raw" / "000_ff62e51a18514715.txt"
