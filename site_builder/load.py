@@ -4,14 +4,14 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 from . import frontmatter
 from .errors import Collector, SiteError, decode_utf8, display_path
 from .models import Article, Company
-from .urls import slug_problem, slugify
+from .urls import raw_path, slug_problem, slugify
 
 ARTICLES_DIR = "articles"
 RAW_DIR = "raw"
@@ -25,7 +25,8 @@ class Archive:
 
     articles: tuple[Article, ...]
     companies: tuple[Company, ...]
-    raw_files: dict[str, bytes]  # file name under raw/ -> bytes
+    raw_files: dict[str, bytes]  # an original's '/'-separated path under raw/ (its name) -> bytes
+    raw_names: dict[str, str] = field(default_factory=dict)  # article path -> the name of its raw original
 
 
 def read_text(path: Path, source: Path, errors: Collector) -> str | None:
@@ -258,8 +259,12 @@ def _check_duplicates(articles: list[Article], errors: Collector) -> None:
             seen[key] = article
 
 
-def _load_raw(source: Path, articles: list[Article], errors: Collector) -> dict[str, bytes]:
+def _load_raw(source: Path, articles: list[Article], errors: Collector) -> tuple[dict[str, bytes], dict[str, str]]:
+    """The raw originals the articles name: ({name: bytes}, {article path: name}), each name the file's
+    '/'-separated path under raw/ (sub-folders kept: raw/a/x.txt and raw/b/x.txt are two originals)."""
     raw_files: dict[str, bytes] = {}
+    raw_names: dict[str, str] = {}
+    published: dict[str, tuple[str, Path, Article]] = {}  # output path, case-folded -> (name, file, first user)
     raw_root = (source / RAW_DIR).resolve()
     for article in articles:
         if article.raw is None:
@@ -272,14 +277,56 @@ def _load_raw(source: Path, articles: list[Article], errors: Collector) -> dict[
         if not path.is_file():
             errors.add(article.path, line, f"raw: file not found: {article.raw}")
             continue
-        data = path.read_bytes()
+        name = path.resolve().relative_to(raw_root).as_posix()
+        folded = raw_path(name).casefold()  # URLs are compared without regard to case, as macOS and Windows do
+        if folded in published:
+            first_name, first_file, first = published[folded]
+            if first_name != name and not _same_file(first_file, path):
+                errors.add(article.path, line, f"raw: {RAW_DIR}/{name} would be published as {raw_path(name)}, as "
+                                               f"{RAW_DIR}/{first_name} (raw of {display_path(first.path)}) is; rename one")
+                continue
+            name = first_name
+        if name not in raw_files:
+            try:
+                size = path.stat().st_size
+                if size > MAX_FILE_BYTES:  # refused unread, as an article of that size is
+                    errors.add(article.path, line, f"raw: file too large: {article.raw} is {size} bytes "
+                                                   f"(the limit is {MAX_FILE_BYTES} bytes)")
+                    continue
+                data = path.read_bytes()
+            except OSError as exc:
+                errors.add(article.path, line, f"raw: cannot read {article.raw}: {exc.strerror or exc}")
+                continue
+        else:
+            data = raw_files[name]
         digest = hashlib.sha256(data).hexdigest()
         if article.raw_sha256 and article.raw_sha256 != digest:
             errors.add(article.path, article.lines.get("raw_sha256", line),
                        f"raw_sha256 does not match {article.raw} (its sha256 is {digest})")
             continue
-        raw_files[path.name] = data
-    return raw_files
+        published.setdefault(folded, (name, path, article))
+        raw_files[name] = data
+        raw_names[article.path] = name
+    _check_raw_folders(published, errors)
+    return raw_files, raw_names
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _check_raw_folders(published: dict[str, tuple[str, Path, Article]], errors: Collector) -> None:
+    """An original published as raw/x.txt and one under raw/x.txt/ (from raw/x and raw/x.txt/y.txt) cannot both be."""
+    for folded, (name, _, article) in published.items():
+        parts = folded.split("/")
+        for i in range(1, len(parts) - 1):
+            if (clash := published.get("/".join(parts[:i + 1]))) is not None:
+                errors.add(article.path, article.lines.get("raw", 1),
+                           f"raw: {RAW_DIR}/{name} would be published in a folder named as the file {raw_path(clash[0])} "
+                           f"(raw of {display_path(clash[2].path)}); rename one")
 
 
 def load_archive(source: Path, memo: Memo | None = None,
@@ -302,6 +349,6 @@ def load_archive(source: Path, memo: Memo | None = None,
         memo.clear()
         memo.update(fresh)
     _check_duplicates(articles, errors)
-    raw_files = _load_raw(source, articles, errors)
+    raw_files, raw_names = _load_raw(source, articles, errors)
     errors.raise_if_any()
-    return Archive(tuple(articles), companies or (), raw_files)
+    return Archive(tuple(articles), companies or (), raw_files, raw_names)
