@@ -192,9 +192,11 @@ def test_an_original_at_the_limit_builds(project, run, quiet, monkeypatch):
 
 def test_each_article_with_an_original_has_a_page_showing_it_as_escaped_text(project, run, quiet):
     add_original(project, "evil.html", HOSTILE, title="The evidence")
+    write_article(project, "plain.md", minimal_front("Without an original", "2026-02-02T10:00:00+08:00"))
     assert run(project, "build", "--base-url", BASE).code == 0
     out = project / "output"
     where = "articles/evidence/original/index.html"
+    assert not (out / "articles/plain/original").exists()
     doc = page(out, where)
     assert shown_text(doc) == HOSTILE.decode()  # every character as written, none of it markup
     assert not doc.xpath("//script") and not doc.xpath("//img") and not doc.xpath("//@onerror")
@@ -216,12 +218,6 @@ def test_each_article_with_an_original_has_a_page_showing_it_as_escaped_text(pro
     record = json.loads((out / "api/articles/evidence.json").read_text(encoding="utf-8"))
     assert record["raw"]["page_url"] == f"{BASE}articles/evidence/original/"
     assert record["raw"]["name"] == "raw/evil.html"
-
-
-def test_an_article_without_an_original_has_no_such_page(project, run, quiet):
-    write_article(project, "plain.md", minimal_front())
-    assert run(project, "build").code == 0
-    assert not (project / "output/articles/plain/original").exists()
 
 
 @pytest.mark.parametrize("data, shown, encoding", [
