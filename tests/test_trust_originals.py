@@ -232,7 +232,11 @@ def test_each_article_with_an_original_has_a_page_showing_it_as_escaped_text(pro
      "\u0440\u043a\u0430 \u043a\u043e\u0434\u0438\u0440\u043e\u0432\u043a\u0438.\n".encode("cp1251"),
      "\u041f\u0440\u0438\u0432\u0435\u0442, \u043c\u0438\u0440! \u042d\u0442\u043e \u043f\u0440\u043e\u0432\u0435"
      "\u0440\u043a\u0430 \u043a\u043e\u0434\u0438\u0440\u043e\u0432\u043a\u0438.\n", "1251"),
-], ids=["utf-8-bom", "windows-1252", "gbk", "windows-1251"])
+    (("\u201cQuoted\u201d caf\u00e9 \u2014 a Windows-1252 text with one stray NUL\x00 among a hundred and more "
+      "other characters, as a text copied from an old system may have.\n").encode("cp1252"),
+     "\u201cQuoted\u201d caf\u00e9 \u2014 a Windows-1252 text with one stray NUL\u2400 among a hundred and more "
+     "other characters, as a text copied from an old system may have.\n", "1252"),
+], ids=["utf-8-bom", "windows-1252", "gbk", "windows-1251", "windows-1252-with-a-nul"])
 def test_an_original_in_a_legacy_encoding_is_shown_without_mojibake_and_said_to_be_detected(
         project, run, quiet, data, shown, encoding):
     add_original(project, "legacy.txt", data, sha=True)
