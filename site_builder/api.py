@@ -5,17 +5,17 @@ publisher's UTC offset; URLs are absolute (from base_url), so a record means the
 """
 from __future__ import annotations
 
-import hashlib
 from functools import partial
 from typing import Any
 
 from .citations import citation_text
 from .config import Config
+from .load import RAW_DIR
 from .models import Article, Site
 from .outputs import Keys, Output, json_file, ready
 from .schemas import SCHEMA_PATHS, schemas
 from .urls import (absolute, api_article_path, article_path, citation_path, company_feed_path, company_path,
-                   raw_path)
+                   original_path, raw_path, url_quote)
 
 
 def _iso(dt) -> str | None:
@@ -37,9 +37,9 @@ def article_full(a: Article, config: Config, site: Site) -> dict[str, Any]:
     url = lambda path: absolute(config.base_url, path)  # noqa: E731
     by_id = {c.id: c for c in site.companies}
     raw = None
-    if a.raw:
-        name = a.raw.rsplit("/", 1)[-1]
-        raw = {"url": url(raw_path(name)), "sha256": hashlib.sha256(site.raw_files[name]).hexdigest()}
+    if (name := site.raw_names.get(a.slug)) is not None:  # the file as .txt, byte for byte, and the page showing it
+        raw = {"url": url(url_quote(raw_path(name))), "sha256": site.raw_sha256[name], "name": f"{RAW_DIR}/{name}",
+               "page_url": url(original_path(a.slug))}
     body = site.bodies[a.slug]
     return {**article_record(a, config, site), "body_html": body.html, "paragraphs": list(body.paragraphs),
             "mentions": [{"id": c, "name": by_id[c].name, "url": url(company_path(c))} for c in a.companies],

@@ -116,7 +116,7 @@ class Builder:
         else:  # check: make every output once, so that a template error fails it as it would fail a build
             previous = {}
             outputs = [pipeline.made(o, explain) for o in outputs]
-        search = pipeline.search_index(cache, outputs, previous, explain, self.output, self._indexer)
+        search = pipeline.search_index(cache, outputs, previous, explain, self.output, self._indexer, site.searchable)
         outputs = outputs + [ready(path, data) for path, data in search.files.items()]
         warnings += [Problem("pagefind", 0, search.problem)] if search.problem else []
         stats = {"written": 0, "unchanged": 0, "made": 0}

@@ -67,7 +67,7 @@ def tool_key() -> str:
     return h.hexdigest()
 
 
-_LIBRARIES = ("markdown", "jinja2", "markupsafe", "nh3", "pyyaml", "orjson", "pagefind_bin")  # what output depends on
+_LIBRARIES = ("markdown", "jinja2", "markupsafe", "nh3", "pyyaml", "orjson", "pagefind_bin", "chardet")  # what output depends on
 
 
 def _installed_versions() -> dict[str, str]:

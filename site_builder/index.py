@@ -91,12 +91,13 @@ def build_site(archive: Archive, now: datetime | None = None, convert: BodyConve
             mentioning[cid].append(a)
     folded = {c.id: c.name.casefold() for c in companies}
     pages = {c.id: _company_page(c, mentioning[c.id], named, summaries, by_id, folded) for c in companies}
-    used_raw = {a.raw.rsplit("/", 1)[-1] for a in articles if a.raw}
-    raw_files = {name: data for name, data in archive.raw_files.items() if name in used_raw}
+    raw_names = {a.slug: archive.raw_names[a.path] for a in articles if a.raw}
+    raw_files = {name: archive.raw_files[name] for name in sorted(set(raw_names.values()))}
     raw_digests = {name: hashlib.sha256(data).digest() for name, data in raw_files.items()}
     digests, listings = {}, {}
     for a in articles:
-        raw = raw_digests.get(a.raw.rsplit("/", 1)[-1], b"") if a.raw else b""
+        # the original's digest and name (a link in raw/ retargeted changes the name, not the article's file)
+        raw = raw_digests[raw_names[a.slug]] + raw_names[a.slug].encode("utf-8", "surrogatepass") if a.raw else b""
         digests[a.slug] = article_digest(a, bodies[a.slug], summaries[a.slug], raw)
         if memo is not None and a.source_digest:  # a function of the file (and raw original) it was loaded from
             listings[a.slug] = memo("listing:" + (a.source_digest + raw).hex(),
@@ -105,7 +106,8 @@ def build_site(archive: Archive, now: datetime | None = None, convert: BodyConve
             listings[a.slug] = listing_digest(a, summaries[a.slug], raw)
     return Site(articles, bodies, summaries, companies, pages, months, neighbours, raw_files,
                 sources=sources, related=related, held_back=newest_first(held_back), named=named,
-                digests=digests, listings=listings)
+                digests=digests, listings=listings, raw_names=raw_names,
+                raw_sha256={name: digest.hex() for name, digest in raw_digests.items()})
 
 
 _LISTED = tuple(f.name for f in dataclasses.fields(Article) if f.name not in ("body", "body_line", "lines",

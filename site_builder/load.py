@@ -5,7 +5,7 @@ import fnmatch
 import hashlib
 import os
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any, Callable
 
@@ -13,7 +13,7 @@ from . import frontmatter
 from .errors import Collector, SiteError, decode_utf8, display_path
 from .models import Article, Company
 from .safefs import Refused, Within, kind, read_regular
-from .urls import slug_problem, slugify
+from .urls import raw_path, slug_problem, slugify
 
 ARTICLES_DIR = "articles"
 RAW_DIR = "raw"
@@ -27,7 +27,8 @@ class Archive:
 
     articles: tuple[Article, ...]
     companies: tuple[Company, ...]
-    raw_files: dict[str, bytes]  # file name under raw/ -> bytes
+    raw_files: dict[str, bytes]  # an original's '/'-separated path under raw/ (its name) -> bytes
+    raw_names: dict[str, str] = field(default_factory=dict)  # article path -> the name of its raw original
     lost: frozenset[str] = frozenset()  # the slugs (from the file names) of article files left out for an error
 
 
@@ -298,9 +299,13 @@ def _check_duplicates(articles: list[Article], errors: Collector) -> list[Articl
     return list(seen.values())
 
 
-def _load_raw(source: Path, articles: list[Article], errors: Collector) -> dict[str, bytes]:
-    """The raw original each article names: a regular file inside raw/ (links resolved as safefs says)."""
+def _load_raw(source: Path, articles: list[Article], errors: Collector) -> tuple[dict[str, bytes], dict[str, str]]:
+    """The raw originals the articles name, each a regular file inside raw/ (links resolved as safefs says):
+    ({name: bytes}, {article path: name}), each name the file's '/'-separated real path under raw/ (sub-folders
+    kept: raw/a/x.txt and raw/b/x.txt are two originals)."""
     raw_files: dict[str, bytes] = {}
+    raw_names: dict[str, str] = {}
+    published: dict[str, tuple[str, Path, Article]] = {}  # output path, case-folded -> (name, file, first user)
     within = Within(source)
     raw_root: Path | None = None
     for article in articles:
@@ -308,7 +313,7 @@ def _load_raw(source: Path, articles: list[Article], errors: Collector) -> dict[
             continue
         if raw_root is None:
             if not source_folder(within, RAW_DIR, errors):
-                return raw_files
+                return raw_files, raw_names
             raw_root = within.locate(RAW_DIR)[0]
         line = article.lines.get("raw", 1)
         outside = f"raw: {article.raw!r} must name a file inside {RAW_DIR}/"
@@ -329,21 +334,58 @@ def _load_raw(source: Path, articles: list[Article], errors: Collector) -> dict[
         if st is None:
             errors.add(article.path, line, f"raw: file not found: {article.raw}")
             continue
-        try:
-            data = read_regular(path, source / article.raw, st)
-        except Refused as exc:
-            errors.add(exc.path, 0, exc.message)
-            continue
-        except OSError as exc:
-            errors.add(source / article.raw, 0, f"cannot read: {exc.strerror or exc}")
-            continue
+        name = path.relative_to(raw_root).as_posix()
+        folded = raw_path(name).casefold()  # URLs are compared without regard to case, as macOS and Windows do
+        if folded in published:
+            first_name, first_file, first = published[folded]
+            if first_name != name and not _same_file(first_file, path):
+                errors.add(article.path, line, f"raw: {RAW_DIR}/{name} would be published as {raw_path(name)}, as "
+                                               f"{RAW_DIR}/{first_name} (raw of {display_path(first.path)}) is; rename one")
+                continue
+            name = first_name
+        if name not in raw_files:
+            if stat.S_ISREG(st.st_mode) and st.st_size > MAX_FILE_BYTES:  # refused unread, as such an article is
+                errors.add(article.path, line, f"raw: file too large: {article.raw} is {st.st_size} bytes "
+                                               f"(the limit is {MAX_FILE_BYTES} bytes)")
+                continue
+            try:
+                data = read_regular(path, source / article.raw, st, MAX_FILE_BYTES)
+            except Refused as exc:
+                errors.add(exc.path, 0, exc.message)
+                continue
+            except OSError as exc:
+                errors.add(article.path, line, f"raw: cannot read {article.raw}: {exc.strerror or exc}")
+                continue
+        else:
+            data = raw_files[name]
         digest = hashlib.sha256(data).hexdigest()
         if article.raw_sha256 and article.raw_sha256 != digest:
             errors.add(article.path, article.lines.get("raw_sha256", line),
                        f"raw_sha256 does not match {article.raw} (its sha256 is {digest})")
             continue
-        raw_files[PurePath(article.raw).name] = data
-    return raw_files
+        published.setdefault(folded, (name, path, article))
+        raw_files[name] = data
+        raw_names[article.path] = name
+    _check_raw_folders(published, errors)
+    return raw_files, raw_names
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _check_raw_folders(published: dict[str, tuple[str, Path, Article]], errors: Collector) -> None:
+    """An original published as raw/x.txt and one under raw/x.txt/ (from raw/x and raw/x.txt/y.txt) cannot both be."""
+    for folded, (name, _, article) in published.items():
+        parts = folded.split("/")
+        for i in range(1, len(parts) - 1):
+            if (clash := published.get("/".join(parts[:i + 1]))) is not None:
+                errors.add(article.path, article.lines.get("raw", 1),
+                           f"raw: {RAW_DIR}/{name} would be published in a folder named as the file {raw_path(clash[0])} "
+                           f"(raw of {display_path(clash[2].path)}); rename one")
 
 
 def load_archive(source: Path, memo: Memo | None = None,
@@ -372,7 +414,7 @@ def load_archive(source: Path, memo: Memo | None = None,
         memo.clear()
         memo.update(fresh)
     unique = _check_duplicates(articles, errors)
-    raw_files = _load_raw(source, articles, errors)
+    raw_files, raw_names = _load_raw(source, articles, errors)
     if not collect:
         errors.raise_if_any()
-    return Archive(tuple(unique), companies or (), raw_files, frozenset(lost))
+    return Archive(tuple(unique), companies or (), raw_files, raw_names, frozenset(lost))

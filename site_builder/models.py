@@ -150,7 +150,7 @@ class Site:
     company_pages: dict[str, CompanyPage]  # by company id
     months: tuple[tuple[int, int, tuple[Article, ...]], ...]  # (year, month, articles), newest first
     neighbours: dict[str, tuple[Article | None, Article | None]]  # slug -> (older, newer)
-    raw_files: dict[str, bytes] = field(default_factory=dict)  # output name -> bytes
+    raw_files: dict[str, bytes] = field(default_factory=dict)  # raw original's path under raw/ (its name) -> bytes
     sources: tuple[Source, ...] = ()  # A to Z
     related: dict[str, tuple[Article, ...]] = field(default_factory=dict)  # slug -> related articles, best first
     held_back: tuple[Article, ...] = ()  # dated after the build's "now": published by a later build
@@ -159,3 +159,5 @@ class Site:
     # an output that shows an article depends on it through this digest (outputs.Keys)
     digests: dict[str, bytes] = field(default_factory=dict)
     listings: dict[str, bytes] = field(default_factory=dict)  # slug -> a digest of its record and summary only
+    raw_names: dict[str, str] = field(default_factory=dict)  # slug -> the name of its raw original (in raw_files)
+    raw_sha256: dict[str, str] = field(default_factory=dict)  # raw original's name -> its sha256, hex

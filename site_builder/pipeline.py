@@ -24,7 +24,7 @@ from .jsonfeed import render_json_feed
 from .load import load_archive
 from .outputs import Keys, Output, by_path, global_key, ready
 from .redirects import render_redirects
-from .render import BytecodeStore, make_env, render_site, static_assets
+from .render import BytecodeStore, make_env, render_originals, render_site, static_assets
 from .schedule import build_now
 from .search import SearchIndex, index_search
 from .source_pages import render_source_feeds, render_source_pages
@@ -57,6 +57,8 @@ class Generated:
     companies: int
     warnings: list[Problem]
     held_back: tuple[str, ...]
+    # the pages search indexes: the site's own pages (not a raw original, its page, a redirect or a feed)
+    searchable: frozenset[str] = frozenset()
 
 
 def compile_templates(env: jinja2.Environment, templates: Path, errors: Collector) -> None:
@@ -108,7 +110,9 @@ def generate(source: Path, templates: Path, config: Config, cache: BuildCache | 
     pages = (render_site(env, config, site, stylesheet, templated)
              + render_source_pages(env, config, site, stylesheet, templated))
     outputs += pages
+    # the raw originals: each file as .txt, byte for byte, and a page showing it; neither a page to search or list
     outputs += [ready(raw_path(name), data) for name, data in site.raw_files.items()]
+    outputs += render_originals(env, config, site, stylesheet, templated)
     outputs += render_feeds(env, config, site, templated)
     outputs += render_source_feeds(env, config, site, templated)
     outputs += render_json_feed(config, site, keys)
@@ -127,7 +131,8 @@ def generate(source: Path, templates: Path, config: Config, cache: BuildCache | 
             errors.problems += [w.as_strict() for w in warnings]
         errors.raise_if_any()
     held_back = tuple(f"{display_path(a.path)} ({a.published.isoformat()})" for a in site.held_back)
-    return Generated(outputs, len(site.articles), len(site.companies), warnings, held_back)
+    searchable = frozenset(o.path for o in pages if o.path.endswith(".html"))
+    return Generated(outputs, len(site.articles), len(site.companies), warnings, held_back, searchable)
 
 
 def explain(templates: Path, exc: Exception) -> SiteError | None:
@@ -159,11 +164,13 @@ def page_bytes(o: Output, output: Path | None, previous: dict, explain) -> bytes
 
 
 def search_index(cache: BuildCache, outputs: list[Output], previous: dict, explain: Callable,
-                 output: Path | None, indexer: Path | None) -> SearchIndex:
-    """The search index of the HTML pages: the last build's while no page changed, else made anew (with indexer,
-    the Pagefind binary; without it, none, and the reason)."""
+                 output: Path | None, indexer: Path | None, searchable: frozenset[str]) -> SearchIndex:
+    """The search index of the site's pages (the outputs whose paths are in searchable): the last build's while
+    no such page changed, else made anew (with indexer, the Pagefind binary; without it, none, and the reason).
+    Pagefind sees only those pages: never a raw original or the page showing one."""
     if indexer is None:
         return index_search({})  # reports why there is none
+    outputs = [o for o in outputs if o.path in searchable]
     key = search_key({o.path: o.key for o in outputs})  # Pagefind is slow: reuse its index while no page changed
     found = cache.search(key)
     if found is None:

@@ -18,11 +18,13 @@ from . import __version__
 from .citations import citation_text
 from .charts import timeline_svg
 from .config import Config
+from .load import RAW_DIR
 from .markup import mention_pattern
 from .models import Article, Company, CompanyPage, Site
+from .originals import DETECTOR, show as show_original
 from .outputs import Keys, Output, ready
-from .urls import (absolute, article_path, citation_path, company_feed_path, company_path, index_path, page_path,
-                   raw_path, relative, site_path, source_feed_path, source_path)
+from .urls import (absolute, article_path, citation_path, company_feed_path, company_path, index_path,
+                   original_path, page_path, raw_path, relative, site_path, source_feed_path, source_path)
 
 STYLESHEET = "style.css"
 
@@ -166,12 +168,39 @@ class Renderer:
                                "url": absolute(self.config.base_url, company_path(c))} for c in article.companies]
         if article.illustration:
             ld["creditText"] = article.illustration
-        raw = raw_path(article.raw.rsplit("/", 1)[-1]) if article.raw else None
-        raw_sha = hashlib.sha256(self.site.raw_files[raw[4:]]).hexdigest() if raw else None
         return self.render("article.html", path, article.title, self.site.summaries[article.slug], dict(
             article=article, body=Markup(self.site.bodies[article.slug].html), older=older, newer=newer,
-            companies=[by_id[c] for c in article.companies], raw=raw, raw_sha256=raw_sha,
+            companies=[by_id[c] for c in article.companies], raw=self._raw(article),
             json_ld=json_ld(ld), og_type="article", citation=citation_text(article, self.config)))
+
+    def _raw(self, article: Article) -> dict[str, str] | None:
+        """What a page says of an article's raw original: its name under raw/, its file (output path), the page
+        showing it, its sha256; None when the article has none."""
+        name = self.site.raw_names.get(article.slug)
+        if name is None:
+            return None
+        return {"name": f"{RAW_DIR}/{name}", "file": raw_path(name), "file_name": raw_path(name).rsplit("/", 1)[-1],
+                "view": original_path(article.slug), "sha256": self.site.raw_sha256[name]}
+
+    def originals(self) -> list[Output]:
+        """The page of each article's raw original, shown as text (the file itself is published as .txt)."""
+        out = []
+        for article in self.site.articles:
+            raw = self._raw(article)
+            if raw is None:
+                continue
+            path = raw["view"]
+            # it shows the original (its name and digest) and lists the article (title, date, source)
+            key = self.keys(path, lists=[article], extra=(raw["name"], raw["sha256"], DETECTOR))
+            out.append(Output(path, key, partial(self._original, article, path, raw)))
+        return out
+
+    def _original(self, article: Article, path: str, raw: dict[str, str]) -> bytes:
+        data = self.site.raw_files[self.site.raw_names[article.slug]]
+        return self.render("original.html", path, f"Raw original: {article.title}",
+                           f"The raw original of \u201c{article.title}\u201d ({article.source}), as archived: "
+                           f"{raw['name']}, SHA-256 {raw['sha256']}.",
+                           dict(article=article, raw=raw, size=len(data), shown=show_original(data)))
 
     def company_pages(self) -> list[Output]:
         """The company index and each company's page."""
@@ -218,3 +247,9 @@ def render_site(env: Environment, config: Config, site: Site, stylesheet: str, k
                       site.articles))
     out.append(r.page("404.html", "404.html", "Page not found", "This page does not exist in the archive."))
     return out
+
+
+def render_originals(env: Environment, config: Config, site: Site, stylesheet: str, keys: Keys) -> list[Output]:
+    """The page of each article's raw original. Not among render_site's pages: evidence, not reading, so it is
+    neither in the sitemap nor in the search index (see pipeline.generate)."""
+    return Renderer(env, config, site, stylesheet, keys).originals()

@@ -49,8 +49,12 @@ ARTICLE_FULL = {
     "mentions": {"type": "array", "items": _object({"id": _SLUG, "name": _STRING, "url": _URL},
                                                    "a company the article mentions")},
     "related": {"type": "array", "items": _SLUG, "description": "related articles, best first"},
-    "raw": _nullable(_object({"url": _URL, "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"}},
-                             "the raw original the article was imported from")),
+    "raw": _nullable(_object({
+        "url": {**_URL, "description": "the raw original, byte for byte, as a plain text (.txt) file"},
+        "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$", "description": "the SHA-256 of its bytes"},
+        "name": {**_STRING, "description": "its path in the archive, e.g. raw/000_ff62e51a18514715.txt"},
+        "page_url": {**_URL, "description": "the page showing it as text, with its SHA-256"}},
+        "the raw original the article was imported from")),
     "citation": _object({"text": _STRING, "csl_json": _URL, "bibtex": _URL}, "ways to cite the article"),
 }
 

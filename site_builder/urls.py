@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import re
+from urllib.parse import quote
 
 from slugify import slugify as _slugify
 
@@ -57,8 +58,22 @@ def company_feed_path(company_id: str) -> str:
 
 
 def raw_path(name: str) -> str:
-    """Output path of a raw original served as a file."""
-    return f"raw/{name}"
+    """Output path of the raw original at raw/<name> in the archive (name: its '/'-separated path under raw/,
+    sub-folders kept, so two files of one name in two folders stay two files). An original is evidence, never a
+    page: it is published under a name every static host serves as plain text, its own name plus '.txt' unless
+    it already ends so ('a/x.html' -> 'raw/a/x.html.txt', 'x.txt' -> 'raw/x.txt'), so no browser runs it."""
+    return f"raw/{name}" if name.endswith(".txt") else f"raw/{name}.txt"
+
+
+def original_path(slug: str) -> str:
+    """Output path of the page showing an article's raw original as text: articles/<slug>/original/index.html."""
+    return page_path("articles", slug, "original")
+
+
+def url_quote(path: str) -> str:
+    """An output path (or a relative link to one) as a URL path: every character but letters, digits, '/' and
+    '_.-~' percent-encoded, so a raw original named 'a b#1.txt' links to itself and not to a fragment."""
+    return quote(path, safe="/")
 
 
 @functools.lru_cache(maxsize=65536)

@@ -56,6 +56,8 @@ def test_an_article_record_has_body_companies_related_and_raw(out):
     assert seed["related"] == ["fourth", "second", "third"]
     assert seed["raw"]["sha256"] == "3addd5a367307674a354057a76bd5b21d7e4b8fe7824b4fd4d26dca3024f0067"
     assert seed["raw"]["url"] == f"{BASE}raw/000_ff62e51a18514715.txt"
+    assert seed["raw"]["name"] == "raw/000_ff62e51a18514715.txt"
+    assert seed["raw"]["page_url"] == f"{BASE}articles/{SEED_SLUG}/original/"
     assert len(seed["paragraphs"]) == 10 and seed["body_html"].startswith("<p>")
 
 

@@ -35,6 +35,7 @@ PAGES = {  # page type -> output path
     "archive": "archive/index.html",
     "search": "search/index.html",
     "404": "404.html",
+    "original": f"articles/{SEED_SLUG}/original/index.html",  # a raw original shown as text
 }
 WIDTHS = {1280: 900, 390: 844, 320: 640}  # viewport width -> height
 SCREENSHOT_WIDTHS = (1280, 390)

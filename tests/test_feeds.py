@@ -132,14 +132,15 @@ def page_url(path: str) -> str:
     return BASE + (path[: -len("index.html")] if path.endswith("index.html") else path)
 
 
-def test_sitemap_lists_every_page_but_404_with_absolute_locations(site):
+def test_sitemap_lists_every_page_but_404_and_originals_with_absolute_locations(site):
     root = lxml.etree.fromstring((site / "sitemap.xml").read_bytes())
     assert root.tag == f"{SITEMAP}urlset"
     urls = root.findall(f"{SITEMAP}url")
     locs = [u.findtext(f"{SITEMAP}loc") for u in urls]
     assert all(is_absolute(loc) and loc.startswith(BASE) for loc in locs)
     assert len(set(locs)) == len(locs)
-    pages = [p for p in html_pages(site) if p != "404.html"]
+    # not 404.html, and not the page showing a raw original (evidence, not reading: it is noindex too)
+    pages = [p for p in html_pages(site) if p != "404.html" and not p.endswith("/original/index.html")]
     assert "404.html" in html_pages(site) and "page/2/index.html" in html_pages(site)
     assert sorted(locs) == sorted(page_url(p) for p in pages)
     assert BASE + "404.html" not in locs

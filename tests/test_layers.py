@@ -15,7 +15,7 @@ LEVELS: list[list[str]] = [
     ["config", "urls", "theme"],
     ["models"],
     ["frontmatter", "load", "importer", "index", "markup", "fastmd", "new", "schedule", "sources", "related", "charts",
-     "parallel", "outputs"],
+     "parallel", "outputs", "originals"],
     ["render", "feeds", "checks", "citations", "source_pages", "redirects", "api", "schemas", "jsonfeed", "search"],
     ["write", "cache", "pipeline"],
     ["build"],
