@@ -91,13 +91,15 @@ def build_site(archive: Archive, now: datetime | None = None, convert: BodyConve
             mentioning[cid].append(a)
     folded = {c.id: c.name.casefold() for c in companies}
     pages = {c.id: _company_page(c, mentioning[c.id], named, summaries, by_id, folded) for c in companies}
-    raw_names = {a.slug: archive.raw_names[a.path] for a in articles if a.raw}
+    # an article whose original could not be read (an error, reported) has none here
+    raw_names = {a.slug: archive.raw_names[a.path] for a in articles if a.path in archive.raw_names}
     raw_files = {name: archive.raw_files[name] for name in sorted(set(raw_names.values()))}
     raw_digests = {name: hashlib.sha256(data).digest() for name, data in raw_files.items()}
     digests, listings = {}, {}
     for a in articles:
         # the original's digest and name (a link in raw/ retargeted changes the name, not the article's file)
-        raw = raw_digests[raw_names[a.slug]] + raw_names[a.slug].encode("utf-8", "surrogatepass") if a.raw else b""
+        raw = (raw_digests[raw_names[a.slug]] + raw_names[a.slug].encode("utf-8", "surrogatepass")
+               if a.slug in raw_names else b"")
         digests[a.slug] = article_digest(a, bodies[a.slug], summaries[a.slug], raw)
         if memo is not None and a.source_digest:  # a function of the file (and raw original) it was loaded from
             listings[a.slug] = memo("listing:" + (a.source_digest + raw).hex(),
