@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .cache import (SPARE_DIR, BuildCache, CacheData, Snapshot, cache_folder, load_cache_for, load_snapshot_for,
-                    save_cache_for)
+                    forget_cache_for, save_cache_for)
 from .config import Config, load_config
-from .errors import Collector, Problem, SiteError
+from .errors import Collector, Problem, SiteError, display_path
 from .outputs import ready
 from .parallel import cpu_count
 from . import search as search_module
-from .write import output_lock, write_site
+from .write import Lock, check_output, output_lock, write_site
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,8 @@ class Builder:
 
     def _build(self) -> Summary:
         started = time.perf_counter()
+        if self.output is not None:  # a folder no build may replace: refused before anything is read
+            check_output(self.output, self.source, self.templates)
         errors = Collector()  # every problem of the run, reported together (see pipeline.generate)
         config = load_config(self.source, self.overrides, errors)
         notes: tuple[str, ...] = ()
@@ -125,10 +127,11 @@ class Builder:
             if not (self.strict and warnings):
                 trash = cache_folder(output) / "trash" if self.use_cache else None
                 spare = cache_folder(output) / SPARE_DIR if self.use_cache else None
-                records = write_site(outputs, output, self.source, stats, trash, previous, explain,
-                                     in_place=self.in_place, workers=cpu_count(), spare=spare,
-                                     spare_records=cache.spare_records)
-                if self.use_cache:
+                saved: list[str] = []
+
+                def keep(lock: Lock, records: dict) -> None:  # the new site is in place, its lock still held
+                    if not self.use_cache:
+                        return
                     cache.current.records = records
                     # the replaced site is the spare now; an in-place update leaves the spare as it was
                     cache.current.spare_records = (previous if stats.get("spared") else
@@ -138,7 +141,12 @@ class Builder:
                                                         site.held_back), records)
                     self._unsaved = cache.current
                     if not self.defer_save:
-                        self.save()
+                        saved.extend(self._save(lock))
+
+                records = write_site(outputs, output, self.source, stats, trash, previous, explain,
+                                     in_place=self.in_place, workers=cpu_count(), spare=spare,
+                                     spare_records=cache.spare_records, after=keep)
+                notes += tuple(saved)
         cache.made = stats["made"]
         cache.kept = len(outputs) - stats["made"] if self.output is not None else 0
         self._state = cache.current
@@ -146,11 +154,31 @@ class Builder:
         return Summary(site.articles, site.companies, len(outputs), 0.0, config, tuple(warnings), site.held_back,
                        stats["written"], stats["unchanged"], notes)
 
-    def save(self) -> None:
-        """Write the cache the last build left to disk, for the next process (build() does, unless defer_save)."""
-        if self._unsaved is not None and self.output is not None:
-            save_cache_for(self.output, self._unsaved)
+    def save(self) -> tuple[str, ...]:
+        """Write the cache the last build left to disk, for the next process (build() does, unless defer_save).
+        Returns a warning when it could not be saved (the site is in place all the same). When another build is
+        writing the output now, there is nothing to save: that build saves its own."""
+        if self._unsaved is None or self.output is None:
+            return ()
+        try:
+            with output_lock(self.output) as lock:
+                return self._save(lock)
+        except SiteError:  # another build holds the lock
             self._unsaved = None
+            return ()
+
+    def _save(self, lock: Lock) -> tuple[str, ...]:
+        """Save the cache while holding the output's lock (its temporary files are in the lock's records)."""
+        data, self._unsaved = self._unsaved, None
+        if data is None or self.output is None:
+            return ()
+        try:
+            save_cache_for(self.output, data, lock.claim)
+        except OSError as exc:  # a full disk, say: the site is in place; the next build must not trust this cache
+            forget_cache_for(self.output)
+            return (f"{display_path(cache_folder(self.output))}: cannot save the build cache "
+                    f"({exc.strerror or exc}); the site is built, and the next build starts without the cache",)
+        return ()
 
 
 @contextmanager

@@ -31,13 +31,12 @@ from typing import TYPE_CHECKING, Any, Callable
 from . import __version__
 from .errors import display_path
 from .parallel import Prefetch, can_fork, convert_bodies, cpu_count
-from .write import MARKER
+from .write import CACHE_DIR, MARKER
 
 if TYPE_CHECKING:  # a build with nothing to do never imports the model (the cache loader finds its classes by name)
     from .load import Memo
     from .models import Article, Body, Company
 
-CACHE_DIR = ".site-builder-cache"  # beside the output folder; git-ignored
 CACHE_FILE = "cache.pickle"
 SNAPSHOT_FILE = "snapshot.pickle"  # the last build's snapshot alone: a build with nothing changed reads only this
 STORE_DIR = "store"  # the bodies and loaded articles, in shard files: an edit rewrites two of them, not all
@@ -175,9 +174,12 @@ def load_snapshot(folder: Path, tool: str) -> dict[str, Any] | None:
     return None
 
 
-def _dump(path: Path, value: Any) -> None:
-    """Pickle value into path atomically (a temporary file, then a rename)."""
-    tmp = path.parent / f".{path.name}.{os.getpid()}.tmp"
+def _dump(path: Path, value: Any, claim: Callable[[Path], None] | None = None) -> None:
+    """Pickle value into path atomically (a temporary file, then a rename). claim(tmp) records the temporary
+    file's name before it is made (write.Lock.claim), so a build killed while saving leaves nothing for long."""
+    tmp = path.parent / f".{path.name}.{os.getpid()}-{os.urandom(4).hex()}.tmp"
+    if claim is not None:
+        claim(tmp)
     try:
         with open(tmp, "wb") as handle:
             handle.write(_MAGIC)
@@ -219,7 +221,7 @@ def _load_store(folder: Path, data: CacheData) -> None:
         data.stored[name] = _signature(entries)
 
 
-def save_cache(folder: Path, data: CacheData) -> None:
+def save_cache(folder: Path, data: CacheData, claim: Callable[[Path], None] | None = None) -> None:
     """Write the cache: the shards whose content changed, then the rest, then its snapshot alone beside it,
     each file atomically. A shard is only ever valid content (bodies by content, articles checked against
     their file's state), so files from different saves never make a wrong build, only a slower one."""
@@ -228,10 +230,10 @@ def save_cache(folder: Path, data: CacheData) -> None:
     for name, entries in _store(data).items():
         signature = _signature(entries)
         if data.stored.get(name) != signature or not (store / name).is_file():
-            _dump(store / name, (data.tool, entries))
+            _dump(store / name, (data.tool, entries), claim)
             data.stored[name] = signature
-    _dump(folder / CACHE_FILE, dataclasses.replace(data, snapshot=None, bodies={}, articles={}, stored={}))
-    _dump(folder / SNAPSHOT_FILE, (data.tool, data.snapshot))
+    _dump(folder / CACHE_FILE, dataclasses.replace(data, snapshot=None, bodies={}, articles={}, stored={}), claim)
+    _dump(folder / SNAPSHOT_FILE, (data.tool, data.snapshot), claim)
     gitignore = folder.parent / ".gitignore"
     if not gitignore.exists():
         gitignore.write_text("*\n")
@@ -455,6 +457,17 @@ def load_snapshot_for(output: Path) -> dict[str, Any] | None:
     return load_snapshot(cache_folder(output), tool_key())
 
 
-def save_cache_for(output: Path, data: CacheData) -> None:
+def save_cache_for(output: Path, data: CacheData, claim: Callable[[Path], None] | None = None) -> None:
     """Save the cache beside output."""
-    save_cache(cache_folder(output), data)
+    save_cache(cache_folder(output), data, claim)
+
+
+def forget_cache_for(output: Path) -> None:
+    """Remove the cache file and snapshot beside output (a save failed part way: the next build starts without
+    them, rather than trust records of another site). Removing needs no disk space."""
+    folder = cache_folder(output)
+    for name in (SNAPSHOT_FILE, CACHE_FILE):
+        try:
+            (folder / name).unlink(missing_ok=True)
+        except OSError:
+            pass

@@ -40,7 +40,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
     p = sub.add_parser("serve", help="build, serve output/ on 127.0.0.1 and rebuild on changes")
     _site_options(p)
-    p.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default: 8000)")
+    p.add_argument("--port", type=_port, default=8000, help="port on 127.0.0.1, 0 to 65535; 0: any free port "
+                                                          "(default: 8000)")
     p = sub.add_parser("new", help="create a new article file with front matter filled in")
     _common(p)
     p.add_argument("title", help="the article's title")
@@ -55,6 +56,17 @@ def parser() -> argparse.ArgumentParser:
                    help="when the raw file was fetched, with its UTC offset, e.g. 2026-01-16T09:30:00+08:00 "
                         "(default: the raw file's Retrieved: line, else what the article being replaced records, else none)")
     return top
+
+
+def _port(text: str) -> int:
+    """A TCP port number, for --port."""
+    try:
+        value = int(text, 10)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{text} is out of range: a port is 0 to 65535")
+    return value
 
 
 def _moment(text: str) -> datetime:
@@ -161,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         print(f"{len(exc.problems)} error(s); nothing was written", file=sys.stderr)
-        return 1
+        return getattr(exc, "exit_code", 1)  # 2: a bad command-line value (an --output no build may write)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from .build import Builder
 from .errors import SiteError
+from .write import check_output
 
 LIVE = "/__site-builder/"  # the live-reload endpoints: LIVE + "status" and LIVE + "live.js"
 LIVE_SCRIPT = f'<script src="{LIVE}live.js" defer></script>'
@@ -115,10 +116,9 @@ def _build_and_report(builder: Builder, state: LiveState) -> None:
         print(warning.as_warning(), file=sys.stderr, flush=True)
     print(f"rebuilt: {summary.articles} articles, {summary.files} files in {summary.seconds:.2f} s", flush=True)
     state.succeeded()
-    try:  # the cache file is for the next process: written once the pages are live, not before
-        builder.save()
-    except OSError as exc:
-        print(f"warning: cannot save the build cache: {exc.strerror or exc}", file=sys.stderr, flush=True)
+    # the cache file is for the next process: written once the pages are live, not before
+    for note in builder.save():
+        print(f"warning: {note}", file=sys.stderr, flush=True)
 
 
 def _changes(folders: list[Path]):
@@ -135,11 +135,17 @@ def _changes(folders: list[Path]):
 
 def serve(source: Path, output: Path, templates: Path, port: int, base_url: str | None) -> int:
     """Serve until Ctrl-C; return the exit code."""
+    check_output(output, source, templates)  # a folder no build may replace: refused before anything starts
     state = LiveState()
     changes = _changes([source, templates])
     next(changes)  # watching from here on
     handler = functools.partial(LiveHandler, directory=str(output.absolute()), state=state)
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)  # port 0: any free port
+    try:
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)  # port 0: any free port
+    except OSError as exc:  # in use, or not ours to take
+        print(f"127.0.0.1:{port}: cannot serve there ({exc.strerror or exc}); choose another --port",
+              file=sys.stderr, flush=True)
+        return 1
     server.daemon_threads = True
     base = base_url or f"http://127.0.0.1:{server.server_port}/"
     # One Builder for the whole session: it keeps its cache in memory, so a rebuild redoes only what changed.

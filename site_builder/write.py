@@ -7,7 +7,7 @@ import os
 import shutil
 import stat
 import sys
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -15,6 +15,7 @@ from .errors import Problem, SiteError, display_path
 from .outputs import Output, by_path, ready
 from .parallel import die_with, libc_function
 
+CACHE_DIR = ".site-builder-cache"  # beside the output folder (cache.py); git-ignored
 MARKER = ".site-builder-output"  # marks a folder as ours, so we never replace a folder a user wrote
 _RENAME_EXCHANGE = 2
 
@@ -89,10 +90,7 @@ def _fail(path: Path | str, message: str) -> SiteError:
 def _check_target(output: Path, source: Path | None) -> None:
     if output.exists() and not output.is_dir():
         raise _fail(output, "output exists and is not a folder")
-    if source is not None:
-        src, out = source.resolve(), output.resolve()
-        if out == src or out.is_relative_to(src) or src.is_relative_to(out):
-            raise _fail(output, "the output folder must not contain, or be inside, the source folder")
+    check_output(output, source)
     if output.is_dir() and any(output.iterdir()) and not (output / MARKER).exists():
         raise _fail(output, f"refusing to replace a folder that site-builder did not write (no {MARKER} in it)")
 
@@ -112,37 +110,143 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()), str(a))
 
 
-def clean_leftovers(output: Path) -> None:
-    """Remove staging folders an interrupted build left beside the output folder."""
-    prefix = f".{output.name}."
-    for stale in output.parent.iterdir():
-        if stale.name.startswith(prefix) and stale.name.endswith(".tmp") and stale.is_dir():
-            shutil.rmtree(stale, ignore_errors=True)
+class OutputRefused(SiteError):
+    """An --output that no build may write: a bad command-line value (exit 2)."""
+
+    exit_code = 2
+
+
+def _refuse(output: Path, message: str) -> OutputRefused:
+    return OutputRefused([Problem(display_path(output), 0, message)])
+
+
+def real_output(output: Path) -> Path:
+    """The folder a build writes for output: absolute, and where a symbolic link leads when output is one (the
+    link stays, and the site is replaced behind it)."""
+    output = output.absolute()
+    return output.resolve() if output.is_symlink() else output
+
+
+def check_output(output: Path, source: Path | None = None, templates: Path | None = None) -> None:
+    """Raise OutputRefused when output is no place for a site: a build replaces that folder whole, so it must
+    not be, contain or lie inside the source or templates folder, a build cache, the filesystem's root, the
+    home folder or the current folder."""
+    out = real_output(output).resolve()
+    for name, folder in (("source", source), ("templates", templates)):
+        if folder is not None:
+            inside = folder.resolve()
+            if out == inside or out.is_relative_to(inside) or inside.is_relative_to(out):
+                raise _refuse(output, f"the output folder must not contain, or be inside, the {name} folder "
+                                      f"({display_path(folder)})")
+    if CACHE_DIR in out.parts:
+        raise _refuse(output, f"the output folder must not be inside a build cache ({CACHE_DIR})")
+    home = Path.home().resolve() if "HOME" in os.environ or sys.platform == "win32" else None
+    for what, folder in (("the current folder", Path.cwd().resolve()), ("the home folder", home)):
+        if folder is not None and folder.is_relative_to(out):
+            raise _refuse(output, f"the output folder must not be, or contain, {what}")
+    if out == Path(out.anchor):
+        raise _refuse(output, "the output folder must not be the filesystem's root")
+
+
+# A build's records: the lock file beside the output folder names, before they are made, the scratch paths the
+# build holding it makes (staging folders, the replaced site, temporary files of the site and of the cache). The
+# lock is only held by a live build, so what an earlier holder's records name, and is still there, was left by a
+# build that died: the next build to hold the lock removes it. Nothing else is ever removed as a leftover.
+_SCRATCH = ".tmp"  # every recorded path ends so, and is a hidden name under the output folder's parent
+
+
+class Lock:
+    """The lock a build holds while it writes an output folder, and its records."""
+
+    def __init__(self, output: Path, fd: int | None):
+        self.output, self.fd = output, fd
+
+    def claim(self, path: Path | str) -> None:
+        """Record path, before it is made, as this build's scratch (removed by the next build if this one dies)."""
+        if self.fd is not None:
+            os.write(self.fd, os.fsencode(str(path)) + b"\0")  # one write: whole, whoever else writes (O_APPEND)
+
+    def sweep(self) -> None:
+        """Remove what the records name and is still there, then clear the records (the lock must be held)."""
+        if self.fd is None:
+            return
+        os.lseek(self.fd, 0, os.SEEK_SET)
+        chunks = []
+        while chunk := os.read(self.fd, 1 << 16):
+            chunks.append(chunk)
+        if not chunks:
+            return
+        parent = self.output.parent
+        for raw in b"".join(chunks).split(b"\0"):
+            path = Path(os.fsdecode(raw)) if raw else None
+            if (path is not None and path.is_absolute() and path.name.startswith(".") and path.name.endswith(_SCRATCH)
+                    and ".." not in path.parts and path.is_relative_to(parent) and path != self.output):
+                _remove_quietly(path)
+        os.ftruncate(self.fd, 0)
+
+
+def _remove_quietly(path: Path) -> None:
+    try:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 @contextmanager
-def _locked(output: Path):
-    """Hold an exclusive lock beside output, so two builds never write one site at once."""
-    try:
-        import fcntl
-    except ImportError:  # not POSIX: no lock
-        yield
-        return
+def _locked(output: Path, sweep: bool = True):
+    """Hold an exclusive lock beside output, so two builds never write one site at once; yield its Lock. With
+    sweep, first remove what a dead build's records name; a build that ends removes what its own name."""
     lock_path = output.parent / f".{output.name}.lock"
-    with open(lock_path, "a") as handle:
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_APPEND | getattr(os, "O_CLOEXEC", 0)
+                 | getattr(os, "O_BINARY", 0), 0o666)
+    try:
+        if not _try_lock(fd):
+            raise _fail(output, "another build is writing this output folder; try again when it ends")
+        lock = Lock(output, fd if _CAN_LOCK else None)
+        if sweep:
+            lock.sweep()
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise _fail(output, "another build is writing this output folder; try again when it ends") from None
-        try:
-            yield
+            yield lock
         finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            try:
+                lock.sweep()  # what this build's own cleanup missed
+            except OSError:
+                pass
+    finally:
+        os.close(fd)  # releases the lock
 
 
-def output_lock(output: Path):
-    """The lock a build holds while it writes output: a context manager; SiteError when another build holds it."""
-    return _locked(output.absolute())
+try:
+    import fcntl as _fcntl
+except ImportError:  # Windows
+    _fcntl = None  # type: ignore[assignment]
+try:
+    import msvcrt as _msvcrt
+except ImportError:  # POSIX
+    _msvcrt = None  # type: ignore[assignment]
+_CAN_LOCK = _fcntl is not None or _msvcrt is not None  # without a lock, records prove nothing: none are kept
+
+
+def _try_lock(fd: int) -> bool:
+    """Take the exclusive lock on the open lock file (released when fd is closed); False when another holds it."""
+    try:
+        if _fcntl is not None:
+            _fcntl.flock(fd, _fcntl.LOCK_EX | _fcntl.LOCK_NB)
+        elif _msvcrt is not None:
+            os.lseek(fd, 1 << 30, os.SEEK_SET)  # a byte far past the records, so writing them is never blocked
+            _msvcrt.locking(fd, _msvcrt.LK_NBLCK, 1)
+    except OSError:
+        return False
+    return True
+
+
+def output_lock(output: Path, sweep: bool = True):
+    """The lock a build holds while it writes output: a context manager giving a Lock; SiteError when another build
+    holds it. sweep: remove first what a dead build left (see Lock)."""
+    return _locked(real_output(output), sweep)
 
 
 Record = tuple[bytes, int, int, int]  # what a build wrote at a path: (output key, size, mtime in ns, inode)
@@ -153,8 +257,8 @@ _CHUNK = 8  # outputs a writing process claims at a time
 def write_site(outputs: Iterable[Output] | dict[str, bytes], output: Path, source: Path | None = None,
                stats: dict | None = None, trash: Path | None = None, previous: dict[str, Record] | None = None,
                explain: Callable[[Exception], SiteError | None] | None = None, in_place: bool = False,
-               workers: int = 1, spare: Path | None = None, spare_records: dict[str, Record] | None = None
-               ) -> dict[str, Record]:
+               workers: int = 1, spare: Path | None = None, spare_records: dict[str, Record] | None = None,
+               lock: Lock | None = None, after: Callable[[Lock, dict[str, Record]], None] | None = None) -> dict[str, Record]:
     """Write every output, then return what is at each path.
 
     An output whose key is the one `previous` recorded for its path, while that file is still as written, is
@@ -167,6 +271,9 @@ def write_site(outputs: Iterable[Output] | dict[str, bytes], output: Path, sourc
     spare: a folder on the same disk where the replaced site is kept (stats['spared'] says whether it was);
     the next build turns it into the new site, with spare_records (the records it was written with), instead
     of making every folder and link anew. Without it, the replaced site is removed (in trash, when given).
+    lock: the output's lock, when the caller holds it (else it is taken here). A symbolic link output is followed:
+    the site is replaced in the folder it leads to, and the link stays. after(lock, records): called once the new site is
+    in place, with the lock still held (it must raise no OSError: the site is written).
     """
     if isinstance(outputs, dict):
         outputs = [ready(path, data) for path, data in outputs.items()]
@@ -174,16 +281,19 @@ def write_site(outputs: Iterable[Output] | dict[str, bytes], output: Path, sourc
     problems = [Problem(o.path, 0, msg) for o in outputs if (msg := path_problem(o.path)) is not None]
     if problems:
         raise SiteError(problems)
-    output = output.absolute()
+    output = real_output(output)
     _check_target(output, source)
     job = _Job(outputs, output, previous or {}, explain, workers)
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
-        with _locked(output):
+        with _locked(output) if lock is None else nullcontext(lock) as held:
+            job.lock = held
             if in_place and previous and output.is_dir() and (output / MARKER).exists():
                 records = job.in_place()
             else:
                 records = job.staged(trash, spare, spare_records or {})
+            if after is not None:
+                after(held, records)
     except OSError as exc:  # read-only or full disk
         raise _fail(output, f"cannot write the site: {exc.strerror or exc}") from None
     if stats is not None:
@@ -210,6 +320,7 @@ class _Job:
         self.spared = False  # the replaced site was kept as the spare, for the next build to bring up to date
         self.had_site = True  # whether the output folder existed: without it there is no previous file to link
         self._folders: set[str] = set()  # folders made in staging by this process
+        self.lock = Lock(output, None)  # records the scratch paths this build makes
 
     def _folder(self, staging: Path, path: str) -> None:
         """Make the folder of output path in staging, unless this process has (another may have: no matter)."""
@@ -231,8 +342,9 @@ class _Job:
 
     def staged(self, trash: Path | None, spare: Path | None, spare_records: dict[str, Record]) -> dict[str, Record]:
         output = self.output
-        clean_leftovers(output)
-        staging = output.parent / f".{output.name}.{os.getpid()}.tmp"
+        token = f"{os.getpid()}-{os.urandom(4).hex()}"  # this build's own: no other build, live or dead, has it
+        staging = output.parent / f".{output.name}.{token}{_SCRATCH}"
+        self.lock.claim(staging)
         try:
             reuse = spare is not None and _usable_spare(spare, output)
             if reuse:  # the site before last: bring it up to date rather than make every folder and link anew
@@ -275,7 +387,8 @@ class _Job:
             elif _exchange(staging, output):
                 self.spared = _keep_spare(staging, spare, trash, len(self.outputs))
             else:
-                old = output.parent / f".{output.name}.{os.getpid()}.old.tmp"
+                old = output.parent / f".{output.name}.{token}.old{_SCRATCH}"
+                self.lock.claim(old)
                 output.rename(old)
                 try:
                     staging.rename(output)
@@ -419,7 +532,7 @@ class _Job:
                 self.written += 1 - linked
             else:
                 target = self.output / o.path
-                self.written += 1 - _replace(target, data)
+                self.written += 1 - _replace(target, data, self.lock)
                 st = os.stat(target)
             records[o.path] = _record(o.key, st)
             self.made += 1
@@ -492,14 +605,15 @@ def _keep_spare(old: Path, spare: Path | None, trash: Path | None, files: int) -
     return False
 
 
-def _replace(target: Path, data: bytes) -> int:
+def _replace(target: Path, data: bytes, lock: Lock) -> int:
     """Put data at target in place, atomically (a temporary file, then a rename); 1 when it already held data."""
     try:
         if target.stat().st_size == len(data) and target.read_bytes() == data:
             return 1
     except OSError:
         pass
-    tmp = target.parent / f".{target.name}.{os.getpid()}.tmp"
+    tmp = target.parent / f".{target.name}.{os.getpid()}-{os.urandom(4).hex()}{_SCRATCH}"
+    lock.claim(tmp)
     try:
         tmp.write_bytes(data)
         os.replace(tmp, target)
