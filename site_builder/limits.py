@@ -30,7 +30,7 @@ MAX_HTML_DEPTH = 256  # levels of HTML elements in the converted body, raw HTML 
 MAX_BLOCKS = 100_000  # blocks separated by blank lines
 MAX_LINE_WORK = 25_000_000  # the number of lines of each block, squared, summed over the blocks
 MAX_BRACKET_WORK = 16_000_000  # characters inside open '[' brackets, counted once for each bracket open there
-MAX_FOOTNOTE_MARKS = 2_000  # '[^' (footnote marks and definitions)
+MAX_FOOTNOTE_WORK = 4_000_000  # footnote marks '[^' times footnote definitions (each mark is looked up among all)
 MAX_ABBREVIATIONS = 500  # abbreviation definitions ('*[HTML]: ...' lines)
 TIME_LIMIT = 60.0  # seconds to convert one body: the backstop, never reached by a body inside the limits above
 
@@ -47,21 +47,25 @@ class BodyProblem(NamedTuple):
 
 _BLANK = re.compile(r"\n[ \t]*\n")  # a blank line between two blocks
 _BRACKET_OR_BLANK = re.compile(r"[\[\]]|\n[ \t]*\n")
+_FOOTNOTE = re.compile(r"^[ ]{0,3}\[\^[^\]\n]*\]:", re.MULTILINE)
 _ABBREVIATION = re.compile(r"^[ \t]*\*\[", re.MULTILINE)
 
 
+_SPACE = re.compile(r"\s*")
+
+
 def _line(text: str, at: int) -> int:
-    return text.count("\n", 0, at)
+    """The line (0-based) of the first character at or after at that is not white space."""
+    return text.count("\n", 0, _SPACE.match(text, at).end())
 
 
 def body_problem(text: str) -> BodyProblem | None:
     """Why converting this Markdown body could take more than a bounded time, or None (almost always)."""
-    if (marks := text.count("[^")) > MAX_FOOTNOTE_MARKS:
-        at = -1
-        for _ in range(MAX_FOOTNOTE_MARKS + 1):
-            at = text.find("[^", at + 1)
-        return BodyProblem(_line(text, at), f"{TOO_SLOW} ({marks} footnote marks '[^'; the limit is "
-                                            f"{MAX_FOOTNOTE_MARKS})")
+    if (marks := text.count("[^")) * marks > MAX_FOOTNOTE_WORK:  # else marks x definitions cannot be either
+        definitions = _FOOTNOTE.findall(text)
+        if marks * len(definitions) > MAX_FOOTNOTE_WORK:
+            return BodyProblem(_line(text, 0), f"{TOO_SLOW} ({marks} footnote marks '[^' and {len(definitions)} footnote "
+                                  f"definitions: their product exceeds {MAX_FOOTNOTE_WORK})")
     if "*[" in text and len(abbreviations := _ABBREVIATION.findall(text)) > MAX_ABBREVIATIONS:
         at = [m.start() for m in _ABBREVIATION.finditer(text)][MAX_ABBREVIATIONS]
         return BodyProblem(_line(text, at), f"{TOO_SLOW} ({len(abbreviations)} abbreviation definitions "
@@ -79,14 +83,14 @@ def _blocks_problem(text: str) -> BodyProblem | None:
         at = next(m.end() for i, m in enumerate(_BLANK.finditer(text)) if i == MAX_BLOCKS - 1)
         return BodyProblem(_line(text, at), f"{TOO_SLOW} ({len(blocks)} blocks separated by blank lines; the "
                                             f"limit is {MAX_BLOCKS})")
-    work, line = 0, 0
+    work, at = 0, 0
     for block in blocks:
         lines = block.count("\n") + 1
         work += lines * lines
         if work > MAX_LINE_WORK:
-            return BodyProblem(line, f"{TOO_SLOW} (too many lines without a blank line between them: the lines of "
+            return BodyProblem(_line(text, text.index(block, at)), f"{TOO_SLOW} (too many lines without a blank line between them: the lines of "
                                      f"each block, squared and summed, exceed {MAX_LINE_WORK})")
-        line += lines + 1
+        at += len(block) + 1
     return None
 
 
