@@ -18,12 +18,9 @@ This module imports nothing heavy: the loader uses it.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, NamedTuple, Sequence
+from typing import Any, NamedTuple, Sequence
 
 from .errors import Problem, SiteError, display_path
-
-if TYPE_CHECKING:
-    from .models import Article
 
 MAX_NESTING = 64  # levels of block nesting (quotes, lists, definitions, markdown-in-HTML), and of inline nesting
 MAX_HTML_DEPTH = 256  # levels of HTML elements in the converted body, raw HTML included (the sanitiser's cost)
@@ -70,7 +67,9 @@ def body_problem(text: str) -> BodyProblem | None:
         at = [m.start() for m in _ABBREVIATION.finditer(text)][MAX_ABBREVIATIONS]
         return BodyProblem(_line(text, at), f"{TOO_SLOW} ({len(abbreviations)} abbreviation definitions "
                                             f"'*[...]:'; the limit is {MAX_ABBREVIATIONS})")
-    return _blocks_problem(text) or (_bracket_problem(text) if "[" in text else None)
+    # each '[' is scanned over at most the whole text: only a text with many can pass the bracket limit
+    return _blocks_problem(text) or (_bracket_problem(text) if text.count("[") * len(text) > MAX_BRACKET_WORK
+                                     else None)
 
 
 def _blocks_problem(text: str) -> BodyProblem | None:
@@ -128,9 +127,9 @@ class Refused(NamedTuple):
     message: str
 
 
-def refuse(articles: Sequence[Article], converted: Sequence[Any]) -> None:
-    """Raise a SiteError naming each article whose body was refused (a Refused where its Body would be), at the
-    body's first line."""
+def refuse(articles: Sequence[Any], converted: Sequence[Any]) -> None:
+    """Raise a SiteError naming each article (models.Article) whose body was refused (a Refused where its Body
+    would be), at the body's first line."""
     problems = [Problem(display_path(a.path), a.body_line, body.message)
                 for a, body in zip(articles, converted) if isinstance(body, Refused)]
     if problems:
