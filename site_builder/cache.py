@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from . import __version__
 from .errors import display_path
+from .limits import refuse
 from .parallel import Prefetch, can_fork, convert_bodies, cpu_count
 from .write import CACHE_DIR, MARKER
 
@@ -320,8 +321,9 @@ class BuildCache:
             if self._progress is not None and len(missing) >= PROGRESS_MIN:
                 self._bar = self._progress(len(missing))
             converted = convert_bodies(companies, href, texts, progress=self._bar)
-        fresh = dict(zip((keys[a.slug] for a in missing), converted))
         self.close()
+        refuse(missing, converted)
+        fresh = dict(zip((keys[a.slug] for a in missing), converted))
         self.converted += len(missing)
         bodies = {}
         for a in articles:

@@ -16,11 +16,17 @@ each with the library's own code left to do every piece of work that might find 
   none of the characters some part of every match must contain (`required_characters`), and otherwise
   searches as before.
 
+- Block lists. The block parser keeps the blocks still to parse in a list, and its processors take each from
+  the front (`blocks.pop(0)`) and put what they leave back there (`blocks.insert(0, ...)`): each moves every
+  block after it, so a body of n blocks took time in n squared (100,000 short paragraphs: minutes).
+  `install` gives the parser the same blocks in a `Blocks` (a deque), where both are done in constant time.
+
 When a shortcut says no match, the library would have found none; otherwise the library's own code runs.
 tests/test_fastmd.py checks the HTML is identical to the stock library's.
 """
 from __future__ import annotations
 
+import collections
 import functools
 import re
 import sys
@@ -243,10 +249,37 @@ def _guard_blocks(md: markdown.Markdown) -> None:
                 setattr(processor, name, GuardedPattern(regex, chars))  # on this instance only
 
 
+class Blocks(collections.deque):
+    """The blocks a block parser has still to parse: a deque, so that taking the first (`pop(0)`) and putting
+    one back in front (`insert(0, block)`, which deque does by appendleft) cost the same however many there are.
+    The block processors use nothing else of their list: [0], pop(0), insert(0, ...) and its truth."""
+
+    __slots__ = ()
+
+    def pop(self, index: int = -1):  # type: ignore[override]
+        if index == 0:
+            return self.popleft()
+        if index == -1:
+            return super().pop()
+        value = self[index]
+        del self[index]
+        return value
+
+
+def _deque_blocks(md: markdown.Markdown) -> None:
+    parse = md.parser.parseBlocks  # the library's method, bound to this parser
+
+    def parse_blocks(parent, blocks) -> None:
+        return parse(parent, blocks if isinstance(blocks, Blocks) else Blocks(blocks))
+
+    md.parser.parseBlocks = parse_blocks  # on this instance: parseChunk and every processor call it through self
+
+
 def install(md: markdown.Markdown) -> None:
-    """Put SkippingInlineProcessor in place of md's inline processor, at its priority, and guard the regexes
-    of md's block processors."""
+    """Put SkippingInlineProcessor in place of md's inline processor, at its priority, guard the regexes
+    of md's block processors, and give its block parser the blocks in a deque."""
     _guard_blocks(md)
+    _deque_blocks(md)
     if not SUPPORTED or "inline" not in md.treeprocessors:  # pragma: no cover - another Python-Markdown
         return
     priority = md.treeprocessors._priority[md.treeprocessors.get_index_for_name("inline")].priority

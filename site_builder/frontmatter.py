@@ -147,16 +147,34 @@ def split(text: str) -> tuple[str, str, int]:
     raise FrontMatterError(1, "front matter not closed: no '---' line ends the block opened here")
 
 
+MAX_YAML_DEPTH = 32  # levels of lists and mappings in a YAML document (front matter needs two)
+# Every list or mapping starts at one of these: a flow '[' or '{', or a block indicator '-', '?' or ':' before a
+# space (or at the end). A text with fewer than MAX_YAML_DEPTH of them cannot nest that deep.
+_NESTERS = re.compile(r"[\[{]|[-?:](?=\s|$)")
+
+
 class _Document:
     """A composed YAML document with its loader, so values can be built key by key."""
 
     def __init__(self, text: str, first_line: int):
         self.first_line = first_line
-        if "*" in text:  # refuse aliases before anything is built, so an alias bomb costs nothing
+        # refuse aliases, and nesting deeper than MAX_YAML_DEPTH, before anything is built: an alias bomb costs
+        # nothing, and building a value nested hundreds deep would pass Python's recursion limit. Read from the
+        # parser's events, which nest nothing; only for a text that could hold either.
+        deep = len(_NESTERS.findall(text)) >= MAX_YAML_DEPTH
+        if "*" in text or deep:
             try:
+                depth = 0
                 for event in yaml.parse(text, Loader=Loader):
                     if isinstance(event, yaml.AliasEvent):
                         raise FrontMatterError(first_line + event.start_mark.line, "YAML aliases (*name) are not allowed")
+                    if isinstance(event, yaml.CollectionStartEvent):
+                        depth += 1
+                        if depth > MAX_YAML_DEPTH:
+                            raise FrontMatterError(first_line + event.start_mark.line,
+                                                   f"YAML nested too deeply (the limit is {MAX_YAML_DEPTH} levels)")
+                    elif isinstance(event, yaml.CollectionEndEvent):
+                        depth -= 1
             except yaml.YAMLError as exc:
                 raise _yaml_error(exc, first_line) from None
         self.loader = Loader(text)

@@ -9,6 +9,7 @@ from typing import Callable
 
 from .errors import Collector
 from .load import Archive
+from .limits import refuse
 from .markup import Converter, summarise
 from .models import Article, Body, Company, CompanyPage, Mention, Site
 from .related import Memo, related_articles
@@ -57,7 +58,9 @@ def convert_here(companies: tuple[Company, ...], href: Callable[[str], str],
                  articles: tuple[Article, ...]) -> dict[str, Body]:
     """Convert every article body in this process with one Converter."""
     converter = Converter(companies, href)
-    return {a.slug: converter.convert(a.body) for a in articles}
+    converted = [converter.convert(a.body) for a in articles]
+    refuse(articles, converted)
+    return {a.slug: body for a, body in zip(articles, converted)}
 
 
 def build_site(archive: Archive, now: datetime | None = None, convert: BodyConverter | None = None,

@@ -11,6 +11,7 @@ from typing import Any, Callable
 
 from . import frontmatter
 from .errors import Collector, SiteError, decode_utf8, display_path
+from .limits import body_problem
 from .models import Article, Company
 from .safefs import Refused, Within, kind, read_regular
 from .urls import raw_path, slug_problem, slugify
@@ -243,6 +244,9 @@ def load_articles(source: Path, company_ids: set[str] | None, errors: Collector,
         parsed, problems = frontmatter.parse(text)
         for p in problems:
             errors.add(path, p.line, p.message)
+        if parsed is not None and (refused := body_problem(parsed.body)) is not None:
+            errors.add(path, parsed.body_line + refused.line, refused.message)
+            continue
         digest = hashlib.sha256(f"{path}\0{ids}\0{text}".encode("utf-8", "surrogatepass")).digest()
         if parsed is not None and (article := _article(path, parsed, company_ids, errors, digest, dropped)) is not None:
             articles.append(article)

@@ -1,9 +1,13 @@
 """The one configured Python-Markdown instance, company-mention linking, and HTML sanitising."""
 from __future__ import annotations
 
+import _thread
 import functools
 import html as html_lib
 import re
+import signal
+import threading
+from contextlib import contextmanager
 import xml.etree.ElementTree as etree
 from typing import Iterable
 
@@ -18,10 +22,12 @@ from markdown.extensions.footnotes import FootnoteExtension
 from markdown.extensions.md_in_html import MarkdownInHtmlExtension
 from markdown.extensions.sane_lists import SaneListExtension
 from markdown.extensions.tables import TableExtension
+from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 from markdown.util import AMP_SUBSTITUTE, STX, ETX
 
 from . import fastmd
+from .limits import MAX_HTML_DEPTH, MAX_NESTING, TIME_LIMIT, TOO_DEEP, TOO_SLOW, Refused
 from .models import Body, Company
 
 # Python-Markdown's "extra" (its seven extensions, in its order) and "sane_lists", given as classes: named,
@@ -138,19 +144,26 @@ class _Linker(Treeprocessor):
         links[-1].tail = text[pos:]
         return head, links
 
-    def _walk(self, el: etree.Element) -> None:
-        if el.tag in _SKIP:
-            return
-        children = list(el)
-        el.text, links = self._split(el.text)
-        for i, a in enumerate(links):
-            el.insert(i, a)
-        for child in children:
-            self._walk(child)
-            child.tail, links = self._split(child.tail)
-            at = list(el).index(child) + 1
-            for i, a in enumerate(links):
-                el.insert(at + i, a)
+    def _walk(self, root: etree.Element) -> None:
+        """Link the mentions in every text and tail under root, outside _SKIP elements. Iterative, and each
+        element's children are replaced once: linear in the size of the tree, however deep or wide."""
+        stack = [root]
+        while stack:
+            el = stack.pop()
+            if el.tag in _SKIP:
+                continue
+            children = list(el)
+            el.text, made = self._split(el.text)
+            changed = bool(made)
+            for child in children:
+                stack.append(child)
+                made.append(child)
+                child.tail, links = self._split(child.tail)
+                if links:
+                    made += links
+                    changed = True
+            if changed:
+                el[:] = made
 
     def run(self, root: etree.Element) -> None:
         self.paragraphs = []
@@ -167,23 +180,158 @@ class _LinkerExtension(Extension):
         md.treeprocessors.register(_Linker(md), "company_links", 5)
 
 
+class _TooDeep(Exception):
+    """Nesting past a limit: the body is refused (limits.py)."""
+
+
+class _TooSlow(BaseException):
+    """The time limit for one body ran out (raised by a timer, anywhere in the conversion)."""
+
+
+def _guard_nesting(md: markdown.Markdown) -> None:
+    """Count, as Python-Markdown nests, the levels of block parsing (each quote, list item, definition or
+    markdown-in-HTML element parses its content one level down) and of inline parsing (each element an inline
+    pattern makes is parsed one level down): past MAX_NESTING, _TooDeep. Exact, free, and long before Python's
+    recursion limit, wherever the conversion runs."""
+    parse = md.parser.parseBlocks
+    levels = {"blocks": 0, "inline": 0}
+
+    def nested(kind: str, what: str, function):
+        def guarded(*args, **kwargs):
+            if levels[kind] > MAX_NESTING:
+                raise _TooDeep(f"{TOO_DEEP} ({what} nested more than {MAX_NESTING} deep)")
+            levels[kind] += 1
+            try:
+                return function(*args, **kwargs)
+            finally:
+                levels[kind] -= 1
+        return guarded
+
+    md.parser.parseBlocks = nested("blocks", "quotes, lists and other blocks", parse)
+    inline = md.treeprocessors["inline"]
+    handle = inline._InlineProcessor__handleInline  # the library calls it through self, one level per element
+    inline._InlineProcessor__handleInline = nested("inline", "emphasis, links and other inline elements", handle)
+    md.preprocessors.register(_ResetLevels(levels), "reset_levels", 1000)
+
+
+class _ResetLevels(Preprocessor):
+    """Sets the nesting counts to zero before each body (a refused body may leave them anywhere)."""
+
+    def __init__(self, levels: dict[str, int]):
+        super().__init__()
+        self.levels = levels
+
+    def run(self, lines: list[str]) -> list[str]:
+        for kind in self.levels:
+            self.levels[kind] = 0
+        return lines
+
+
+_HTML_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)[^>]*?(/?)>")
+_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+
+def html_depth(html: str) -> int:
+    """How deep the elements of html nest, at most (a tag left open counts as open to the end)."""
+    if html.count("<") <= MAX_HTML_DEPTH:  # cannot nest deeper than it has tags
+        return 0
+    depth = deepest = 0
+    for m in _HTML_TAG.finditer(html):
+        if m.group(1):
+            depth = max(depth - 1, 0)
+        elif not m.group(3) and m.group(2).lower() not in _VOID:
+            depth += 1
+            deepest = max(deepest, depth)
+    return deepest
+
+
+@contextmanager
+def time_limit(seconds: float):
+    """Raise _TooSlow in this thread if the block takes longer than seconds. A real-time timer signal where the
+    system has one (Linux, macOS: this process's main thread, which is where a pool worker converts), else a
+    timer thread that interrupts the main thread (Windows). Elsewhere (a thread that is not the main one, or
+    a caller's own timer already running) the block runs without a time limit."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    if hasattr(signal, "setitimer"):
+        if signal.getitimer(signal.ITIMER_REAL)[0]:  # someone else's timer: leave it be
+            yield
+            return
+
+        def expired(signum, frame):
+            raise _TooSlow()
+
+        previous = signal.signal(signal.SIGALRM, expired)
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+        try:
+            yield
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+        return
+    lock, state = threading.Lock(), {"done": False, "fired": False}
+
+    def fire() -> None:
+        with lock:
+            if not state["done"]:
+                state["fired"] = True
+                _thread.interrupt_main()
+
+    timer = threading.Timer(seconds, fire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+        pass  # an interrupt on its way arrives by here
+    except KeyboardInterrupt:
+        if state["fired"]:
+            raise _TooSlow() from None
+        raise
+    finally:
+        with lock:
+            state["done"] = True
+        timer.cancel()
+
+
 class Converter:
     """Converts article bodies; one instance per process, reused (reset) for each body."""
 
     def __init__(self, companies: Iterable[Company], href):
+        self._args = (tuple(companies), href)
+        self._setup()
+
+    def _setup(self) -> None:
+        """A fresh Markdown instance (again after a refused body, which may leave one in any state)."""
+        companies, href = self._args
         self.md = markdown.Markdown(extensions=[*(e() for e in EXTENSIONS), _LinkerExtension()], output_format="html")
         fastmd.install(self.md)  # the same output, without trying patterns that cannot match
+        _guard_nesting(self.md)
         self.linker: _Linker = self.md.treeprocessors["company_links"]
         self.linker.pattern, self.linker.owner = mention_pattern(companies)
         self.linker.href = href
 
-    def convert(self, text: str) -> Body:
+    def convert(self, text: str) -> Body | Refused:
         """Markdown to sanitised HTML with company links, the plain text of each block, and where each company is
-        first named."""
-        html = self.md.reset().convert(text)
-        paragraphs = tuple(self.linker.paragraphs)
-        return Body.of(sanitise(html), "\n".join(paragraphs),
-                    first_mentions(paragraphs, self.linker.pattern, self.linker.owner))
+        first named; or, for a body past a limit (limits.py), why it is refused."""
+        try:
+            with time_limit(TIME_LIMIT):
+                html = self.md.reset().convert(text)
+                if (depth := html_depth(html)) > MAX_HTML_DEPTH:
+                    raise _TooDeep(f"{TOO_DEEP} (HTML elements nested {depth} deep; the limit is {MAX_HTML_DEPTH})")
+                clean = sanitise(html)
+        except _TooDeep as exc:
+            refused = Refused(str(exc))
+        except RecursionError:
+            refused = Refused(f"{TOO_DEEP} (past Python's recursion limit)")
+        except _TooSlow:
+            refused = Refused(f"{TOO_SLOW} (it took more than {TIME_LIMIT:g} seconds)")
+        else:
+            paragraphs = tuple(self.linker.paragraphs)
+            return Body.of(clean, "\n".join(paragraphs),
+                           first_mentions(paragraphs, self.linker.pattern, self.linker.owner))
+        self._setup()
+        return refused
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[^a-z\s])")

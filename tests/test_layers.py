@@ -12,7 +12,7 @@ INIT = "__init__"  # the package itself: holds only __version__, imports nothing
 
 LEVELS: list[list[str]] = [
     ["errors", "safefs"],
-    ["config", "urls", "theme"],
+    ["config", "urls", "theme", "limits"],
     ["models"],
     ["frontmatter", "load", "importer", "index", "markup", "fastmd", "new", "schedule", "sources", "related", "charts",
      "parallel", "outputs", "originals"],
