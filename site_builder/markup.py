@@ -22,6 +22,7 @@ from markdown.treeprocessors import Treeprocessor
 from markdown.util import AMP_SUBSTITUTE, STX, ETX
 
 from . import fastmd
+from .chars import FORBIDDEN, without_forbidden
 from .models import Body, Company
 
 # Python-Markdown's "extra" (its seven extensions, in its order) and "sane_lists", given as classes: named,
@@ -38,16 +39,25 @@ _TAG = re.compile(r"<[^>]*>")
 
 
 def _plain(text: str, stash: list[str]) -> str:
-    """Text as the reader sees it: escapes restored, entities decoded, stashed raw HTML reduced to its text."""
-    def restore(m: re.Match[str]) -> str:
+    """Text as the reader sees it in the sanitised body: escapes restored, entities decoded, and stashed raw HTML
+    reduced to its visible text (the sanitiser's: nothing of a <script> or <style> it removes)."""
+    text = text.replace(AMP_SUBSTITUTE, "&")
+    if STX not in text:
+        return text
+    parts, pos, raw_html = [], 0, False
+    for m in _PLACEHOLDER.finditer(text):  # rebuild the block as HTML: text escaped, raw HTML as written
+        parts.append(html_lib.escape(text[pos:m.start()], quote=False))
         code = m.group(1)
         if code.isdigit():
-            return chr(int(code))
-        if (n := _STASHED.fullmatch(code)) and int(n.group(1)) < len(stash):
-            return html_lib.unescape(_TAG.sub("", str(stash[int(n.group(1))])))
-        return ""
-
-    return _PLACEHOLDER.sub(restore, text.replace(AMP_SUBSTITUTE, "&"))
+            parts.append(html_lib.escape(chr(int(code)), quote=False))
+        elif (n := _STASHED.fullmatch(code)) and int(n.group(1)) < len(stash):
+            raw = str(stash[int(n.group(1))])
+            raw_html = raw_html or "<" in raw
+            parts.append(raw)
+        pos = m.end()
+    parts.append(html_lib.escape(text[pos:], quote=False))
+    html = "".join(parts)
+    return without_forbidden(html_lib.unescape(nh3.clean(html, tags=set()) if raw_html else html))
 
 # The sanitiser's safe defaults, plus the attributes our own Markdown output needs.
 _ATTRIBUTES = {tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()}
@@ -180,10 +190,13 @@ class Converter:
     def convert(self, text: str) -> Body:
         """Markdown to sanitised HTML with company links, the plain text of each block, and where each company is
         first named."""
-        html = self.md.reset().convert(text)
+        html = sanitise(self.md.reset().convert(text))
+        # a character reference (&#7;) can make a character no page or feed may carry: removed here, and the
+        # article refused (index.build_site) naming the characters
+        forbidden = "".join(dict.fromkeys(m.group() for m in FORBIDDEN.finditer(html)))
         paragraphs = tuple(self.linker.paragraphs)
-        return Body.of(sanitise(html), "\n".join(paragraphs),
-                    first_mentions(paragraphs, self.linker.pattern, self.linker.owner))
+        return Body.of(without_forbidden(html) if forbidden else html, "\n".join(paragraphs),
+                       first_mentions(paragraphs, self.linker.pattern, self.linker.owner), forbidden=forbidden)
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[^a-z\s])")
