@@ -6,7 +6,7 @@ from functools import partial
 from jinja2 import Environment
 
 from . import __version__
-from .chars import invisible_problem, without_forbidden
+from .chars import invisible_problem
 from .config import Config
 from .models import Article, Site
 from .outputs import Keys, Output
