@@ -11,6 +11,7 @@ import unicodedata
 from typing import Iterator
 from urllib.parse import urlsplit
 
+
 class _Forbidden:
     """Finds the characters XML 1.0 forbids or HTML calls parse errors: the C0 controls but tab, line feed and
     carriage return, DEL, the C1 controls, lone surrogates and the noncharacters (U+FDD0 to U+FDEF and the last

@@ -35,7 +35,6 @@ _PLACEHOLDER = re.compile(f"{STX}([^{ETX}]*){ETX}")
 
 
 _STASHED = re.compile(r"wzxhzdk:(\d+)")
-_TAG = re.compile(r"<[^>]*>")
 
 
 def _plain(text: str, stash: list[str]) -> str:
