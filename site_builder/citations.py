@@ -14,8 +14,11 @@ from .models import Article, Site
 from .outputs import Keys, Output, json_file
 from .urls import absolute, article_path, citation_path
 
-_BIB_SPECIAL = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "&": r"\&", "%": r"\%", "$": r"\$",
-                "#": r"\#", "_": r"\_", "^": r"\textasciicircum{}", "~": r"\textasciitilde{}"}
+# LaTeX's special characters. BibTeX counts every brace, escaped or not, to find where a field ends, so a brace
+# is written as a command (\textbraceleft{}): the braces of a field always balance, whatever the text.
+_BIB_SPECIAL = {"\\": r"\textbackslash{}", "{": r"\textbraceleft{}", "}": r"\textbraceright{}", "&": r"\&",
+                "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "^": r"\textasciicircum{}",
+                "~": r"\textasciitilde{}"}
 
 
 def _day(dt: datetime) -> str:
@@ -63,9 +66,11 @@ def bib_escape(text: str) -> str:
     return "".join(_BIB_SPECIAL.get(ch, ch) for ch in " ".join(text.split()))
 
 
-def _bib_url(url: str) -> str:
-    """A URL for a verbatim BibTeX field: the characters that would unbalance it percent-encoded."""
-    return re.sub(r"[{}\\\s]", lambda m: f"%{ord(m.group(0)):02X}", url)
+def _bib_url(url: str, in_text: bool = False) -> str:
+    """A URL for a verbatim BibTeX field (url): the characters that would unbalance it percent-encoded. in_text:
+    for \\url{...} in a text field (note), where LaTeX reads '%' and '#' first: escaped there too."""
+    url = re.sub(r"[{}\\\s]", lambda m: f"%{ord(m.group(0)):02X}", url)
+    return re.sub(r"[%#]", lambda m: "\\" + m.group(0), url) if in_text else url
 
 
 def bibtex(article: Article, config: Config) -> str:
@@ -81,7 +86,7 @@ def bibtex(article: Article, config: Config) -> str:
     if article.retrieved:
         fields.append(("urldate", f"{article.retrieved:%Y-%m-%d}"))
     fields += [("langid", bib_escape(article.language)),
-               ("note", bib_escape(f"Archived in {config.title}:") + r" \url{" + _bib_url(archive) + "}")]
+               ("note", bib_escape(f"Archived in {config.title}:") + r" \url{" + _bib_url(archive, in_text=True) + "}")]
     body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
     return f"@article{{{article.slug},\n{body}\n}}\n"
 

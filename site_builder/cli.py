@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from . import __version__
 from .build import Builder
+from .chars import url_problem
 from .config import load_config
 from .errors import SiteError, display_path
 
@@ -162,6 +163,9 @@ COMMANDS = {"build": cmd_build, "check": cmd_build, "serve": cmd_serve, "new": c
 def main(argv: list[str] | None = None) -> int:
     """Run a command; exit 0 on success, 1 on bad content, 2 on bad usage."""
     args = parser().parse_args(argv)
+    if (base_url := getattr(args, "base_url", None)) is not None and (msg := url_problem(base_url, base=True)):
+        print(f"site-builder: error: argument --base-url: {msg}", file=sys.stderr)  # bad usage: one line
+        return 2
     try:
         _source_exists(args.source)
         return COMMANDS[args.command](args)

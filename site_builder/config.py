@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .chars import LANG_RE, char_problem, url_problem
 from .errors import Collector, SiteError, decode_utf8
 from .safefs import Refused, Within, read_regular
 
@@ -58,10 +59,12 @@ def _check_value(key: str, value: object) -> str | None:
         return None
     if not isinstance(value, str) or not value.strip():
         return f"{key}: expected a non-empty string, got {value!r}"
-    if key == "base_url":
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            return f"base_url: expected an absolute http(s) URL, got {value!r}"
+    if (msg := char_problem(value)) is not None:
+        return f"{key}: {msg}"
+    if key == "base_url" and (msg := url_problem(value, base=True)) is not None:
+        return f"base_url: {msg}"
+    if key == "language" and not LANG_RE.fullmatch(value):
+        return f"language: expected a language tag such as 'en', got {value!r}"
     if key == "timezone":
         try:
             ZoneInfo(value)

@@ -6,6 +6,7 @@ from functools import partial
 from jinja2 import Environment
 
 from . import __version__
+from .chars import invisible_problem
 from .config import Config
 from .models import Article, Site
 from .outputs import Keys, Output
@@ -53,4 +54,7 @@ def _sitemap(env: Environment, config: Config, site: Site, pages: list[str]) -> 
 
 
 def _robots(config: Config) -> bytes:
-    return f"User-agent: *\nAllow: /\n\nSitemap: {absolute(config.base_url, 'sitemap.xml')}\n".encode("utf-8")
+    sitemap = absolute(config.base_url, "sitemap.xml")
+    if (msg := invisible_problem(sitemap)) is not None:  # base_url is checked where it is read: never met
+        raise ValueError(f"robots.txt: the sitemap URL {sitemap!r} {msg}")
+    return f"User-agent: *\nAllow: /\n\nSitemap: {sitemap}\n".encode("utf-8")

@@ -8,12 +8,13 @@ from typing import Any, Callable
 
 import yaml
 
+from .chars import FORBIDDEN, LANG_RE, char_problem, url_problem
 from .urls import alias_problem
 
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-_LANG_RE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
-_SHA_RE = re.compile(r"^[0-9a-f]{64}$")
+# Every pattern that validates a value is used with fullmatch: '$' would also match before a final newline.
+_SHA_RE = re.compile(r"[0-9a-f]{64}")
 
 
 class FrontMatterError(Exception):
@@ -27,13 +28,8 @@ class FrontMatterError(Exception):
 
 
 # Characters no HTML page or XML feed may carry (XML 1.0 forbids them; YAML's "\x01" escapes can make them).
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
-
-
-def control_problem(text: str) -> str | None:
-    """Why text cannot be published (a control character), or None."""
-    m = CONTROL.search(text)
-    return f"contains a control character (U+{ord(m.group()):04X})" if m else None
+CONTROL = FORBIDDEN
+control_problem = char_problem
 
 
 def _text(value: Any) -> str | None:
@@ -77,15 +73,15 @@ def _bool(value: Any) -> str | None:
 def _url(value: Any) -> str | None:
     if (msg := _text(value)) is not None:
         return msg
-    return None if re.match(r"^https?://[^\s/]+", value) else f"expected an absolute http(s) URL, got {value!r}"
+    return url_problem(value)
 
 
 def _sha(value: Any) -> str | None:
-    return None if isinstance(value, str) and _SHA_RE.match(value) else "expected 64 lower-case hex digits"
+    return None if isinstance(value, str) and _SHA_RE.fullmatch(value) else "expected 64 lower-case hex digits"
 
 
 def _language(value: Any) -> str | None:
-    return None if isinstance(value, str) and _LANG_RE.match(value) else f"expected a language tag such as 'en', got {value!r}"
+    return None if isinstance(value, str) and LANG_RE.fullmatch(value) else f"expected a language tag such as 'en', got {value!r}"
 
 
 @dataclass(frozen=True)
@@ -195,6 +191,10 @@ class _Document:
         items, errors = [], []
         for key_node, value_node in node.value:
             line = self.line(key_node)
+            if not isinstance(key_node, yaml.ScalarNode):  # '? [a, b]': a list or mapping as a key
+                kind = "a list" if isinstance(key_node, yaml.SequenceNode) else "a mapping"
+                errors.append(FrontMatterError(line, f"a key must be a name, got {kind}"))
+                continue
             try:
                 items.append((self.loader.construct_object(key_node, deep=True),
                               self.loader.construct_object(value_node, deep=True), line))

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 from collections import Counter
 from datetime import datetime
 from typing import Callable
 
+from .chars import char_problem
 from .errors import Collector
 from .load import Archive
 from .limits import refuse
@@ -16,6 +18,19 @@ from .related import Memo, related_articles
 from .schedule import split_scheduled
 from .sources import build_sources
 from .urls import article_path, company_path, relative
+
+
+_REFERENCE = re.compile(r"&#(?:[xX]([0-9A-Fa-f]{1,8})|([0-9]{1,10}));?")
+
+
+def _reference_line(article: Article, chars: str) -> int:
+    """The file line of the first character reference in the body that makes one of chars (else the body's
+    first line)."""
+    for m in _REFERENCE.finditer(article.body):
+        code = int(m.group(1), 16) if m.group(1) else int(m.group(2))
+        if code <= 0x10FFFF and chr(code) in chars:
+            return article.body_line + article.body.count("\n", 0, m.start())
+    return article.body_line
 
 
 def newest_first(articles) -> tuple[Article, ...]:
@@ -86,6 +101,12 @@ def build_site(archive: Archive, now: datetime | None = None, convert: BodyConve
     neighbours = {a.slug: (articles[i + 1] if i + 1 < len(articles) else None, articles[i - 1] if i else None)
                   for i, a in enumerate(articles)}
     bodies = (convert or convert_here)(companies, company_href, articles)
+    for a in articles:
+        if bodies[a.slug].forbidden:
+            errors.add(a.path, _reference_line(a, bodies[a.slug].forbidden),
+                       f"body: {char_problem(bodies[a.slug].forbidden)}, written as a character reference "
+                       "(no page or feed may carry it)")
+    errors.raise_if_any()
     summaries = {a.slug: a.summary or summarise(bodies[a.slug].first_paragraph) for a in articles}
     named = {a.slug: bodies[a.slug].named for a in articles}
     mentioning: dict[str, list[Article]] = {c.id: [] for c in companies}

@@ -27,6 +27,7 @@ from markdown.treeprocessors import Treeprocessor
 from markdown.util import AMP_SUBSTITUTE, STX, ETX
 
 from . import fastmd
+from .chars import FORBIDDEN, without_forbidden
 from .limits import MAX_HTML_DEPTH, MAX_NESTING, TIME_LIMIT, TOO_DEEP, TOO_SLOW, Refused
 from .models import Body, Company
 
@@ -40,20 +41,28 @@ _PLACEHOLDER = re.compile(f"{STX}([^{ETX}]*){ETX}")
 
 
 _STASHED = re.compile(r"wzxhzdk:(\d+)")
-_TAG = re.compile(r"<[^>]*>")
 
 
 def _plain(text: str, stash: list[str]) -> str:
-    """Text as the reader sees it: escapes restored, entities decoded, stashed raw HTML reduced to its text."""
-    def restore(m: re.Match[str]) -> str:
+    """Text as the reader sees it in the sanitised body: escapes restored, entities decoded, and stashed raw HTML
+    reduced to its visible text (the sanitiser's: nothing of a <script> or <style> it removes)."""
+    text = text.replace(AMP_SUBSTITUTE, "&")
+    if STX not in text:
+        return text
+    parts, pos, raw_html = [], 0, False
+    for m in _PLACEHOLDER.finditer(text):  # rebuild the block as HTML: text escaped, raw HTML as written
+        parts.append(html_lib.escape(text[pos:m.start()], quote=False))
         code = m.group(1)
         if code.isdigit():
-            return chr(int(code))
-        if (n := _STASHED.fullmatch(code)) and int(n.group(1)) < len(stash):
-            return html_lib.unescape(_TAG.sub("", str(stash[int(n.group(1))])))
-        return ""
-
-    return _PLACEHOLDER.sub(restore, text.replace(AMP_SUBSTITUTE, "&"))
+            parts.append(html_lib.escape(chr(int(code)), quote=False))
+        elif (n := _STASHED.fullmatch(code)) and int(n.group(1)) < len(stash):
+            raw = str(stash[int(n.group(1))])
+            raw_html = raw_html or "<" in raw
+            parts.append(raw)
+        pos = m.end()
+    parts.append(html_lib.escape(text[pos:], quote=False))
+    html = "".join(parts)
+    return without_forbidden(html_lib.unescape(nh3.clean(html, tags=set()) if raw_html else html))
 
 # The sanitiser's safe defaults, plus the attributes our own Markdown output needs.
 _ATTRIBUTES = {tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()}
@@ -327,9 +336,12 @@ class Converter:
         except _TooSlow:
             refused = Refused(f"{TOO_SLOW} (it took more than {TIME_LIMIT:g} seconds)")
         else:
+            # a character reference (&#7;) can make a character no page or feed may carry: removed here, and the
+            # article refused (index.build_site) naming the characters
+            forbidden = "".join(dict.fromkeys(m.group() for m in FORBIDDEN.finditer(clean)))
             paragraphs = tuple(self.linker.paragraphs)
-            return Body.of(clean, "\n".join(paragraphs),
-                           first_mentions(paragraphs, self.linker.pattern, self.linker.owner))
+            return Body.of(without_forbidden(clean) if forbidden else clean, "\n".join(paragraphs),
+                           first_mentions(paragraphs, self.linker.pattern, self.linker.owner), forbidden=forbidden)
         self._setup()
         return refused
 

@@ -85,10 +85,14 @@ class Body:
     # the href of every link in the HTML, as written (entities and all), each once, sorted: found where the body
     # is converted (a worker process, in a cold build), so the link checks need not unpack and search the HTML
     hrefs: tuple[str, ...] = ()
+    # characters a character reference in the body made that no page or feed may carry (a control character, a
+    # noncharacter), each once: removed from html, and the article refused
+    forbidden: str = ""
 
     @classmethod
-    def of(cls, html: str, text: str, named: dict[str, tuple[str, str]] | None = None) -> Body:
-        return cls(pack(html), pack(text), text.partition("\n")[0], named or {}, tuple(sorted(set(_HREF.findall(html)))))
+    def of(cls, html: str, text: str, named: dict[str, tuple[str, str]] | None = None, forbidden: str = "") -> Body:
+        return cls(pack(html), pack(text), text.partition("\n")[0], named or {}, tuple(sorted(set(_HREF.findall(html)))),
+                   forbidden)
 
     @property
     def html(self) -> str:

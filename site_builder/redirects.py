@@ -11,6 +11,7 @@ from functools import partial
 
 from jinja2 import Environment
 
+from .chars import invisible_problem
 from .config import Config
 from .errors import Collector, display_path
 from .models import Article, Site
@@ -85,10 +86,16 @@ def render_redirects(env: Environment, config: Config, site: Site, keys: Keys, f
     aliases = alias_paths(site, files, errors)
     out: list[Output] = []
     lines = []
+    errors = Collector()
     for path, article in aliases.items():
         target = article_path(article.slug)
         out.append(Output(path, keys(path, lists=[article]), partial(_redirect_page, env, config, article, path, target)))
-        lines.append(f"{site_path(config.base_path, path)} {site_path(config.base_path, target)} 301")
+        old, new = site_path(config.base_path, path), site_path(config.base_path, target)
+        # one line, three fields: a path with whitespace or a control character would add fields or lines
+        if (msg := invisible_problem(old + new)) is not None:
+            errors.add(article.path, article.lines.get("aliases", 1), f"aliases: {path!r} -> {target!r} {msg}")
+        lines.append(f"{old} {new} 301")
+    errors.raise_if_any()
     if lines:
         header = "# Earlier URLs of articles (front matter 'aliases'): old path, new path, HTTP status.\n"
         out.append(ready(REDIRECTS_FILE, (header + "\n".join(lines) + "\n").encode("utf-8")))

@@ -7,7 +7,8 @@ from urllib.parse import quote
 
 from slugify import slugify as _slugify
 
-SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# Every pattern that validates a value is used with fullmatch: '$' would also match before a final newline.
+SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 SLUG_MAX = 100
 # Names Windows refuses as file or folder names, whatever the extension.
 RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
@@ -21,7 +22,7 @@ def slugify(text: str) -> str:
 
 def slug_problem(slug: str) -> str | None:
     """Why slug cannot name a page, or None when it can."""
-    if not isinstance(slug, str) or not SLUG_RE.match(slug):
+    if not isinstance(slug, str) or not SLUG_RE.fullmatch(slug):
         return (f"invalid slug {slug!r}: use lower-case letters a-z, digits and single hyphens "
                 "(no '/', '..', '\\', spaces or other characters)")
     if len(slug) > SLUG_MAX:
@@ -124,14 +125,14 @@ def api_article_path(slug: str) -> str:
 
 
 # Aliases: earlier URLs of an article, as paths from the site's root ('articles/old-slug/', 'old/page.html').
-_ALIAS_SEGMENT = re.compile(r"^[A-Za-z0-9_~-][A-Za-z0-9._~-]*$")
+_ALIAS_SEGMENT = re.compile(r"[A-Za-z0-9_~-][A-Za-z0-9._~-]*")
 
 
 def alias_problem(alias: str) -> str | None:
     """Why alias cannot name an earlier URL of a page, or None when it can."""
     path = alias.strip().lstrip("/")
     segments = path.rstrip("/").split("/")
-    if not path or not all(_ALIAS_SEGMENT.match(s) for s in segments):
+    if not path or not all(_ALIAS_SEGMENT.fullmatch(s) for s in segments):
         return (f"invalid alias {alias!r}: write a path from the site's root such as 'articles/old-slug/' "
                 "(letters, digits, '-', '_', '.', '~' and '/'; no '..', query or fragment)")
     if any(s.split(".")[0].lower() in RESERVED for s in segments):

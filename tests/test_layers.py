@@ -11,7 +11,7 @@ PACKAGE_DIR = Path(__file__).resolve().parents[1] / PACKAGE
 INIT = "__init__"  # the package itself: holds only __version__, imports nothing, may be imported by anyone
 
 LEVELS: list[list[str]] = [
-    ["errors", "safefs"],
+    ["errors", "safefs", "chars"],
     ["config", "urls", "theme", "limits"],
     ["models"],
     ["frontmatter", "load", "importer", "index", "markup", "fastmd", "new", "schedule", "sources", "related", "charts",
