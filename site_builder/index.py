@@ -106,7 +106,8 @@ def build_site(archive: Archive, now: datetime | None = None, convert: BodyConve
             errors.add(a.path, _reference_line(a, bodies[a.slug].forbidden),
                        f"body: {char_problem(bodies[a.slug].forbidden)}, written as a character reference "
                        "(no page or feed may carry it)")
-    errors.raise_if_any()
+    if not collect:  # else the caller raises, once every other check has run too
+        errors.raise_if_any()
     summaries = {a.slug: a.summary or summarise(bodies[a.slug].first_paragraph) for a in articles}
     named = {a.slug: bodies[a.slug].named for a in articles}
     mentioning: dict[str, list[Article]] = {c.id: [] for c in companies}

@@ -94,14 +94,18 @@ def generate(source: Path, templates: Path, config: Config, cache: BuildCache | 
     except SiteError as exc:  # a bad SOURCE_DATE_EPOCH: reported with the rest; every article checked as if due
         errors.extend(exc)
         now = None
-    site = build_site(archive, now, convert=cache.convert if cache else None, memo=memo, errors=errors)
     if not (templates / "base.html").is_file():
         errors.add(templates, 0, "templates folder not found (no base.html in it)")
         errors.raise_if_any()
     env = make_env(templates)
     if cache is not None and cache.reuse:  # compiled templates, kept in the cache
         env.bytecode_cache = BytecodeStore(cache.previous.bytecode, cache.current.bytecode)
-    compile_templates(env, templates, errors)
+    compile_templates(env, templates, errors)  # while the pool converts the bodies
+    try:
+        site = build_site(archive, now, convert=cache.convert if cache else None, memo=memo, errors=errors)
+    except SiteError as exc:  # bodies refused as they were converted (limits.py): reported with all found so far
+        errors.extend(exc)
+        errors.raise_if_any()
     outputs, stylesheet = static_assets(templates)
     keys = Keys(global_key(tree_key(templates), stylesheet, config, site.companies), site)
     # what a template makes is keyed on what the code declares only for the templates those keys were written
