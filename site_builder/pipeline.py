@@ -27,7 +27,7 @@ from .redirects import render_redirects
 from .render import BytecodeStore, make_env, render_originals, render_site, static_assets
 from .schedule import build_now
 from .search import SearchIndex, index_search
-from .source_pages import render_source_feeds, render_source_pages
+from .source_pages import render_feeds_page, render_source_feeds, render_source_pages
 from .theme import is_default_theme
 from .urls import article_path, raw_path
 
@@ -112,7 +112,8 @@ def generate(source: Path, templates: Path, config: Config, cache: BuildCache | 
     # for (the default theme); with any other, on the whole site (theme.py)
     templated = keys if is_default_theme(templates) else keys.whole_site(site)
     pages = (render_site(env, config, site, stylesheet, templated)
-             + render_source_pages(env, config, site, stylesheet, templated))
+             + render_source_pages(env, config, site, stylesheet, templated)
+             + render_feeds_page(env, config, site, stylesheet, templated))
     outputs += pages
     # the raw originals: each file as .txt, byte for byte, and a page showing it; neither a page to search or list
     outputs += [ready(raw_path(name), data) for name, data in site.raw_files.items()]

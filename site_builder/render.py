@@ -23,7 +23,7 @@ from .markup import mention_pattern
 from .models import Article, Company, CompanyPage, Site
 from .originals import DETECTOR, show as show_original
 from .outputs import Keys, Output, ready
-from .urls import (absolute, article_path, citation_path, company_feed_path, company_path, index_path,
+from .urls import (FEEDS_PAGE, absolute, article_path, citation_path, company_feed_path, company_path, feed_anchor, index_path,
                    original_path, page_path, raw_path, relative, site_path, source_feed_path, source_path)
 
 STYLESHEET = "style.css"
@@ -40,7 +40,8 @@ def make_env(templates: Path) -> Environment:
     env.filters["month_name"] = lambda m: datetime(2000, m, 1).strftime("%B")
     env.filters["iso"] = lambda dt: dt.isoformat()
     env.filters["highlight"] = highlight
-    env.globals.update(source_path=source_path, source_feed_path=source_feed_path, citation_path=citation_path)
+    env.globals.update(source_path=source_path, source_feed_path=source_feed_path, citation_path=citation_path,
+                       feeds_page=FEEDS_PAGE, feed_anchor=feed_anchor)
     return env
 
 

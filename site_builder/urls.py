@@ -58,6 +58,18 @@ def company_feed_path(company_id: str) -> str:
     return f"companies/{company_id}/feed.xml"
 
 
+FEEDS_PAGE = "feeds/index.html"  # the page that explains the feeds and lists each one's URL
+
+
+def feed_anchor(feed: str) -> str:
+    """The id, on the feeds page, of the entry of the feed at output path `feed`: its folder ('companies/minimax',
+    'sources/global-times/gt-voice', 'site' for the site's own feed.xml). Folders are distinct, so ids are.
+    A page links to a feed's entry there (link(FEEDS_PAGE) + '#' + the id), which explains feeds and gives the
+    feed's URL to copy; <link rel="alternate"> in its head points at the XML itself."""
+    folder = feed.rpartition("/")[0]
+    return folder or "site"
+
+
 def raw_path(name: str) -> str:
     """Output path of the raw original at raw/<name> in the archive (name: its '/'-separated path under raw/,
     sub-folders kept, so two files of one name in two folders stay two files). An original is evidence, never a
