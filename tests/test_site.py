@@ -284,7 +284,7 @@ def test_drafts_are_not_published_anywhere(project, run):
     minimax = pages["companies/minimax/index.html"]
     assert len(minimax.xpath("//ol[contains(@class, 'timeline')]/li")) == 2  # the seed and the public one
     companies = pages["companies/index.html"]
-    counts = {li.xpath("string(./a)").strip(): li.xpath(f"string(.//*[{has_class('count')}])").strip()
+    counts = {li.xpath(f"string(.//*[{has_class('company-name')}]/a)").strip(): li.xpath(f"string(.//*[{has_class('count')}])").strip()
               for li in companies.xpath(f"//ul[{has_class('company-index')}]/li")}
     assert counts["MiniMax"] == "2 articles"
     assert counts["GigaDevice Semiconductor"] == "1 article"
