@@ -276,7 +276,8 @@ SHOT_NAMES = {kind: kind.replace("company index", "companies") for kind in PAGES
 @pytest.mark.parametrize("width", SCREENSHOT_WIDTHS)
 @pytest.mark.parametrize("kind", list(PAGES))
 def test_screenshots_are_saved_for_review(browser, served, kind, width, scheme):
-    """docs/screenshots/<page type>-<width>-<scheme>.png: every page type, desktop and phone, light and dark."""
+    """docs/screenshots/<page type>-<width>.png (light) and <page type>-<width>-dark.png: every page type, desktop
+    and phone."""
     base, _ = served
     browser.execute_cdp_cmd("Emulation.setEmulatedMedia",
                             {"features": [{"name": "prefers-color-scheme", "value": scheme}]})
@@ -286,7 +287,7 @@ def test_screenshots_are_saved_for_review(browser, served, kind, width, scheme):
     finally:
         browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    target = SCREENSHOTS / f"{SHOT_NAMES[kind]}-{width}-{scheme}.png"
+    target = SCREENSHOTS / f"{SHOT_NAMES[kind]}-{width}{'' if scheme == 'light' else '-dark'}.png"
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     if not target.exists() or target.read_bytes() != png:
         target.write_bytes(png)
