@@ -5,7 +5,7 @@ from collections import Counter
 from datetime import datetime
 from html import escape
 
-MIN_MONTHS = 12  # a chart shows at least a year, so one mention still reads as a point in time
+MIN_CHART_MONTHS = 3  # a company mentioned in fewer distinct months gets a sentence, not a chart
 WIDTH, HEIGHT = 480, 150
 LEFT, RIGHT, TOP, BOTTOM = 28, 8, 12, 26  # margins inside the viewBox for the axis labels
 
@@ -14,14 +14,42 @@ def _month_index(dt: datetime) -> int:
     return dt.year * 12 + dt.month - 1
 
 
-def month_counts(dates: list[datetime]) -> list[tuple[int, int]]:
-    """(month index, count) for every month from the first date (or a year before the last) to the last."""
+def month_span(dates) -> tuple[int, int] | None:
+    """(first, last) month index of the dates (the archive's span, when given every article's date); None for none."""
+    months = [_month_index(d) for d in dates]
+    return (min(months), max(months)) if months else None
+
+
+def month_counts(dates: list[datetime], span: tuple[int, int] | None = None) -> list[tuple[int, int]]:
+    """(month index, count) for every month of span (first, last month index: the archive's months), widened
+    to the dates' own months should any fall outside it; without span, from the first date's month to the last's."""
     if not dates:
         return []
     counts = Counter(_month_index(d) for d in dates)
-    last = max(counts)
-    first = min(min(counts), last - MIN_MONTHS + 1)
+    first, last = min(counts), max(counts)
+    if span is not None:
+        first, last = min(first, span[0]), max(last, span[1])
     return [(m, counts.get(m, 0)) for m in range(first, last + 1)]
+
+
+def draws_chart(dates: list[datetime]) -> bool:
+    """True when the dates fall in enough distinct months for a chart to say more than a sentence."""
+    return len({_month_index(d) for d in dates}) >= MIN_CHART_MONTHS
+
+
+def _articles(n: int) -> str:
+    return f"{n} article{'' if n == 1 else 's'}"
+
+
+def timeline_sentence(dates: list[datetime]) -> str:
+    """What a chart of few months would show, said in words: 'Mentioned in 1 article, in January 2026.'"""
+    counts = sorted(Counter(_month_index(d) for d in dates).items())
+    if not counts:
+        return "Not mentioned in any published article yet."
+    if len(counts) == 1:
+        return f"Mentioned in {_articles(len(dates))}, in {_long_label(counts[0][0])}."
+    parts = [f"{n} in {_long_label(m)}" for m, n in counts]
+    return f"Mentioned in {_articles(len(dates))}: {', '.join(parts[:-1])} and {parts[-1]}."
 
 
 def _label(index: int) -> str:
@@ -34,9 +62,11 @@ def _long_label(index: int) -> str:
     return f"{datetime(2000, month + 1, 1):%B} {year}"
 
 
-def timeline_svg(dates: list[datetime], name: str, chart_id: str = "timeline-chart") -> str:
-    """A bar chart of mentions per month (the publisher's local month) as an accessible inline SVG element."""
-    months = month_counts(dates)
+def timeline_svg(dates: list[datetime], name: str, chart_id: str = "timeline-chart",
+                 span: tuple[int, int] | None = None) -> str:
+    """A bar chart of mentions per month (the publisher's local month) as an accessible inline SVG element: one
+    slot per month of span (the archive's months, see month_counts), each with its month in data-month."""
+    months = month_counts(dates, span)
     if not months:
         return ""
     peak = max(n for _, n in months)
@@ -44,8 +74,8 @@ def timeline_svg(dates: list[datetime], name: str, chart_id: str = "timeline-cha
     step = plot_w / len(months)
     bar = max(step * 0.7, 1.0)
     total = sum(n for _, n in months)
-    span = f"{_long_label(months[0][0])} to {_long_label(months[-1][0])}"
-    desc = (f"{total} article{'' if total == 1 else 's'} mentioning {name}, by month, {span}; "
+    period = f"{_long_label(months[0][0])} to {_long_label(months[-1][0])}"
+    desc = (f"{_articles(total)} mentioning {name}, by month, {period}; "
             f"the busiest month has {peak}.")
     parts = [
         f'<svg class="chart" id="{chart_id}" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
@@ -59,12 +89,15 @@ def timeline_svg(dates: list[datetime], name: str, chart_id: str = "timeline-cha
     ]
     for i, (month, n) in enumerate(months):
         x = LEFT + i * step + (step - bar) / 2
+        year, month0 = divmod(month, 12)
+        data = f'data-month="{year:04d}-{month0 + 1:02d}"'
         if n:
             h = plot_h * n / peak
-            parts.append(f'<rect class="bar" x="{x:.1f}" y="{TOP + plot_h - h:.1f}" width="{bar:.1f}" '
-                         f'height="{h:.1f}"><title>{_long_label(month)}: {n} article{"" if n == 1 else "s"}</title></rect>')
+            parts.append(f'<rect class="bar" {data} x="{x:.1f}" y="{TOP + plot_h - h:.1f}" width="{bar:.1f}" '
+                         f'height="{h:.1f}"><title>{_long_label(month)}: {_articles(n)}</title></rect>')
         else:
-            parts.append(f'<rect class="tick" x="{x:.1f}" y="{TOP + plot_h - 2}" width="{bar:.1f}" height="2"/>')
+            parts.append(f'<rect class="tick" {data} x="{x:.1f}" y="{TOP + plot_h - 2}" width="{bar:.1f}" '
+                         f'height="2"><title>{_long_label(month)}: no articles</title></rect>')
     baseline = TOP + plot_h + 17
     parts.append(f'<text class="label" x="{LEFT}" y="{baseline}" text-anchor="start">{_label(months[0][0])}</text>')
     if len(months) > 1:

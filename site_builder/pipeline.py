@@ -18,6 +18,7 @@ from .checks import find_warnings
 from .citations import render_citations
 from .config import Config
 from .errors import Collector, Problem, SiteError, display_path
+from .favicon import FAVICON, favicon_file
 from .feeds import render_feeds, render_sitemap
 from .index import build_site, company_href, sorted_companies
 from .jsonfeed import render_json_feed
@@ -107,6 +108,7 @@ def generate(source: Path, templates: Path, config: Config, cache: BuildCache | 
         errors.extend(exc)
         errors.raise_if_any()
     outputs, stylesheet = static_assets(templates)
+    outputs.append(ready(FAVICON, favicon_file(config.title, templates)))  # linked from every page
     keys = Keys(global_key(tree_key(templates), stylesheet, config, site.companies), site)
     # what a template makes is keyed on what the code declares only for the templates those keys were written
     # for (the default theme); with any other, on the whole site (theme.py)

@@ -16,7 +16,7 @@ from markupsafe import Markup, escape
 
 from . import __version__
 from .citations import citation_text
-from .charts import timeline_svg
+from .charts import draws_chart, month_span, timeline_sentence, timeline_svg
 from .config import Config
 from .load import RAW_DIR
 from .markup import mention_pattern
@@ -27,6 +27,7 @@ from .urls import (FEEDS_PAGE, absolute, article_path, citation_path, company_fe
                    original_path, page_path, raw_path, relative, site_path, source_feed_path, source_path)
 
 STYLESHEET = "style.css"
+LETTER_SECTIONS_AFTER = 20  # the company index is split by first letter only when it lists more companies
 
 
 def make_env(templates: Path) -> Environment:
@@ -40,6 +41,7 @@ def make_env(templates: Path) -> Environment:
     env.filters["month_name"] = lambda m: datetime(2000, m, 1).strftime("%B")
     env.filters["iso"] = lambda dt: dt.isoformat()
     env.filters["highlight"] = highlight
+    env.filters["headline"] = lambda a: headline(a.title, a.column)
     env.globals.update(source_path=source_path, source_feed_path=source_feed_path, citation_path=citation_path,
                        feeds_page=FEEDS_PAGE, feed_anchor=feed_anchor)
     return env
@@ -69,6 +71,28 @@ def highlight(text: str, company: Company) -> Markup:
         parts += [escape(text[pos:m.start()]), Markup("<mark>%s</mark>") % m.group(0)]
         pos = m.end()
     return Markup("").join([*parts, escape(text[pos:])])
+
+
+_PREFIX_SEPARATORS = (":", "\uff1a", "|")  # a column name followed by one of these (or a spaced dash) prefixes a title
+_DASHES = ("-", "\u2013", "\u2014")
+
+
+def headline(title: str, column: str | None) -> str:
+    """The title as a page shows it under its column's kicker: without the column's name when the title starts
+    with it (case-insensitively) followed by ':' (or '|', or a dash and a space), so 'GT Voice: Synergy ...'
+    under the kicker 'GT Voice' reads 'Synergy ...'. The title itself (in <title>, feeds, JSON-LD, citations,
+    the API) is the archive's record and is never shortened."""
+    if not column or title[:len(column)].casefold() != column.casefold():
+        return title
+    rest = title[len(column):].lstrip()
+    if rest.startswith(_PREFIX_SEPARATORS):
+        rest = rest[1:]
+    elif rest.startswith(_DASHES) and rest[1:2].isspace():
+        rest = rest[1:]
+    else:
+        return title
+    rest = rest.strip()
+    return rest or title
 
 
 def display_date(dt: datetime) -> str:
@@ -205,32 +229,43 @@ class Renderer:
 
     def company_pages(self) -> list[Output]:
         """The company index and each company's page."""
-        counts = {cid: len(p.mentions) for cid, p in self.site.company_pages.items()}
+        pages = self.site.company_pages
+        counts = {cid: len(p.mentions) for cid, p in pages.items()}
+        latest = {cid: p.mentions[0].article for cid, p in pages.items() if p.mentions}  # mentions: newest first
         letters: dict[str, list] = {}
         for c in self.site.companies:
             first = c.name[:1].upper()
             letters.setdefault(first if first.isalpha() else "#", []).append(c)
+        sectioned = len(self.site.companies) > LETTER_SECTIONS_AFTER
+        # it lists each company's latest mention (date, link) and count; the registry is in the global key
         out = [self.page("companies.html", page_path("companies"), "Companies",
-                         f"Every company mentioned in {self.config.title}, A to Z.", extra=sorted(counts.items()),
-                         letters=sorted(letters.items()), counts=counts)]
-        for cid, cp in self.site.company_pages.items():
+                         f"Every company mentioned in {self.config.title}, A to Z.", deps=list(latest.values()),
+                         extra=sorted((cid, counts[cid], a.slug) for cid, a in latest.items()),
+                         letters=sorted(letters.items()) if sectioned else None, companies=self.site.companies,
+                         counts=counts, latest=latest)]
+        # a chart spans the archive's months (so every company's chart has the same axis): its key has the span
+        span = month_span(a.published for a in self.site.articles)
+        for cid, cp in pages.items():
             path = company_path(cid)
+            dates = [m.article.published for m in cp.mentions]
+            chart_span = span if draws_chart(dates) else None
             out.append(Output(path, self.keys(path, lists=[m.article for m in cp.mentions],
-                                              extra=[m.context for m in cp.mentions]),
-                              partial(self._company, path, cp)))
+                                              extra=([m.context for m in cp.mentions], chart_span)),
+                              partial(self._company, path, cp, chart_span)))
         return out
 
-    def _company(self, path: str, cp: CompanyPage) -> bytes:
+    def _company(self, path: str, cp: CompanyPage, span: tuple[int, int] | None) -> bytes:
+        dates = [m.article.published for m in cp.mentions]
+        chart = Markup(timeline_svg(dates, cp.company.name, span=span)) if span is not None else None
         return self.render("company.html", path, cp.company.name,
                            f"{cp.company.name}: {cp.company.description}. "
                            f"Articles in {self.config.title} that mention it.",
-                           dict(company_page=cp, chart=Markup(timeline_svg([m.article.published for m in cp.mentions],
-                                                                          cp.company.name))))
+                           dict(company_page=cp, chart=chart, chart_sentence=timeline_sentence(dates)))
 
     def archive(self) -> Output:
         """Every article by year and month."""
         years: dict[int, list] = {}
-        for y, m, arts in self.site.months:
+        for y, m, arts in self.site.months:  # newest first; the counts follow from the articles listed
             years.setdefault(y, []).append((m, arts))
         return self.page("archive.html", page_path("archive"), "Archive",
                          f"Every article in {self.config.title}, by year and month.", self.site.articles,

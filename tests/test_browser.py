@@ -269,15 +269,25 @@ def test_no_page_logs_a_browser_error(browser, served):
 
 # ------------------------------------------------------------------ screenshots for review
 
+SHOT_NAMES = {kind: kind.replace("company index", "companies") for kind in PAGES}  # file name of each page type
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("width", SCREENSHOT_WIDTHS)
-@pytest.mark.parametrize("kind", ["home", "article", "company"])
-def test_screenshots_are_saved_for_review(browser, served, kind, width):
+@pytest.mark.parametrize("kind", list(PAGES))
+def test_screenshots_are_saved_for_review(browser, served, kind, width, scheme):
+    """docs/screenshots/<page type>-<width>.png (light) and <page type>-<width>-dark.png: every page type, desktop
+    and phone."""
     base, _ = served
-    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
-    open_page(browser, base, PAGES[kind], width=width)
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia",
+                            {"features": [{"name": "prefers-color-scheme", "value": scheme}]})
+    try:
+        open_page(browser, base, PAGES[kind], width=width)
+        png = browser.get_screenshot_as_png()
+    finally:
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    target = SCREENSHOTS / f"{kind}-{width}.png"
-    png = browser.get_screenshot_as_png()
+    target = SCREENSHOTS / f"{SHOT_NAMES[kind]}-{width}{'' if scheme == 'light' else '-dark'}.png"
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     if not target.exists() or target.read_bytes() != png:
         target.write_bytes(png)

@@ -16,7 +16,7 @@ LEVELS: list[list[str]] = [
     ["models"],
     ["frontmatter", "load", "importer", "index", "markup", "fastmd", "new", "schedule", "sources", "related", "charts",
      "parallel", "outputs", "originals"],
-    ["render", "feeds", "checks", "citations", "source_pages", "redirects", "api", "schemas", "jsonfeed", "search"],
+    ["render", "favicon", "feeds", "checks", "citations", "source_pages", "redirects", "api", "schemas", "jsonfeed", "search"],
     ["write", "cache", "pipeline"],
     ["build"],
     ["cli", "serve", "__main__"],
