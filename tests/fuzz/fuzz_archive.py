@@ -590,6 +590,20 @@ def g_raw_files(c: Case) -> None:
         _another_article(c, "with-raw.md", {"raw": yaml_quoted("raw/" + name), "raw_sha256": f"'{digest}'"})
 
 
+def g_raw_folders(c: Case) -> None:
+    """Raw originals in subfolders of raw/, two with one file name, each cited (with its SHA-256) by an article."""
+    name = c.rng.choice(["x.txt", SEED_RAW.name])
+    for i, folder in enumerate(c.rng.sample(["a", "b", "a/b", "A", "sub dir"], 2)):
+        data = f"original {i} in {folder}\n".encode()
+
+        def op(case: Case, folder=folder, data=data) -> None:
+            (case.seeds / "raw" / folder).mkdir(parents=True, exist_ok=True)
+            _write_bytes(case.seeds / "raw" / folder / name, data)
+        c.ops.append(op)
+        _another_article(c, f"raw-{i}.md", {"raw": yaml_quoted(f"raw/{folder}/{name}"),
+                                            "raw_sha256": f"'{hashlib.sha256(data).hexdigest()}'"})
+
+
 ALIASES = ["feed.xml", "index.html", "/", "", "articles/{slug}/", "ARTICLES/{SLUG}/", "raw/000_ff62e51a18514715.txt",
            "static/style.css", "api/articles.json", ".site-builder-output", "_redirects", "404.html", "robots.txt",
            "pagefind/x", "companies/minimax/feed.xml", "companies/minimax/", "search/", "sources/global-times/",
@@ -664,7 +678,8 @@ GENERATORS = [
     Generator("base_url", g_base_url, 1.5),
     Generator("output_arg", g_output_arg, 0.8),
     Generator("symlinks", g_symlinks, 1.2),
-    Generator("fifo", g_fifo, 0.5),
+    Generator("fifo", g_fifo, 0.8),
+    Generator("raw_folders", g_raw_folders, 0.6),
     Generator("file_names", g_file_names, 1),
     Generator("raw_files", g_raw_files, 1),
     Generator("aliases", g_aliases, 1.5),
@@ -810,7 +825,7 @@ def _changed(before: dict, after: dict, *, content_only: bool = False) -> list[s
 
 def _output_zone(c: Case) -> tuple[str, list[str]]:
     """(the output folder relative to CASE/, the prefixes a build may change: output, its cache and its lock)."""
-    out = Path(os.path.normpath(c.project / c.output.replace("\n", "_")))
+    out = Path(os.path.normpath(c.project / c.output))
     try:
         rel = out.relative_to(c.root).as_posix()
     except ValueError:
@@ -1041,12 +1056,16 @@ def run_case(seed: int, case: int, profile: str = "full", keep: Path | None = No
             out = c.root / out_rel
             kinds: dict[str, list[str]] = {}
             for rel, problem in check_output(out, c.seeds):
-                what = Path(rel).suffix or rel
+                what = rel if rel in ("_redirects", "robots.txt") else Path(rel).suffix or rel
                 what = "raw/" if rel.startswith("raw/") else what
                 kinds.setdefault(f"{what}: {re.sub(r'(?<![a-z])[0-9]+', 'N', problem)[:70]}", []).append(
                     f"{rel}: {problem}")
             for sig, details in sorted(kinds.items()):
                 findings.append(Finding("ill-formed", sig, f"{len(details)} file(s), e.g. {details[0]!r}"))
+            lost = _lost_articles(c, out, build.out)
+            if lost:
+                findings.append(Finding("lost", "build succeeded without an article's page",
+                                        f"no page for {lost[:3]} (build said {build.out.strip()[-120:]!r})"))
             if profile == "full" and random.Random(f"again:{seed}:{case}").random() < 0.25:
                 again = _run(build_args, c.project)
                 findings += _crash_findings(again, "second build")
@@ -1077,6 +1096,29 @@ def _copy_no_fifo(src: str, dst: str) -> None:
         os.mkfifo(dst)
     else:
         shutil.copy2(src, dst)
+
+
+def _lost_articles(c: Case, out: Path, stdout: str) -> list[str]:
+    """Plain article files (regular, UTF-8, not drafts, no odd slug) a successful build made no page for."""
+    from site_builder.urls import slugify
+
+    if "held back" in stdout:
+        return []
+    lost = []
+    for entry in sorted(os.scandir(c.seeds / "articles"), key=lambda e: e.name):
+        if not entry.name.endswith(".md") or not entry.is_file(follow_symlinks=False):
+            continue
+        try:
+            text = Path(entry.path).read_text(encoding="utf-8")
+        except (OSError, UnicodeError):
+            continue
+        if "draft" in text or not text.startswith("---\n"):
+            continue
+        given = re.search(r"^slug: *(.*)$", text, re.M)
+        slug = given.group(1).strip("'\" ") if given else slugify(entry.name[:-3])
+        if slug and re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", slug) and not (out / "articles" / slug).is_dir():
+            lost.append(entry.name)
+    return lost
 
 
 def _rmtree(path: Path) -> None:
