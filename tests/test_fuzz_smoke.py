@@ -94,3 +94,16 @@ def test_a_write_outside_the_output_is_caught(tmp_path):
     _, zone = fuzz._output_zone(fuzz.Case(None, tmp_path))
     changed = fuzz._changed(before, fuzz.snapshot(tmp_path))
     assert [p for p in changed if not fuzz._allowed(p, zone)] == ["outside/pwned"]
+
+
+def test_a_plain_article_without_a_page_is_caught(tmp_path):
+    case = fuzz.Case(None, tmp_path)
+    (case.seeds / "articles").mkdir(parents=True)
+    (case.seeds / "articles" / "Hello World.md").write_text("---\ntitle: x\n---\n\nbody\n")
+    (case.seeds / "articles" / "given.md").write_text("---\nslug: other\n---\n\nbody\n")
+    (case.seeds / "articles" / "draft.md").write_text("---\ndraft: true\n---\n\nbody\n")
+    out = tmp_path / "output"
+    (out / "articles" / "hello-world").mkdir(parents=True)
+    assert fuzz._lost_articles(case, out, "built output/") == ["given.md"]
+    (out / "articles" / "other").mkdir()
+    assert fuzz._lost_articles(case, out, "built output/") == []

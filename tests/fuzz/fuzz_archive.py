@@ -1026,7 +1026,7 @@ def run_case(seed: int, case: int, profile: str = "full", keep: Path | None = No
         s1 = snapshot(root)
         if check.code is not None and (changed := _changed(s0, s1)):
             findings.append(Finding("check-wrote", "check changed files", f"check changed {changed[:5]}"))
-        build = _run(build_args, c.project)
+        build = _run(build_args, c.project, confirm=check.code is not None)  # check hung: no need to wait twice
         findings += _crash_findings(build, "build")
         s2 = snapshot(root)
         if sorted(os.listdir(tmp)) != parent_before:
