@@ -850,8 +850,8 @@ def _html_problems(path: str, data: bytes) -> list[str]:
     import lxml.html
 
     problems = []
-    try:
-        html5lib.HTMLParser(strict=True, namespaceHTMLElements=False).parse(data)
+    try:  # decoded here, as every page declares: given bytes, html5lib would guess the encoding (with chardet)
+        html5lib.HTMLParser(strict=True, namespaceHTMLElements=False).parse(data.decode("utf-8"))
     except Exception as exc:  # html5lib raises ParseError (and others) on the first parse error
         problems.append(f"html5lib strict: {type(exc).__name__}: {str(exc)[:120]}")
     try:
