@@ -136,7 +136,7 @@ import json, os, statistics, sys, time
 from pathlib import Path
 sys.path.insert(0, {str(BENCH)!r})
 os.environ["SITE_BUILDER_PAGEFIND"] = ""
-from site_builder.build import Builder
+from site_builder.engine.build import Builder
 root = Path({str(root / 'ours')!r})
 # as serve does: files updated in place, the cache file saved once the pages are live (not timed)
 builder = Builder(root / "seeds", root / "output", Path({str(TEMPLATES)!r}), in_place=True, defer_save=True)

@@ -9,10 +9,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from . import __version__
-from .build import Builder
-from .chars import url_problem
-from .config import load_config
-from .errors import SiteError, display_path
+from .engine.build import Builder
+from .core.chars import url_problem
+from .core.config import load_config
+from .core.errors import SiteError, display_path
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -124,7 +124,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .serve import serve
+    from .commands.serve import serve
 
     return serve(args.source, args.output, args.templates, args.port, args.base_url)
 
@@ -137,7 +137,7 @@ def _source_exists(source: Path) -> None:
 
 
 def cmd_new(args: argparse.Namespace) -> int:
-    from .new import new_article
+    from .commands.new import new_article
 
     config = load_config(args.source)
     path = new_article(args.source, args.title, args.publication or config.publication, datetime.now(config.zone))
@@ -146,7 +146,7 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from .importer import import_raw
+    from .content.importer import import_raw
 
     config = load_config(args.source)
     path, raw = import_raw(args.raw, args.source, config.zone, args.publication, args.url, args.force,

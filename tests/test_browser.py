@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, SEED_SLUG
-from site_builder.build import build
+from site_builder.engine.build import build
 
 REQUIRED = os.environ.get("SITE_BUILDER_REQUIRE_BROWSER") == "1"
 TOOLS = Path(os.environ.get("SITE_BUILDER_TOOLS", REPO / ".tools")) / "node_modules"

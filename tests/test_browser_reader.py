@@ -11,7 +11,7 @@ import threading
 import pytest
 
 from conftest import REPO, SEED_SLUG, minimal_front, write_article
-from site_builder.build import build
+from site_builder.engine.build import build
 from test_browser import AXE, AXE_RUN, PAGES, SUBPATH, _Quiet, browser, missing, open_page, served  # noqa: F401
 
 HEADER_BUDGET = 0.15 * 844  # px of a 390x844 phone's viewport the header may take before the headline

@@ -10,7 +10,7 @@ from bibtexparser.bparser import BibTexParser
 
 from conftest import SEED_SLUG
 from depth import BASE, make_depth_site, page
-from site_builder.citations import bib_escape
+from site_builder.outputs.citations import bib_escape
 
 TITLE = "Second: MiniMax & GigaDevice {R&D} 100% up_now"
 

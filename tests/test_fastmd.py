@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import REPO
-from site_builder import fastmd
-from site_builder.markup import EXTENSIONS, Converter
-from site_builder.models import Company
+from site_builder.content import fastmd
+from site_builder.content.markdown import EXTENSIONS, Converter
+from site_builder.core.models import Company
 
 sys.path.insert(0, str(REPO / "bench"))
 from generate import generate  # noqa: E402

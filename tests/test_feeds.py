@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from conftest import COMPANY_IDS, REPO, SEED_SLUG, minimal_front, write_article
-from site_builder.build import build
+from site_builder.engine.build import build
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"

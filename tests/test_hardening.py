@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, SEED_SLUG, fill_the_disk, minimal_front, tree_digest, write_article
-from site_builder.load import MAX_FILE_BYTES
+from site_builder.content.load import MAX_FILE_BYTES
 
 NOTHING = "nothing was written\n"
 

@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import COMPANY_IDS, SEED_ARTICLE, SEED_RAW, SEED_SLUG, tree_digest
-from site_builder.importer import markdown_escape
-from site_builder.markup import Converter
+from site_builder.content.importer import markdown_escape
+from site_builder.content.markdown import Converter
 
 URL = "https://www.globaltimes.cn/page/202601/1353362.shtml"
 TITLE = "GT Voice: Synergy between mainland AI companies, HK market fosters new tech financing hub"

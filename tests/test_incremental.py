@@ -9,18 +9,18 @@ from pathlib import Path
 import pytest
 
 from conftest import COMPANY_IDS, SEED_ARTICLE, minimal_front, tree_digest, write_article
-from site_builder.build import Builder
-from site_builder.cache import CACHE_DIR, CACHE_FILE, SPARE_DIR, STORE_DIR
-from site_builder.errors import SiteError
-from site_builder.outputs import Output
-from site_builder.write import MARKER, write_site
+from site_builder.engine.build import Builder
+from site_builder.engine.store import CACHE_DIR, CACHE_FILE, SPARE_DIR, STORE_DIR
+from site_builder.core.errors import SiteError
+from site_builder.outputs.base import Output
+from site_builder.engine.write import MARKER, write_site
 
 
 @pytest.fixture
 def archive(project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The real seed plus six articles sharing its companies, so pages have neighbours and company lists."""
     monkeypatch.setenv("SITE_BUILDER_PAGEFIND", "")  # no search index: these tests are about the pipeline
-    monkeypatch.setattr("site_builder.cache.tool_key", lambda: "test")  # others may edit the code meanwhile
+    monkeypatch.setattr("site_builder.engine.store.tool_key", lambda: "test")  # others may edit the code meanwhile
     for i in range(6):
         companies = "[" + ", ".join(COMPANY_IDS[i % 5:i % 5 + 2]) + "]"
         write_article(project, f"note-{i}.md", minimal_front(f"Note {i}", f"2026-02-0{i + 1}T10:00:00+0{i % 3}:00",
@@ -152,7 +152,7 @@ def test_a_corrupt_or_foreign_cache_is_ignored_with_a_warning_and_the_build_is_c
 
 def test_a_cache_from_another_version_is_ignored(archive, run, monkeypatch):
     assert run(archive, "build").code == 0
-    monkeypatch.setattr("site_builder.cache.tool_key", lambda: "another version")
+    monkeypatch.setattr("site_builder.engine.store.tool_key", lambda: "another version")
     CHANGES["title"](archive)
     result = run(archive, "build")
     assert "written by another version of site-builder" in result.err
@@ -342,6 +342,6 @@ def test_the_cache_key_names_each_library_at_the_version_importlib_metadata_repo
     than a build with nothing changed); it must agree with importlib.metadata for every library output uses."""
     from importlib.metadata import version
 
-    from site_builder.cache import _LIBRARIES, _installed_versions
+    from site_builder.engine.store import _LIBRARIES, _installed_versions
 
     assert _installed_versions() == {dist: version(dist) for dist in _LIBRARIES}

@@ -1,4 +1,5 @@
-"""The one-directional layering of site_builder: a module imports only from its own level or levels to its left."""
+"""The package's folders are its layers, and imports run one way: a module imports only from its own folder or
+from the folders below it (core <- content <- model <- outputs <- engine <- commands <- the command line)."""
 from __future__ import annotations
 
 import ast
@@ -8,94 +9,76 @@ import pytest
 
 PACKAGE = "site_builder"
 PACKAGE_DIR = Path(__file__).resolve().parents[1] / PACKAGE
-INIT = "__init__"  # the package itself: holds only __version__, imports nothing, may be imported by anyone
-
-LEVELS: list[list[str]] = [
-    ["errors", "safefs", "chars"],
-    ["config", "urls", "theme", "limits"],
-    ["models"],
-    ["frontmatter", "load", "importer", "index", "markup", "fastmd", "new", "schedule", "sources", "related", "charts",
-     "parallel", "outputs", "originals"],
-    ["render", "favicon", "feeds", "checks", "citations", "source_pages", "redirects", "api", "schemas", "jsonfeed", "search"],
-    ["write", "cache", "pipeline"],
-    ["build"],
-    ["cli", "serve", "__main__"],
-]
-LEVEL = {module: i for i, level in enumerate(LEVELS) for module in level}
-
-# Imports inside one level: only these, which exist today (a new one must be added here on purpose).
-SAME_LEVEL = {
-    ("load", "frontmatter"),
-    ("cache", "write"),
-    ("pipeline", "cache"),
-    ("index", "load"),
-    ("index", "markup"),
-    ("markup", "fastmd"),
-    ("parallel", "markup"),
-    ("index", "schedule"),
-    ("index", "sources"),
-    ("index", "related"),
-    ("render", "citations"),
-    ("source_pages", "render"),
-    ("source_pages", "feeds"),
-    ("api", "citations"),
-    ("api", "schemas"),
-    ("importer", "frontmatter"),
-    ("importer", "load"),
-    ("importer", "markup"),
-    ("new", "load"),
-    ("cli", "serve"),
-    ("__main__", "cli"),
-}
+LAYERS = ["core", "content", "model", "outputs", "engine", "commands", ""]  # "": the top (cli, __main__, __init__)
+RANK = {layer: i for i, layer in enumerate(LAYERS)}
 
 
-def package_modules() -> list[str]:
-    return sorted(p.stem for p in PACKAGE_DIR.glob("*.py"))
+def modules() -> dict[str, Path]:
+    """{dotted name under the package ('content.load', 'cli'): its file}, __init__ files as their folder's name."""
+    found = {}
+    for path in sorted(PACKAGE_DIR.rglob("*.py")):
+        parts = path.relative_to(PACKAGE_DIR).with_suffix("").parts
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        found[".".join(parts)] = path
+    return found
 
 
-def imports_of(source: str, modules: set[str]) -> set[str]:
-    """Package modules that source imports, anywhere in it (top level or inside functions)."""
+def layer_of(module: str) -> str:
+    return module.split(".")[0] if "." in module or module in RANK else ""
+
+
+def imports_of(module: str, source: str) -> set[str]:
+    """The package modules (dotted, as modules() names them) that source, the text of module, imports anywhere."""
+    package = module.split(".")[:-1] if module in modules() and not _is_package(module) else module.split(".")
+    known = modules()
     found: set[str] = set()
+
+    def add(dotted: str, names: list[str]) -> None:
+        for name in names:  # 'from x import y': y may be a module of x
+            if f"{dotted}.{name}".strip(".") in known:
+                found.add(f"{dotted}.{name}".strip("."))
+            else:
+                found.add(dotted)
+
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 parts = alias.name.split(".")
                 if parts[0] == PACKAGE:
-                    found.add(parts[1] if len(parts) > 1 else INIT)
+                    found.add(".".join(parts[1:]))
         elif isinstance(node, ast.ImportFrom):
             if node.level == 0:
                 parts = (node.module or "").split(".")
                 if parts[0] != PACKAGE:
                     continue
-                rest = parts[1:]
+                add(".".join(parts[1:]), [a.name for a in node.names])
             else:
-                assert node.level == 1, f"'from {'.' * node.level}...' reaches outside the package"
-                rest = node.module.split(".") if node.module else []
-            if rest:
-                found.add(rest[0])
-            else:  # from . import name / from site_builder import name: a module, or a name of __init__
-                found.update(alias.name if alias.name in modules else INIT for alias in node.names)
-    return found
+                base = package[:len(package) - (node.level - 1)] if node.level > 1 else package
+                assert node.level - 1 <= len(package), f"{module}: an import reaches outside the package"
+                add(".".join([*base, *(node.module.split(".") if node.module else [])]), [a.name for a in node.names])
+    return found - {module}
+
+
+def _is_package(module: str) -> bool:
+    return modules()[module].name == "__init__.py"
 
 
 def violations(module: str, imported: set[str]) -> list[str]:
     """Why each import of module breaks the rule (empty when it keeps it)."""
     problems = []
-    for target in sorted(imported - {module}):
-        if target == INIT:
-            continue
-        if target not in LEVEL:
-            problems.append(f"{module} imports {target}, which has no level")
-        elif LEVEL[target] > LEVEL[module]:
-            problems.append(f"{module} (level {LEVEL[module]}) imports {target} (level {LEVEL[target]}, to its right)")
-        elif LEVEL[target] == LEVEL[module] and (module, target) not in SAME_LEVEL:
-            problems.append(f"{module} imports {target} from its own level, which is not an allowed same-level import")
+    for target in sorted(imported):
+        if target == "":
+            continue  # the package itself: holds only __version__
+        if target not in modules():
+            problems.append(f"{module} imports {target}, which is not a module of the package")
+        elif RANK[layer_of(target)] > RANK[layer_of(module)]:
+            problems.append(f"{module} ({layer_of(module) or 'top'}) imports {target} ({layer_of(target)}), a layer above it")
     return problems
 
 
 def graph() -> dict[str, set[str]]:
-    modules = set(package_modules())
-    return {m: imports_of((PACKAGE_DIR / f"{m}.py").read_text(encoding="utf-8"), modules) - {m} for m in modules}
+    return {m: imports_of(m, path.read_text(encoding="utf-8")) for m, path in modules().items()}
 
 
 def find_cycle(edges: dict[str, set[str]]) -> list[str] | None:
@@ -121,66 +104,56 @@ def find_cycle(edges: dict[str, set[str]]) -> list[str] | None:
     return None
 
 
-def test_every_module_has_exactly_one_level():
-    listed = [m for level in LEVELS for m in level]
-    assert len(listed) == len(set(listed))
-    assert sorted([*listed, INIT]) == package_modules()
+def test_every_module_lives_in_a_layer_folder():
+    strays = [m for m in modules() if layer_of(m) == "" and m not in ("", "cli", "__main__")]
+    assert strays == [], "put each module in the folder of its layer: " + ", ".join(LAYERS[:-1])
+    assert {m.split(".")[0] for m in modules() if "." in m} <= set(LAYERS)
 
 
 def test_the_package_init_imports_nothing_from_the_package():
-    assert graph()[INIT] == set()
+    assert graph()[""] == set()
 
 
-@pytest.mark.parametrize("module", [m for level in LEVELS for m in level])
-def test_module_imports_only_from_its_level_or_to_the_left(module):
-    imported = graph()[module]
-    assert violations(module, imported) == []
-
-
-def test_every_allowed_same_level_import_exists_and_stays_inside_a_level():
-    edges = graph()
-    for importer, imported in sorted(SAME_LEVEL):
-        assert LEVEL[importer] == LEVEL[imported], (importer, imported)
-        assert imported in edges[importer], f"{importer} no longer imports {imported}: drop it from SAME_LEVEL"
+@pytest.mark.parametrize("module", sorted(m for m in modules() if m))
+def test_module_imports_only_from_its_layer_or_below(module):
+    assert violations(module, graph()[module]) == []
 
 
 def test_the_package_import_graph_has_no_cycle():
-    assert find_cycle(graph()) is None
-    assert find_cycle({a: {b for x, b in SAME_LEVEL if x == a} for a, _ in SAME_LEVEL}) is None
+    edges = {m: {t for t in targets if not _is_package(t) or t == m} for m, targets in graph().items()}
+    assert find_cycle(edges) is None
 
 
 def test_the_import_reader_sees_every_form_of_import():
-    modules = set(package_modules())
     source = """
-from . import __version__
+from .. import __version__
 from . import frontmatter
-from .errors import SiteError
-import site_builder.urls
-from site_builder.models import Site
-from site_builder import config
+from ..core.errors import SiteError
+import site_builder.core.urls
+from site_builder.core.models import Site
+from site_builder.core import config
 import os, json
 from jinja2 import Environment
 
 def later():
-    from .serve import serve
+    from ..commands.serve import serve
 """
-    assert imports_of(source, modules) == {INIT, "frontmatter", "errors", "urls", "models", "config", "serve"}
+    assert imports_of("content.load", source) == {"", "content.frontmatter", "core.errors", "core.urls", "core.models",
+                                                  "core.config", "commands.serve"}
 
 
 @pytest.mark.parametrize("module, source", [
-    ("models", "from .render import Renderer\n"),  # two levels to the right
-    ("errors", "from .config import Config\n"),  # one level to the right
-    ("write", "def f():\n    from site_builder.build import build\n"),  # hidden in a function, absolute
-    ("markup", "from .load import Archive\n"),  # same level, not an allowed pair
-    ("frontmatter", "from . import load\n"),  # the reverse of an allowed pair
-    ("render", "from .feeds import render_feeds\n"),  # same level, not allowed
-    ("urls", "import site_builder.nonexistent\n"),  # a module with no level
+    ("core.models", "from ..outputs.pages import Renderer\n"),  # three layers up
+    ("core.errors", "from ..content.load import Archive\n"),  # one layer up
+    ("engine.write", "def f():\n    from site_builder.commands.serve import serve\n"),  # hidden in a function, absolute
+    ("content.markdown", "from ..model import site\n"),  # a module of the layer above, by 'from package import'
+    ("core.urls", "import site_builder.nonexistent\n"),  # not a module
 ])
-def test_the_rule_rejects_imports_to_the_right_and_unlisted_same_level_imports(module, source):
-    assert violations(module, imports_of(source, set(package_modules()))) != []
+def test_the_rule_rejects_imports_from_above(module, source):
+    assert violations(module, imports_of(module, source)) != []
 
 
-def test_the_rule_accepts_imports_to_the_left():
-    modules = set(package_modules())
-    assert violations("build", imports_of("from .write import write_site\nfrom .errors import Problem\n", modules)) == []
-    assert violations("index", imports_of("from .load import Archive\nfrom .models import Site\n", modules)) == []
+def test_the_rule_accepts_imports_from_below_and_beside():
+    assert violations("engine.build", imports_of("engine.build", "from .write import write_site\n"
+                                                                "from ..core.errors import Problem\n")) == []
+    assert violations("model.site", imports_of("model.site", "from ..content.load import Archive\n")) == []

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from conftest import SEED_SLUG, minimal_front, tree_digest, write_article
-from site_builder.errors import SiteError
-from site_builder.write import MARKER, write_site
+from site_builder.core.errors import SiteError
+from site_builder.engine.write import MARKER, write_site
 
 
 def staging_leftovers(folder: Path) -> list[str]:

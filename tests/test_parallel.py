@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 
 from conftest import COMPANY_IDS, fill_the_disk, minimal_front, tree_digest, write_article
-from site_builder import cache as cache_module, parallel
-from site_builder.build import Builder
-from site_builder.errors import SiteError
-from site_builder.markup import Converter
-from site_builder.models import Company
+from site_builder.engine import store as cache_module
+from site_builder.engine import workers as parallel
+from site_builder.engine.build import Builder
+from site_builder.core.errors import SiteError
+from site_builder.content.markdown import Converter
+from site_builder.core.models import Company
 
 COUNT = parallel.MIN_PARALLEL + 12  # enough articles for a pool
 
@@ -20,7 +21,7 @@ COUNT = parallel.MIN_PARALLEL + 12  # enough articles for a pool
 @pytest.fixture
 def big(project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("SITE_BUILDER_PAGEFIND", "")
-    monkeypatch.setattr("site_builder.cache.tool_key", lambda: "test")
+    monkeypatch.setattr("site_builder.engine.store.tool_key", lambda: "test")
     for i in range(COUNT):
         companies = "[" + ", ".join(COMPANY_IDS[i % 5:i % 5 + 2]) + "]"
         body = (f"Paragraph {i} names MiniMax and Zhipu, with *emphasis* and `code`.\n\n## Part {i}\n\n"
@@ -108,7 +109,7 @@ def test_prefetch_gives_back_each_body_in_order_however_often_it_was_added():
 
 
 def test_a_rebuild_takes_file_states_from_the_snapshot_rather_than_looking_each_file_up_again(big, monkeypatch):
-    from site_builder import load
+    from site_builder.content import load
 
     builder = Builder(big / "seeds", big / "output", big / "templates")
     builder.build()
@@ -132,7 +133,7 @@ def test_pages_made_by_two_processes_fail_the_same_way_every_time(big, run, monk
     """A template error met while two processes make the pages: the error of the first page in order, whichever
     process met it; exit 1, the previous site untouched, no worker left."""
     monkeypatch.setattr(cache_module, "cpu_count", lambda: 2)
-    monkeypatch.setattr("site_builder.build.cpu_count", lambda: 2)
+    monkeypatch.setattr("site_builder.engine.build.cpu_count", lambda: 2)
     assert run(big, "build").code == 0
     before = tree_digest(big / "output")
     _break(big / "templates" / "company.html", "{% block main %}", "{% block main %}{{ no_such_thing }}")
@@ -148,7 +149,7 @@ def test_pages_made_by_two_processes_fail_the_same_way_every_time(big, run, monk
 
 
 def test_a_full_disk_met_by_the_other_writing_process_is_the_same_clear_error(big, run, monkeypatch):
-    monkeypatch.setattr("site_builder.build.cpu_count", lambda: 2)
+    monkeypatch.setattr("site_builder.engine.build.cpu_count", lambda: 2)
     assert run(big, "build").code == 0
     before = tree_digest(big / "output")
     (big / "seeds" / "site.toml").write_text((big / "seeds" / "site.toml").read_text().replace(

@@ -16,12 +16,12 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from conftest import REPO
-from site_builder.build import build
-from site_builder.errors import SiteError
-from site_builder.markup import mention_pattern
-from site_builder.models import Body, Company
-from site_builder.outputs import json_file
-from site_builder.urls import SLUG_RE, slugify
+from site_builder.engine.build import build
+from site_builder.core.errors import SiteError
+from site_builder.content.markdown import mention_pattern
+from site_builder.core.models import Body, Company
+from site_builder.outputs.base import json_file
+from site_builder.core.urls import SLUG_RE, slugify
 
 HOSTILE = [
     "<script>alert(1)</script>", "</script><script>alert(1)</script>", '"><img src=x onerror=alert(1)>',
@@ -120,7 +120,7 @@ def test_slugify_is_url_safe_and_idempotent(text):
 @settings(max_examples=200, deadline=None)
 @given(st.dictionaries(st.sampled_from(["title", "source", "summary", "column"]), FIELD, min_size=1))
 def test_front_matter_survives_dump_and_load(values):
-    from site_builder.frontmatter import parse
+    from site_builder.content.frontmatter import parse
 
     required = {"title": "T", "published": "2026-01-15T23:42:00+08:00", "source": "S", "companies": []}
     data = {**required, **values}

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from conftest import SEED_SLUG
 from depth import make_depth_site, page
-from site_builder.models import Article
-from site_builder.related import related_articles
+from site_builder.core.models import Article
+from site_builder.model.related import related_articles
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=timezone(timedelta(hours=8)))
 

@@ -14,7 +14,7 @@ import lxml.html
 import pytest
 
 from conftest import COMPANY_IDS, REPO, SEED_RAW, SEED_SLUG, minimal_front, write_article
-from site_builder.build import build
+from site_builder.engine.build import build
 
 ARTICLE = f"articles/{SEED_SLUG}/index.html"
 ORIGINAL_URL = "https://www.globaltimes.cn/page/202601/1353362.shtml"
@@ -332,6 +332,6 @@ def test_hostile_body_is_sanitised(project, run):
 
 def test_the_markdown_extensions_are_extra_and_sane_lists_in_extras_own_order():
     from markdown.extensions.extra import extensions as extra
-    from site_builder.markup import EXTENSIONS
+    from site_builder.content.markdown import EXTENSIONS
 
     assert [e.__module__.rsplit(".", 1)[-1] for e in EXTENSIONS] == [*extra, "sane_lists"]

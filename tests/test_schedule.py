@@ -11,7 +11,7 @@ import pytest
 
 from conftest import REPO, SEED_RAW, minimal_front, tree_digest, write_article
 from depth import EPOCH, build, write_depth_articles
-from site_builder.schedule import build_now
+from site_builder.model.schedule import build_now
 
 FUTURE = "2026-03-01T10:00:01+08:00"  # one second after EPOCH
 

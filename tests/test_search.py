@@ -8,7 +8,7 @@ import lxml.html
 import pytest
 
 from conftest import COMPANY_IDS, SEED_SLUG, tree_digest
-from site_builder.search import ENV_BINARY, find_pagefind
+from site_builder.engine.search import ENV_BINARY, find_pagefind
 
 needs_pagefind = pytest.mark.skipif(find_pagefind() is None, reason="the pagefind binary is not installed "
                                     "(pip install 'pagefind[bin]')")
@@ -59,10 +59,10 @@ def test_without_the_binary_the_build_says_so_and_writes_the_rest(project, run, 
 
 
 def test_installing_the_binary_after_a_build_without_it_gives_search_on_the_next_build(project, run, monkeypatch):
-    import site_builder.search
+    import site_builder.engine.search
 
     with monkeypatch.context() as m:
-        m.setattr(site_builder.search, "find_pagefind", lambda: None)  # not installed yet
+        m.setattr(site_builder.engine.search, "find_pagefind", lambda: None)  # not installed yet
         assert run(project, "build").code == 0
     assert not (project / "output" / "pagefind").exists()
     result = run(project, "build")  # nothing else changed: the build cache must not replay "no search"

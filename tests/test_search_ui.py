@@ -12,8 +12,8 @@ import lxml.html
 import pytest
 
 from conftest import COMPANY_IDS, SEED_SLUG, minimal_front, tree_digest, write_article
-from site_builder.build import Builder
-from site_builder.search import find_pagefind
+from site_builder.engine.build import Builder
+from site_builder.engine.search import find_pagefind
 
 needs_pagefind = pytest.mark.skipif(find_pagefind() is None, reason="the pagefind binary is not installed "
                                     "(pip install 'pagefind[bin]')")
@@ -147,7 +147,7 @@ def test_every_feed_is_valid_atom_for_feed_readers(built):
 
 def test_a_new_source_column_or_company_mention_reaches_the_feeds_page_in_an_incremental_build(project, monkeypatch):
     monkeypatch.setenv("SITE_BUILDER_PAGEFIND", "")
-    monkeypatch.setattr("site_builder.cache.tool_key", lambda: "test")
+    monkeypatch.setattr("site_builder.engine.store.tool_key", lambda: "test")
     out = project / "output"
     Builder(project / "seeds", out, project / "templates").build()
     before = (out / FEEDS_PAGE).read_bytes()

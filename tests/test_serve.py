@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from conftest import SEED_ARTICLE, SEED_SLUG
-from site_builder import pipeline
-from site_builder.build import Builder
-from site_builder.serve import LiveState, _rebuild
+from site_builder.engine import pipeline
+from site_builder.engine.build import Builder
+from site_builder.commands.serve import LiveState, _rebuild
 
 
 def _wait_for(predicate, timeout: float = 20.0):

@@ -294,7 +294,7 @@ def test_relative_links_match_posixpath_relpath():
     import itertools
     import posixpath
 
-    from site_builder.urls import relative
+    from site_builder.core.urls import relative
 
     paths = ["index.html", "page/2/index.html", "articles/a/index.html", "articles/a/citation.bib",
              "articles/b/index.html", "companies/x/feed.xml", "companies/index.html", "static/style.1.css",

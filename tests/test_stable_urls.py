@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from conftest import SEED_SLUG, minimal_front, write_article
 from depth import BASE, make_depth_site, page
-from site_builder.urls import SLUG_RE, alias_path, slugify
+from site_builder.core.urls import SLUG_RE, alias_path, slugify
 
 SEED = f"seeds/articles/{SEED_SLUG}.md"
 ONE_ERROR = "1 error(s); nothing was written\n"
@@ -201,7 +201,7 @@ def test_two_file_names_that_both_give_an_empty_slug_are_both_named(project, run
 def test_every_accepted_alias_stays_inside_the_output_folder(alias):
     from posixpath import normpath
 
-    from site_builder.urls import alias_problem
+    from site_builder.core.urls import alias_problem
 
     if alias_problem(alias) is None:
         path = alias_path(alias)

@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from conftest import REPO, SEED_ARTICLE, tree_digest
-from site_builder.build import Builder
-from site_builder.errors import SiteError
+from site_builder.engine.build import Builder
+from site_builder.core.errors import SiteError
 
 TITLES = ["Alpha", "Beta news", "Gamma: a story", "Über MiniMax", "Zhipu and MiniMax", "Delta"]
 DATES = ["2026-01-05T10:00:00+08:00", "2026-01-05T10:00:00+08:00", "2026-02-01T23:30:00-05:00",

@@ -6,10 +6,11 @@ import lxml.html
 import pytest
 
 from conftest import minimal_front, tree_digest, write_article
-from site_builder import limits, markup
-from site_builder.limits import body_problem
-from site_builder.markup import Converter
-from site_builder.models import Company
+from site_builder.content import limits
+from site_builder.content import markdown as markup
+from site_builder.content.limits import body_problem
+from site_builder.content.markdown import Converter
+from site_builder.core.models import Company
 
 NOTHING = "nothing was written\n"
 BODY_LINE = 7  # '---', 4 keys, '---': the body starts on line 7 (a blank line, then the text on line 8)
@@ -119,7 +120,7 @@ def test_many_short_paragraphs_convert_in_linear_time():
 
 
 def test_the_block_parser_gets_a_deque():
-    from site_builder import fastmd
+    from site_builder.content import fastmd
 
     converter = Converter([], lambda cid: cid)
     seen = []
@@ -211,7 +212,7 @@ def test_a_realistic_1_mb_report_builds(project, run):
 
 
 def test_an_article_at_the_file_size_limit_still_builds(project, run):
-    from site_builder.load import MAX_FILE_BYTES
+    from site_builder.content.load import MAX_FILE_BYTES
 
     line = "Shanghai Biren Technology Co appears in a very long article. " * 16 + "\n\n"
     text = "---\n" + minimal_front() + "\n---\n\n" + line * ((MAX_FILE_BYTES - 200) // len(line))

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from conftest import COMPANY_IDS, REPO, minimal_front, tree_digest, write_article
-from site_builder.build import Builder
-from site_builder.theme import DEFAULT_THEME, is_default_theme, theme_digests
+from site_builder.engine.build import Builder
+from site_builder.outputs.theme import DEFAULT_THEME, is_default_theme, theme_digests
 
 FOOTER = ("<p>{{ config.title }}: {{ config.description }}</p>",
           "<p>{{ config.title }}: {{ config.description }}</p>\n"
@@ -20,7 +20,7 @@ FOOTER = ("<p>{{ config.title }}: {{ config.description }}</p>",
 def archive(project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The real seed plus six notes, and theme/: a copy of the default theme whose footer prints site-wide data."""
     monkeypatch.setenv("SITE_BUILDER_PAGEFIND", "")  # no search index: these tests are about the keys
-    monkeypatch.setattr("site_builder.cache.tool_key", lambda: "test")
+    monkeypatch.setattr("site_builder.engine.store.tool_key", lambda: "test")
     for i in range(6):
         companies = "[" + ", ".join(COMPANY_IDS[i % 5:i % 5 + 2]) + "]"
         write_article(project, f"note-{i}.md", minimal_front(f"Note {i}", f"2026-02-0{i + 1}T10:00:00+08:00",

@@ -17,9 +17,9 @@ import lxml.etree
 import pytest
 
 from conftest import minimal_front, tree_digest, write_article
-from site_builder import load
-from site_builder.build import Builder
-from site_builder.search import ENV_BINARY, find_pagefind
+from site_builder.content import load
+from site_builder.engine.build import Builder
+from site_builder.engine.search import ENV_BINARY, find_pagefind
 
 BASE = "https://example.org/"
 HOSTILE = (b"<!doctype html><html><body data-pagefind-body><h1>zzyzxhostile</h1>"
@@ -131,12 +131,12 @@ def test_pagefind_is_handed_only_the_sites_own_pages(project, run, monkeypatch):
     handed: list[set[str]] = []
 
     def recording(files, binary=None):
-        from site_builder.search import SearchIndex
+        from site_builder.engine.search import SearchIndex
         handed.append(set(files))
         return SearchIndex({"pagefind/pagefind.js": b"// test\n"})
 
     monkeypatch.setenv(ENV_BINARY, sys.executable)  # any file: the indexer itself is replaced
-    monkeypatch.setattr("site_builder.pipeline.index_search", recording)
+    monkeypatch.setattr("site_builder.engine.pipeline.index_search", recording)
     add_original(project, "evil.html", HOSTILE)
     assert run(project, "build").code == 0
     (pages,) = handed
@@ -356,7 +356,7 @@ ORIGINAL_CHANGES = {
 @pytest.mark.parametrize("change", sorted(ORIGINAL_CHANGES))
 def test_an_incremental_build_after_an_original_changes_writes_what_a_clean_build_writes(project, monkeypatch, change):
     monkeypatch.setenv(ENV_BINARY, "")
-    monkeypatch.setattr("site_builder.cache.tool_key", lambda: "test")
+    monkeypatch.setattr("site_builder.engine.store.tool_key", lambda: "test")
     add_original(project, "evil.html", HOSTILE)
     write_article(project, "other.md", minimal_front("Other", "2026-02-02T10:00:00+08:00"))
     builder = Builder(project / "seeds", project / "output", project / "templates")

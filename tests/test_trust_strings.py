@@ -22,10 +22,10 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from conftest import REPO, minimal_front, tree_digest, write_article
-from site_builder.citations import bibtex
+from site_builder.outputs.citations import bibtex
 from site_builder.cli import main
-from site_builder.config import Config
-from site_builder.models import Article
+from site_builder.core.config import Config
+from site_builder.core.models import Article
 
 NOTHING = "nothing was written"
 

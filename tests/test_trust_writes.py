@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from conftest import minimal_front, tree_digest, write_article
-from site_builder.cache import CACHE_DIR
-from site_builder.search import ENV_BINARY
-from site_builder.write import MARKER
+from site_builder.engine.store import CACHE_DIR
+from site_builder.engine.search import ENV_BINARY
+from site_builder.engine.write import MARKER
 
 NOTHING = "nothing was written"
 

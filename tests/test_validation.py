@@ -8,7 +8,7 @@ import lxml.html
 import pytest
 
 from conftest import REPO, SEED_SLUG, minimal_front, tree_digest
-from site_builder import frontmatter
+from site_builder.content import frontmatter
 
 ARTICLES = "seeds/articles"
 SEED_REL = f"{ARTICLES}/{SEED_SLUG}.md"

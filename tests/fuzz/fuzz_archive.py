@@ -1100,7 +1100,7 @@ def _copy_no_fifo(src: str, dst: str) -> None:
 
 def _lost_articles(c: Case, out: Path, stdout: str) -> list[str]:
     """Plain article files (regular, UTF-8, not drafts, no odd slug) a successful build made no page for."""
-    from site_builder.urls import slugify
+    from site_builder.core.urls import slugify
 
     if "held back" in stdout:
         return []

@@ -5,10 +5,10 @@ import hashlib
 import posixpath
 from urllib.parse import unquote, urlsplit
 
-from .errors import Problem, display_path
-from .models import Article, Site
+from ..core.errors import Problem, display_path
+from ..core.models import Article, Site
 from .related import Memo
-from .urls import article_path
+from ..core.urls import article_path
 
 def _body_line(article: Article, needle: str) -> int:
     """The file line where needle first appears in the body (the body's first line if it does not)."""

@@ -5,12 +5,12 @@ from functools import partial
 
 from jinja2 import Environment
 
-from . import __version__
-from .chars import invisible_problem
-from .config import Config
-from .models import Article, Site
-from .outputs import Keys, Output
-from .urls import absolute, article_path, company_feed_path, company_path, index_path
+from .. import __version__
+from ..core.chars import invisible_problem
+from ..core.config import Config
+from ..core.models import Article, Site
+from .base import Keys, Output
+from ..core.urls import absolute, article_path, company_feed_path, company_path, index_path
 
 
 def atom_feed(env: Environment, config: Config, site: Site, keys: Keys, path: str, title: str, page: str,

@@ -10,11 +10,11 @@ from pathlib import Path, PurePath
 from typing import Any, Callable
 
 from . import frontmatter
-from .errors import Collector, SiteError, decode_utf8, display_path
+from ..core.errors import Collector, SiteError, decode_utf8, display_path
 from .limits import body_problem
-from .models import Article, Company
-from .safefs import Refused, Within, kind, read_regular
-from .urls import raw_path, slug_problem, slugify
+from ..core.models import Article, Company
+from ..core.safefs import Refused, Within, kind, read_regular
+from ..core.urls import raw_path, slug_problem, slugify
 
 ARTICLES_DIR = "articles"
 RAW_DIR = "raw"

@@ -28,15 +28,15 @@ import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from . import __version__
-from .errors import display_path
-from .limits import refuse
-from .parallel import Prefetch, can_fork, convert_bodies, cpu_count
+from .. import __version__
+from ..core.errors import display_path
+from ..content.limits import refuse
+from .workers import Prefetch, can_fork, convert_bodies, cpu_count
 from .write import CACHE_DIR, MARKER
 
 if TYPE_CHECKING:  # a build with nothing to do never imports the model (the cache loader finds its classes by name)
-    from .load import Memo
-    from .models import Article, Body, Company
+    from ..content.load import Memo
+    from ..core.models import Article, Body, Company
 
 CACHE_FILE = "cache.pickle"
 SNAPSHOT_FILE = "snapshot.pickle"  # the last build's snapshot alone: a build with nothing changed reads only this
@@ -46,7 +46,7 @@ SPARE_DIR = "spare"  # in the cache folder: the site before the current one, har
 _MAGIC = b"site-builder-cache\n"
 _FORMAT = 6
 PROGRESS_MIN = 200  # bodies to convert: fewer convert too quickly for a progress bar
-_PACKAGE = Path(__file__).resolve().parent
+_PACKAGE = Path(__file__).resolve().parents[1]  # site_builder/
 
 
 def cache_folder(output: Path) -> Path:
@@ -62,8 +62,8 @@ def tool_key() -> str:
     versions = _installed_versions()
     for dist in _LIBRARIES:
         h.update(f"{dist}={versions.get(dist, '?')}\n".encode())
-    for path in sorted(_PACKAGE.glob("*.py")):
-        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for path in sorted(_PACKAGE.rglob("*.py")):
+        h.update(path.relative_to(_PACKAGE).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()
 
 
@@ -123,11 +123,11 @@ class CacheData:
 class _Unpickler(pickle.Unpickler):
     """Loads only our own records and plain values: a foreign pickle cannot run code."""
 
-    _ALLOWED = {("site_builder.cache", "CacheData"), ("site_builder.models", "Body"),
-                ("site_builder.models", "Company"), ("site_builder.models", "Article"),
+    _ALLOWED = {("site_builder.engine.store", "CacheData"), ("site_builder.core.models", "Body"),
+                ("site_builder.core.models", "Company"), ("site_builder.core.models", "Article"),
                 ("datetime", "datetime"), ("datetime", "date"),
                 ("datetime", "timezone"), ("datetime", "timedelta"),
-                ("site_builder.errors", "Problem"), ("builtins", "set"), ("builtins", "frozenset")}
+                ("site_builder.core.errors", "Problem"), ("builtins", "set"), ("builtins", "frozenset")}
 
     def find_class(self, module: str, name: str) -> Any:
         if (module, name) in self._ALLOWED:

@@ -14,16 +14,16 @@ import jinja2.bccache
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
-from . import __version__
+from .. import __version__
 from .citations import citation_text
 from .charts import draws_chart, month_span, timeline_sentence, timeline_svg
-from .config import Config
-from .load import RAW_DIR
-from .markup import mention_pattern
-from .models import Article, Company, CompanyPage, Site
+from ..core.config import Config
+from ..content.load import RAW_DIR
+from ..content.markdown import mention_pattern
+from ..core.models import Article, Company, CompanyPage, Site
 from .originals import DETECTOR, show as show_original
-from .outputs import Keys, Output, ready
-from .urls import (FEEDS_PAGE, absolute, article_path, citation_path, company_feed_path, company_path, feed_anchor, index_path,
+from .base import Keys, Output, ready
+from ..core.urls import (FEEDS_PAGE, absolute, article_path, citation_path, company_feed_path, company_path, feed_anchor, index_path,
                    original_path, page_path, raw_path, relative, site_path, source_feed_path, source_path)
 
 STYLESHEET = "style.css"

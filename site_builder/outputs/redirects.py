@@ -11,12 +11,12 @@ from functools import partial
 
 from jinja2 import Environment
 
-from .chars import invisible_problem
-from .config import Config
-from .errors import Collector, display_path
-from .models import Article, Site
-from .outputs import Keys, Output, ready
-from .urls import absolute, alias_path, article_path, company_path, relative, site_path, source_path
+from ..core.chars import invisible_problem
+from ..core.config import Config
+from ..core.errors import Collector, display_path
+from ..core.models import Article, Site
+from .base import Keys, Output, ready
+from ..core.urls import absolute, alias_path, article_path, company_path, relative, site_path, source_path
 
 REDIRECTS_FILE = "_redirects"
 

@@ -27,9 +27,9 @@ from markdown.treeprocessors import Treeprocessor
 from markdown.util import AMP_SUBSTITUTE, STX, ETX
 
 from . import fastmd
-from .chars import FORBIDDEN, without_forbidden
+from ..core.chars import FORBIDDEN, without_forbidden
 from .limits import MAX_HTML_DEPTH, MAX_NESTING, TIME_LIMIT, TOO_DEEP, TOO_SLOW, Refused
-from .models import Body, Company
+from ..core.models import Body, Company
 
 # Python-Markdown's "extra" (its seven extensions, in its order) and "sane_lists", given as classes: named,
 # Markdown looks each up among the installed packages' entry points, which costs more than converting a body

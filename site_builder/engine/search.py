@@ -146,7 +146,7 @@ def _dies_with_this_process():
 
     if not sys.platform.startswith("linux"):
         return None
-    from .parallel import libc_function
+    from .workers import libc_function
 
     prctl, parent = libc_function("prctl"), os.getpid()
     if prctl is None:

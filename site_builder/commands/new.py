@@ -7,10 +7,10 @@ from pathlib import Path
 
 import yaml
 
-from .errors import SiteError, display_path
-from .load import ARTICLES_DIR
-from .safefs import Refused, Within, kind, write_new
-from .urls import slugify
+from ..core.errors import SiteError, display_path
+from ..content.load import ARTICLES_DIR
+from ..core.safefs import Refused, Within, kind, write_new
+from ..core.urls import slugify
 
 
 def new_article(source: Path, title: str, publication: str, now: datetime) -> Path:

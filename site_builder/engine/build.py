@@ -13,12 +13,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from .cache import (SPARE_DIR, BuildCache, CacheData, Snapshot, cache_folder, load_cache_for, load_snapshot_for,
+from .store import (SPARE_DIR, BuildCache, CacheData, Snapshot, cache_folder, load_cache_for, load_snapshot_for,
                     forget_cache_for, save_cache_for)
-from .config import Config, load_config
-from .errors import Collector, Problem, SiteError, display_path
-from .outputs import ready
-from .parallel import cpu_count
+from ..core.config import Config, load_config
+from ..core.errors import Collector, Problem, SiteError, display_path
+from ..outputs.base import ready
+from .workers import cpu_count
 from . import search as search_module
 from .write import Lock, check_output, output_lock, write_site
 

@@ -17,9 +17,9 @@ import threading
 import traceback
 from pathlib import Path
 
-from .build import Builder
-from .errors import SiteError
-from .write import check_output
+from ..engine.build import Builder
+from ..core.errors import SiteError
+from ..engine.write import check_output
 
 LIVE = "/__site-builder/"  # the live-reload endpoints: LIVE + "status" and LIVE + "live.js"
 LIVE_SCRIPT = f'<script src="{LIVE}live.js" defer></script>'

@@ -11,9 +11,9 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from .errors import Problem, SiteError, display_path
-from .outputs import Output, by_path, ready
-from .parallel import die_with, libc_function
+from ..core.errors import Problem, SiteError, display_path
+from ..outputs.base import Output, by_path, ready
+from .workers import die_with, libc_function
 
 CACHE_DIR = ".site-builder-cache"  # beside the output folder (cache.py); git-ignored
 MARKER = ".site-builder-output"  # marks a folder as ours, so we never replace a folder a user wrote

@@ -12,28 +12,28 @@ from typing import TYPE_CHECKING, Callable
 
 import jinja2
 
-from .api import render_api
-from .cache import search_key, tree_key
-from .checks import find_warnings
-from .citations import render_citations
-from .config import Config
-from .errors import Collector, Problem, SiteError, display_path
-from .favicon import FAVICON, favicon_file
-from .feeds import render_feeds, render_sitemap
-from .index import build_site, company_href, sorted_companies
-from .jsonfeed import render_json_feed
-from .load import load_archive
-from .outputs import Keys, Output, by_path, global_key, ready
-from .redirects import render_redirects
-from .render import BytecodeStore, make_env, render_originals, render_site, static_assets
-from .schedule import build_now
+from ..outputs.api import render_api
+from .store import search_key, tree_key
+from ..model.checks import find_warnings
+from ..outputs.citations import render_citations
+from ..core.config import Config
+from ..core.errors import Collector, Problem, SiteError, display_path
+from ..outputs.favicon import FAVICON, favicon_file
+from ..outputs.feeds import render_feeds, render_sitemap
+from ..model.site import build_site, company_href, sorted_companies
+from ..outputs.jsonfeed import render_json_feed
+from ..content.load import load_archive
+from ..outputs.base import Keys, Output, by_path, global_key, ready
+from ..outputs.redirects import render_redirects
+from ..outputs.pages import BytecodeStore, make_env, render_originals, render_site, static_assets
+from ..model.schedule import build_now
 from .search import SearchIndex, index_search
-from .source_pages import render_feeds_page, render_source_feeds, render_source_pages
-from .theme import is_default_theme
-from .urls import article_path, raw_path
+from ..outputs.source_pages import render_feeds_page, render_source_feeds, render_source_pages
+from ..outputs.theme import is_default_theme
+from ..core.urls import article_path, raw_path
 
 if TYPE_CHECKING:
-    from .cache import BuildCache
+    from .store import BuildCache
 
 
 def _template_error(templates: Path, exc: jinja2.TemplateError) -> SiteError:

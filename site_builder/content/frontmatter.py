@@ -8,8 +8,8 @@ from typing import Any, Callable
 
 import yaml
 
-from .chars import FORBIDDEN, LANG_RE, char_problem, url_problem
-from .urls import alias_problem
+from ..core.chars import FORBIDDEN, LANG_RE, char_problem, url_problem
+from ..core.urls import alias_problem
 
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 

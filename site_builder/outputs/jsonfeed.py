@@ -1,10 +1,10 @@
 """JSON Feed 1.1 (feed.json) beside the Atom feed: the same newest entries, for programs that prefer JSON."""
 from __future__ import annotations
 
-from .config import Config
-from .models import Site
-from .outputs import Keys, Output, json_file
-from .urls import absolute, article_path, index_path
+from ..core.config import Config
+from ..core.models import Site
+from .base import Keys, Output, json_file
+from ..core.urls import absolute, article_path, index_path
 
 VERSION = "https://jsonfeed.org/version/1.1"
 FEED_PATH = "feed.json"

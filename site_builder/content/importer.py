@@ -12,12 +12,12 @@ from pathlib import Path
 import yaml
 
 from . import frontmatter
-from .errors import Collector, Problem, SiteError, decode_utf8, display_path
+from ..core.errors import Collector, Problem, SiteError, decode_utf8, display_path
 from .load import ARTICLES_DIR, MAX_FILE_BYTES, RAW_DIR, load_registry
-from .markup import mention_pattern
-from .models import Company
-from .safefs import Refused, Within, kind, read_regular, write_new, write_replacing
-from .urls import slugify
+from .markdown import mention_pattern
+from ..core.models import Company
+from ..core.safefs import Refused, Within, kind, read_regular, write_new, write_replacing
+from ..core.urls import slugify
 
 _SPACE = r"[\s\u00a0]"
 _HEADER = re.compile(rf"^(\S.*?){_SPACE}+/{_SPACE}+(\S.*?){_SPACE}*$")

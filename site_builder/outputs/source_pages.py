@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from jinja2 import Environment
 
-from .config import Config
+from ..core.config import Config
 from .feeds import atom_feed
-from .models import Site
-from .outputs import Keys, Output
-from .render import Renderer
-from .urls import (FEEDS_PAGE, absolute, company_feed_path, company_path, feed_anchor, index_path, page_path,
+from ..core.models import Site
+from .base import Keys, Output
+from .pages import Renderer
+from ..core.urls import (FEEDS_PAGE, absolute, company_feed_path, company_path, feed_anchor, index_path, page_path,
                    source_feed_path, source_path)
 
 

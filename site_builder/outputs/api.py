@@ -9,12 +9,12 @@ from functools import partial
 from typing import Any
 
 from .citations import citation_text
-from .config import Config
-from .load import RAW_DIR
-from .models import Article, Site
-from .outputs import Keys, Output, json_file, ready
+from ..core.config import Config
+from ..content.load import RAW_DIR
+from ..core.models import Article, Site
+from .base import Keys, Output, json_file, ready
 from .schemas import SCHEMA_PATHS, schemas
-from .urls import (absolute, api_article_path, article_path, citation_path, company_feed_path, company_path,
+from ..core.urls import (absolute, api_article_path, article_path, citation_path, company_feed_path, company_path,
                    original_path, raw_path, url_quote)
 
 

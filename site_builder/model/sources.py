@@ -6,9 +6,9 @@ punctuation, or slugify to the same text) would claim one page: the build refuse
 """
 from __future__ import annotations
 
-from .errors import Collector, display_path
-from .models import Article, Column, Source
-from .urls import slug_problem, slugify
+from ..core.errors import Collector, display_path
+from ..core.models import Article, Column, Source
+from ..core.urls import slug_problem, slugify
 
 
 def _claim(owners: dict[str, tuple[str, Article]], kind: str, name: str, article: Article, key: str,

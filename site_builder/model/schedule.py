@@ -5,8 +5,8 @@ import os
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 
-from .errors import SiteError
-from .models import Article
+from ..core.errors import SiteError
+from ..core.models import Article
 
 EPOCH_VARIABLE = "SOURCE_DATE_EPOCH"
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from typing import Any, NamedTuple, Sequence
 
-from .errors import Problem, SiteError, display_path
+from ..core.errors import Problem, SiteError, display_path
 
 MAX_NESTING = 64  # levels of block nesting (quotes, lists, definitions, markdown-in-HTML), and of inline nesting
 MAX_HTML_DEPTH = 256  # levels of HTML elements in the converted body, raw HTML included (the sanitiser's cost)

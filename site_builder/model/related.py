@@ -7,7 +7,7 @@ import heapq
 from collections import Counter
 from typing import Any, Callable
 
-from .models import Article
+from ..core.models import Article
 
 RELATED_COUNT = 5
 Memo = Callable[[str, Callable[[], Any]], Any]  # memo(key, make): a value kept from an earlier build, or make()

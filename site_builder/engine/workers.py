@@ -8,8 +8,8 @@ import signal
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 if TYPE_CHECKING:  # a build with nothing to do never imports the model
-    from .markup import Converter
-    from .models import Body, Company
+    from ..content.markdown import Converter
+    from ..core.models import Body, Company
 
 MIN_PARALLEL = 48  # fewer bodies than this convert faster in this process than a pool starts
 _worker: Converter | None = None
@@ -47,7 +47,7 @@ _PR_SET_PDEATHSIG = 1
 
 
 def _init(companies: tuple[Company, ...], href: Callable[[str], str], parent: int) -> None:
-    from .markup import Converter
+    from ..content.markdown import Converter
 
     global _worker
     die_with(parent)  # a killed build leaves no worker behind
@@ -86,7 +86,7 @@ class Prefetch:
     def __init__(self, companies: Iterable[Company], href: Callable[[str], str], workers: int,
                  progress: Any = None):
         """progress, if given, has update(n) (a tqdm bar): called as the workers finish each batch of bodies."""
-        from .markup import Converter  # noqa: F401 - Python-Markdown: imported once, before forking
+        from ..content.markdown import Converter  # noqa: F401 - Python-Markdown: imported once, before forking
 
         self._done = (lambda batch: progress.update(len(batch))) if progress is not None else None
         self._pool = _multiprocessing().get_context("fork").Pool(workers, _init, (tuple(companies), href, os.getpid()))
@@ -133,7 +133,7 @@ def convert_bodies(companies: Iterable[Company], href: Callable[[str], str], tex
     given, has update(n) (a tqdm bar): called as bodies are done."""
     companies = tuple(companies)
     workers = cpu_count() if workers is None else workers
-    from .markup import Converter  # Python-Markdown: imported when there is a body to convert (before forking)
+    from ..content.markdown import Converter  # Python-Markdown: imported when there is a body to convert (before forking)
 
     if not can_fork(workers, len(texts)):
         converter = Converter(companies, href)

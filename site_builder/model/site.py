@@ -8,16 +8,16 @@ from collections import Counter
 from datetime import datetime
 from typing import Callable
 
-from .chars import char_problem
-from .errors import Collector
-from .load import Archive
-from .limits import refuse
-from .markup import Converter, summarise
-from .models import Article, Body, Company, CompanyPage, Mention, Site
+from ..core.chars import char_problem
+from ..core.errors import Collector
+from ..content.load import Archive
+from ..content.limits import refuse
+from ..content.markdown import Converter, summarise
+from ..core.models import Article, Body, Company, CompanyPage, Mention, Site
 from .related import Memo, related_articles
 from .schedule import split_scheduled
 from .sources import build_sources
-from .urls import article_path, company_path, relative
+from ..core.urls import article_path, company_path, relative
 
 
 _REFERENCE = re.compile(r"&#(?:[xX]([0-9A-Fa-f]{1,8})|([0-9]{1,10}));?")

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 if TYPE_CHECKING:  # a build with nothing to do never imports the model
-    from .models import Article, Site
+    from ..core.models import Article, Site
 
 
 @dataclass(frozen=True, slots=True)

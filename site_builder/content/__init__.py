@@ -1,0 +1,1 @@
+"""Reading the archive: front matter, loading files, Markdown, importing raw texts. Imports only core."""
