@@ -5,6 +5,7 @@ import fnmatch
 import hashlib
 import os
 import stat
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any, Callable
@@ -19,6 +20,9 @@ from ..core.urls import raw_path, slug_problem, slugify
 ARTICLES_DIR = "articles"
 RAW_DIR = "raw"
 REGISTRY_NAME = "companies.yaml"
+# characters no published file name may carry: controls, format characters, surrogates, private use, unassigned,
+# line and paragraph separators
+_UNPRINTABLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 MAX_FILE_BYTES = 8 * 1024 * 1024  # larger files are refused unread: see README, "What the build guarantees"
 
 
@@ -339,6 +343,10 @@ def _load_raw(source: Path, articles: list[Article], errors: Collector) -> tuple
             errors.add(article.path, line, f"raw: file not found: {article.raw}")
             continue
         name = path.relative_to(raw_root).as_posix()
+        if (bad := next((ch for ch in name if unicodedata.category(ch) in _UNPRINTABLE), None)) is not None:
+            errors.add(article.path, line, f"raw: {RAW_DIR}/{name!r} has a control or invisible character "
+                                           f"(U+{ord(bad):04X}) in its name, which no published file name may carry")
+            continue
         folded = raw_path(name).casefold()  # URLs are compared without regard to case, as macOS and Windows do
         if folded in published:
             first_name, first_file, first = published[folded]

@@ -59,13 +59,14 @@ def display_path(path: Path | str) -> str:
     """A path as the user should read it: relative to the working directory when it is inside it."""
     p = Path(path)
     cwd = Path.cwd()
-    # as named first (a link is shown as itself, not as where it leads), then with links resolved
-    for candidate, base in ((Path(os.path.normpath(p.absolute())), cwd), (p.resolve(), cwd.resolve())):
-        try:
-            return candidate.relative_to(base).as_posix()
-        except ValueError:
-            continue
-    return p.as_posix()
+    try:  # as named first: a link is shown as itself, not as where it leads
+        return Path(os.path.normpath(p.absolute())).relative_to(cwd).as_posix()
+    except ValueError:
+        pass
+    try:  # then with links resolved (RuntimeError: a link that loops, before Python 3.13)
+        return p.resolve().relative_to(cwd.resolve()).as_posix()
+    except (ValueError, OSError, RuntimeError):
+        return p.as_posix()
 
 
 @dataclass

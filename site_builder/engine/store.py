@@ -382,7 +382,13 @@ def file_states(*folders: Path, ctime: bool = True) -> dict[str, tuple[int, ...]
                 else:
                     try:
                         st = entry.stat()
-                    except OSError:
+                    except OSError:  # a link that loops or leads nowhere is an input too: the build refuses it
+                        try:
+                            st = entry.stat(follow_symlinks=False)
+                        except OSError:
+                            states[entry.path] = (-1, 0, 0, 0)
+                            continue
+                        states[entry.path] = (-1, st.st_mtime_ns, st.st_ctime_ns if ctime else 0, st.st_ino)
                         continue
                     states[entry.path] = (st.st_size, st.st_mtime_ns, st.st_ctime_ns if ctime else 0, st.st_ino)
     return states
