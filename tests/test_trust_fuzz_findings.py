@@ -55,3 +55,20 @@ def test_an_original_whose_name_holds_a_control_character_is_refused(project, ru
     assert result.err.splitlines()[0].startswith(f"{ARTICLE}:{raw_line}: raw: ")
     assert tree_digest(project / "output") == before
     assert SEED_ARTICLE.exists()
+
+
+@pytest.mark.parametrize("alias, ok", [("a" * 100 + "/", True), ("a" * 101 + "/", False),
+                                       ("/".join(["b" * 49] * 4) + "/", True), ("/".join(["b" * 50] * 5) + "/", False)])
+def test_check_refuses_an_alias_too_long_to_be_a_file_name_and_build_agrees(project, run, alias, ok):
+    """Fuzz 2:39: an alias of 300 characters passed check, then build failed with 'File name too long'."""
+    before = _built(project, run)
+    text = (project / ARTICLE).read_text(encoding="utf-8")
+    (project / ARTICLE).write_text(text.replace("language: en", f"language: en\naliases: ['{alias}']"),
+                                   encoding="utf-8")
+    checked, built = run(project, "check"), run(project, "build")
+    assert (checked.code, built.code) == ((0, 0) if ok else (1, 1)), checked.err + built.err
+    if ok:
+        assert (project / "output" / alias / "index.html").is_file()
+    else:
+        assert "aliases: invalid alias" in checked.err and checked.err == built.err.replace("build", "check")
+        assert tree_digest(project / "output") == before

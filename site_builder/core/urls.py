@@ -149,7 +149,14 @@ def alias_problem(alias: str) -> str | None:
                 "(letters, digits, '-', '_', '.', '~' and '/'; no '..', query or fragment)")
     if any(s.split(".")[0].lower() in RESERVED for s in segments):
         return f"invalid alias {alias!r}: a reserved file name on Windows"
+    if max(map(len, segments)) > MAX_ALIAS_SEGMENT or len(path) > MAX_ALIAS:
+        return (f"invalid alias {alias[:40]!r}...: a name between slashes may have at most {MAX_ALIAS_SEGMENT} "
+                f"characters, and the whole path {MAX_ALIAS} (file systems refuse longer names)")
     return None
+
+
+MAX_ALIAS_SEGMENT = 100  # as a slug: file systems allow 255 bytes a name, and the redirect page adds index.html
+MAX_ALIAS = 200  # Windows' paths stop at 260 characters, with the output folder in front
 
 
 def alias_path(alias: str) -> str:
