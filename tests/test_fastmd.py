@@ -334,3 +334,18 @@ def test_without_the_private_inline_loop_block_nesting_is_still_counted(monkeypa
     refused = converter.convert("> " * 100 + "x")
     assert refused.message.startswith("body too deeply nested (quotes, lists and other blocks nested")
     assert converter.convert("*" * 2000 + "x" + "*" * 2000).message.startswith("body too deeply nested")
+
+
+def test_a_build_without_fastmd_makes_the_same_site(project, run, monkeypatch):
+    """SITE_BUILDER_FASTMD=0 reaches every process that converts bodies, and changes nothing they make."""
+    from conftest import tree_digest
+
+    assert run(project, "build", "--output", "fast").code == 0
+    monkeypatch.setenv("SITE_BUILDER_FASTMD", "0")
+    installed = []
+    real = fastmd.install
+    monkeypatch.setattr(fastmd, "install", lambda md: installed.append(real(md)) or installed[-1])
+    assert run(project, "build", "--output", "stock").code == 0
+    fast, slow = tree_digest(project / "fast"), tree_digest(project / "stock")
+    assert len(fast) > 50 and fast == slow
+    assert installed and not any(installed)  # (in this process; workers read the same environment)
