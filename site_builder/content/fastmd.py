@@ -23,14 +23,28 @@ each with the library's own code left to do every piece of work that might find 
 
 When a shortcut says no match, the library would have found none; otherwise the library's own code runs.
 tests/test_fastmd.py checks the HTML is identical to the stock library's.
+
+Private names. The shortcuts read regexes with CPython's regex parser (`re._parser`) and replace a private
+method of Python-Markdown's InlineProcessor (`_InlineProcessor__handleInline`, calling its
+`_InlineProcessor__applyPattern`), at the priority the library's registry keeps (`Registry._priority`).
+None of that is promised to stay, so each has a fallback to the stock library, never to different HTML:
+- a regex that cannot be analysed (any exception, a construct not followed here, no `re._parser`) is
+  searched by the library as it would be (that pattern or block regex only);
+- without the private methods, or if the inline processor in place is not the library's own, nothing is
+  installed at all: stock Python-Markdown;
+- without the registry's priorities, the inline processor stays the library's own;
+- `SITE_BUILDER_FASTMD=0` in the environment installs nothing (stock Python-Markdown, to compare or rule
+  fastmd out);
+- pyproject.toml bounds `markdown` above at the newest version the same-HTML tests were run on.
 """
 from __future__ import annotations
 
 import collections
 import functools
+import os
 import re
 import sys
-from typing import Callable
+from typing import Any, Callable
 
 import markdown
 from markdown import inlinepatterns, treeprocessors, util
@@ -40,9 +54,21 @@ try:  # the regex parser of CPython's re module (3.11+); without it every patter
 except ImportError:  # pragma: no cover - another Python implementation
     _sre_parse = None
 
-# The library's own per-pattern method, which this processor calls whenever a pattern might match.
+# The library's own per-pattern method, which this processor calls whenever a pattern might match, and its
+# loop over the patterns, which this processor replaces (both private: their names, mangled).
 _APPLY = "_InlineProcessor__applyPattern"
-SUPPORTED = hasattr(treeprocessors.InlineProcessor, _APPLY)
+_HANDLE = "_InlineProcessor__handleInline"
+ENVIRONMENT = "SITE_BUILDER_FASTMD"  # "0" (or "false", "no", "off"): install nothing
+
+
+def enabled() -> bool:
+    """Whether fastmd is on: unless SITE_BUILDER_FASTMD says 0, false, no or off."""
+    return os.environ.get(ENVIRONMENT, "").strip().lower() not in {"0", "false", "no", "off"}
+
+
+def supported() -> bool:
+    """Whether this Python-Markdown has the private methods SkippingInlineProcessor replaces and calls."""
+    return all(callable(getattr(treeprocessors.InlineProcessor, name, None)) for name in (_APPLY, _HANDLE))
 
 _ZERO_WIDTH = {"AT", "ASSERT", "ASSERT_NOT"}
 _REPEATS = {"MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"}
@@ -53,15 +79,43 @@ class _Unknown(Exception):
     """The regex uses something this analysis does not follow."""
 
 
+def _parsed(regex: re.Pattern[str]) -> Any:
+    """The regex as CPython's parser reads it, or _Unknown if there is no such parser or it does not read
+    regexes as this module expects (checked once, on regexes whose answers are known)."""
+    if _sre_parse is None or not _parser_as_expected():
+        raise _Unknown("re._parser")
+    return _sre_parse.parse(regex.pattern, regex.flags)
+
+
+@functools.cache
+def _parser_as_expected() -> bool:
+    """Whether the parser's output reads, here, as it did when this module was written: a changed parser
+    gives no shortcut rather than a wrong one."""
+    def first(pattern: str) -> tuple[set[str], bool]:
+        return _first(_sre_parse.parse(pattern, 0))
+
+    def required(pattern: str) -> list[set[str]]:
+        return _required(_sre_parse.parse(pattern, 0))
+
+    try:
+        return (first(r"(?:ab|[c-e])x") == ({"a", "c", "d", "e"}, False)
+                and first(r"(?<!y)(?=z)(?:q|)(?>w*)") == ({"q", "w"}, True)
+                and first(r"(g)?h") == ({"g", "h"}, False)
+                and required(r"(?:^|\n)[ ]{0,3}>(?=#{2,})(?:!|\?)(?!%)") == [{">"}, {"#"}, {"!", "?"}])
+    except Exception:
+        return False
+
+
 @functools.lru_cache(maxsize=256)  # asked again for every body: the same few dozen regexes
 def first_characters(regex: re.Pattern[str]) -> frozenset[str] | None:
     """The characters any match of regex must begin with, or None if that cannot be worked out (a construct
-    not followed here, case-insensitive matching, or a regex that can match the empty string)."""
-    if _sre_parse is None or regex.flags & re.IGNORECASE:
+    not followed here, case-insensitive matching, or a regex that can match the empty string, or no parser
+    that reads as expected). An exception from the parser is the caller's: it leaves the regex to the library."""
+    if regex.flags & re.IGNORECASE:
         return None
     try:
-        chars, nullable = _first(_sre_parse.parse(regex.pattern, regex.flags))
-    except (_Unknown, re.error, TypeError, ValueError):
+        chars, nullable = _first(_parsed(regex))
+    except _Unknown:  # anything else (the parser failing) goes to the caller, which leaves the regex to the library
         return None
     return None if nullable else frozenset(chars)
 
@@ -117,11 +171,22 @@ def _first_item(op: str, av) -> tuple[set[str], bool]:
 def _quick_test(pattern: inlinepatterns.Pattern) -> Callable[[str, int], bool] | None:
     """A function telling whether pattern's regex could match text from an index on (False only when the
     library's own search would find nothing: its regex is searched only when the text holds a character a
-    match could begin with), or None for an old-style pattern, which is always tried."""
+    match could begin with), or None for a pattern the library tries itself, as it would: an old-style
+    pattern, or one whose regex could not be analysed (any exception)."""
+    try:
+        return _quick_test_of(pattern)
+    except Exception:
+        return None
+
+
+def _quick_test_of(pattern: inlinepatterns.Pattern) -> Callable[[str, int], bool] | None:
     if not isinstance(pattern, inlinepatterns.InlineProcessor):
         return None
-    search = pattern.getCompiledRegExp().search
-    chars = first_characters(pattern.getCompiledRegExp())
+    regex = pattern.getCompiledRegExp()
+    if not isinstance(regex, re.Pattern):  # not a regex this can read: the library searches it
+        return None
+    search = regex.search
+    chars = first_characters(regex)
     if chars is None:
         return lambda text, start: search(text, start) is not None
     holds = holds_any(chars)  # far quicker than a regex that begins with a look-behind
@@ -168,12 +233,13 @@ class SkippingInlineProcessor(treeprocessors.InlineProcessor):
 
 def required_characters(regex: re.Pattern[str]) -> frozenset[str] | None:
     """Characters at least one of which occurs in any text the regex finds a match in (taken from a part
-    every match must contain, and preferring rare characters), or None if there is no useful such set."""
-    if _sre_parse is None or regex.flags & re.IGNORECASE:
+    every match must contain, and preferring rare characters), or None if there is no useful such set (or no
+    parser that reads as expected). An exception from the parser is the caller's, as for first_characters."""
+    if regex.flags & re.IGNORECASE:
         return None
     try:
-        candidates = _required(_sre_parse.parse(regex.pattern, regex.flags))
-    except (re.error, TypeError, ValueError):
+        candidates = _required(_parsed(regex))
+    except _Unknown:  # anything else (the parser failing) goes to the caller, which leaves the regex to the library
         return None
     useful = [c for c in candidates if c and not any(ch.isspace() or ch.isalnum() for ch in c)]
     return frozenset(min(useful, key=lambda c: (len(c & _PROSE), len(c), sorted(c)))) if useful else None
@@ -244,9 +310,12 @@ _BLOCK_REGEXES = ("RE", "SEARCH_RE")
 def _guard_blocks(md: markdown.Markdown) -> None:
     for processor in md.parser.blockprocessors:
         for name in _BLOCK_REGEXES:
-            regex = getattr(processor, name, None)
-            if isinstance(regex, re.Pattern) and (chars := required_characters(regex)) is not None:
-                setattr(processor, name, GuardedPattern(regex, chars))  # on this instance only
+            try:
+                regex = getattr(processor, name, None)
+                if isinstance(regex, re.Pattern) and (chars := required_characters(regex)) is not None:
+                    setattr(processor, name, GuardedPattern(regex, chars))  # on this instance only
+            except Exception:  # the analysis failed: this processor's regex is left as it was
+                continue
 
 
 class Blocks(collections.deque):
@@ -275,12 +344,28 @@ def _deque_blocks(md: markdown.Markdown) -> None:
     md.parser.parseBlocks = parse_blocks  # on this instance: parseChunk and every processor call it through self
 
 
-def install(md: markdown.Markdown) -> None:
+def _priority(registry: Any, name: str) -> float | None:
+    """The priority an item of a Python-Markdown registry is registered at, or None if the registry does not
+    keep it where this looks (its private list: the library has no public way to read it)."""
+    try:
+        priority = registry._priority[registry.get_index_for_name(name)].priority
+    except Exception:
+        return None
+    return priority if isinstance(priority, (int, float)) else None
+
+
+def install(md: markdown.Markdown) -> bool:
     """Put SkippingInlineProcessor in place of md's inline processor, at its priority, guard the regexes
-    of md's block processors, and give its block parser the blocks in a deque."""
+    of md's block processors, and give its block parser the blocks in a deque. Nothing at all if fastmd is
+    turned off (SITE_BUILDER_FASTMD=0) or this Python-Markdown lacks the private methods it replaces, or if
+    md's inline processor is not the library's own. Returns whether it installed anything."""
+    if not enabled() or not supported():
+        return False
+    inline = md.treeprocessors["inline"] if "inline" in md.treeprocessors else None
+    if type(inline) is not treeprocessors.InlineProcessor:  # an extension's own (or none): left to it
+        return False
     _guard_blocks(md)
     _deque_blocks(md)
-    if not SUPPORTED or "inline" not in md.treeprocessors:  # pragma: no cover - another Python-Markdown
-        return
-    priority = md.treeprocessors._priority[md.treeprocessors.get_index_for_name("inline")].priority
-    md.treeprocessors.register(SkippingInlineProcessor(md), "inline", priority)
+    if (priority := _priority(md.treeprocessors, "inline")) is not None:
+        md.treeprocessors.register(SkippingInlineProcessor(md), "inline", priority)
+    return True

@@ -197,6 +197,9 @@ class _TooSlow(BaseException):
     """The time limit for one body ran out (raised by a timer, anywhere in the conversion)."""
 
 
+_HANDLE_INLINE = "_InlineProcessor__handleInline"  # the inline processor's private loop, called once per level
+
+
 def _guard_nesting(md: markdown.Markdown) -> None:
     """Count, as Python-Markdown nests, the levels of block parsing (each quote, list item, definition or
     markdown-in-HTML element parses its content one level down) and of inline parsing (each element an inline
@@ -218,8 +221,10 @@ def _guard_nesting(md: markdown.Markdown) -> None:
 
     md.parser.parseBlocks = nested("blocks", "quotes, lists and other blocks", parse)
     inline = md.treeprocessors["inline"]
-    handle = inline._InlineProcessor__handleInline  # the library calls it through self, one level per element
-    inline._InlineProcessor__handleInline = nested("inline", "emphasis, links and other inline elements", handle)
+    # The library calls it through self, one level per element. A private method: a Python-Markdown without
+    # it has inline nesting bounded by the backstops instead (the HTML depth, RecursionError, the time limit).
+    if callable(handle := getattr(inline, _HANDLE_INLINE, None)):
+        setattr(inline, _HANDLE_INLINE, nested("inline", "emphasis, links and other inline elements", handle))
     md.preprocessors.register(_ResetLevels(levels), "reset_levels", 1000)
 
 

@@ -5,6 +5,7 @@ import os
 import re
 import tomllib
 from dataclasses import dataclass, fields, replace
+from typing import Any
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -42,7 +43,7 @@ class Config:
         return ZoneInfo(self.timezone)
 
 
-_TYPES = {f.name: f.type for f in fields(Config)}
+_TYPES: dict[str, object] = {f.name: f.type for f in fields(Config)}  # "int" or "str": annotations are strings
 
 
 def normalise_base_url(url: str) -> str:
@@ -118,7 +119,7 @@ def load_config(source: Path, overrides: dict[str, object] | None = None, errors
             bad.add(key)
     if not collect and len(errors.problems) > before:
         errors.raise_if_any()
-    merged = {k: v for k, v in values.items() if k in _TYPES and k not in bad}
+    merged: dict[str, Any] = {k: v for k, v in values.items() if k in _TYPES and k not in bad}  # checked above
     merged.update({k: v for k, v in (overrides or {}).items() if v is not None and k not in bad})
     config = replace(Config(), **merged)
     return replace(config, base_url=normalise_base_url(config.base_url))

@@ -45,7 +45,7 @@ def _ranked(records: tuple[tuple[str, tuple[str, ...], float], ...], count: int)
             shared.update(by_company[cid])  # counted in C
         shared.pop(slug, None)
 
-        def rank(other: str, t: float = t, shared: Counter = shared) -> tuple:
+        def rank(other: str, t: float = t, shared: Counter[str] = shared) -> tuple[int, float, float, str]:
             return (-shared[other], abs(when[other] - t), when[other], other)
 
         out[slug] = tuple(heapq.nsmallest(count, shared, key=rank))  # the best few, without sorting them all

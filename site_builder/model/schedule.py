@@ -34,7 +34,8 @@ def is_due(article: Article, now: datetime | None) -> bool:
 
 def split_scheduled(articles: Iterable[Article], now: datetime | None) -> tuple[list[Article], list[Article]]:
     """(articles to publish, articles held back because they are dated after now); drafts are in neither."""
-    published, held = [], []
+    published: list[Article] = []
+    held: list[Article] = []
     for article in articles:
         if not article.draft:
             (published if is_due(article, now) else held).append(article)

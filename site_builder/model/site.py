@@ -6,7 +6,7 @@ import hashlib
 import re
 from collections import Counter
 from datetime import datetime
-from typing import Callable
+from typing import Callable, Iterable, cast
 
 from ..core.chars import char_problem
 from ..core.errors import Collector
@@ -33,7 +33,7 @@ def _reference_line(article: Article, chars: str) -> int:
     return article.body_line
 
 
-def newest_first(articles) -> tuple[Article, ...]:
+def newest_first(articles: Iterable[Article]) -> tuple[Article, ...]:
     """Sort by publication instant, newest first; slug breaks ties so the order is total."""
     return tuple(sorted(articles, key=lambda a: (-a.published.timestamp(), a.slug)))
 
@@ -55,7 +55,7 @@ def by_month(articles: tuple[Article, ...]) -> tuple[tuple[int, int, tuple[Artic
     return tuple((y, m, tuple(group)) for (y, m), group in sorted(groups.items(), reverse=True))
 
 
-def sorted_companies(companies) -> tuple[Company, ...]:
+def sorted_companies(companies: Iterable[Company]) -> tuple[Company, ...]:
     """Companies in the order every list shows them: by name, case-insensitively, then id."""
     return tuple(sorted(companies, key=lambda c: (c.name.casefold(), c.id)))
 
@@ -75,7 +75,7 @@ def convert_here(companies: tuple[Company, ...], href: Callable[[str], str],
     converter = Converter(companies, href)
     converted = [converter.convert(a.body) for a in articles]
     refuse(articles, converted)
-    return {a.slug: body for a, body in zip(articles, converted)}
+    return {a.slug: cast(Body, body) for a, body in zip(articles, converted)}  # refuse raised for a Refused
 
 
 def build_site(archive: Archive, now: datetime | None = None, convert: BodyConverter | None = None,

@@ -44,7 +44,7 @@ def build_sources(articles: tuple[Article, ...], errors: Collector) -> tuple[Sou
     for a in articles:  # newest first, as given
         if a.source in by_source:
             by_source[a.source].append(a)
-            if (a.source, a.column) in by_column:
+            if a.column and (a.source, a.column) in by_column:  # the columns in it are named
                 by_column[(a.source, a.column)].append(a)
     return tuple(
         Source(name, tuple(arts), tuple(Column(c, tuple(by_column[(name, c)]))
