@@ -47,10 +47,19 @@ O_NONBLOCK = 0 if PORTABLE else getattr(os, "O_NONBLOCK", 0)
 # ---------------------------------------------------------------------------------------------------------
 # Opening files.
 
+class NotRegularFile(OSError):
+    """Raised by open_fd(follow=False) where it cannot open a FIFO or device without blocking: it does not open
+    it. st: what is at the path."""
+
+    def __init__(self, path: str | os.PathLike, st: os.stat_result):
+        super().__init__(errno.ENXIO, "not a regular file", str(path))
+        self.st = st
+
+
 def open_fd(path: str | os.PathLike, flags: int, mode: int = 0o666, *, follow: bool = True) -> int:
     """os.open with O_BINARY and O_CLOEXEC added. follow=False: a link at path is refused (OSError ELOOP), and a
-    path that is not a regular file (a FIFO, a device) is refused (OSError ENXIO) without blocking on it when
-    opened to read."""
+    FIFO or device is never waited on: opened without blocking (O_NONBLOCK), or, where the system cannot, not
+    opened (NotRegularFile)."""
     flags |= O_BINARY | O_CLOEXEC
     if follow:
         return os.open(path, flags, mode)
@@ -72,7 +81,7 @@ def _open_nofollow_portable(path: str | os.PathLike, flags: int, mode: int) -> i
     if stat.S_ISLNK(before.st_mode):
         raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), str(path))
     if not stat.S_ISREG(before.st_mode):  # never opened: a FIFO would block
-        raise OSError(errno.ENXIO, os.strerror(errno.ENXIO), str(path))
+        raise NotRegularFile(path, before)
     fd = os.open(path, flags, mode)
     after = os.fstat(fd)
     if (after.st_dev, after.st_ino) != (before.st_dev, before.st_ino):  # swapped since: a link now, say
@@ -263,9 +272,13 @@ def start_detached(argv: list[str]) -> None:
         return
     if WINDOWS:
         flags = subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.DETACHED_PROCESS  # type: ignore[attr-defined]
-        subprocess.Popen(argv, creationflags=flags, close_fds=True, **quiet)
+        process = subprocess.Popen(argv, creationflags=flags, close_fds=True, **quiet)
     else:
-        subprocess.Popen(argv, start_new_session=True, close_fds=True, **quiet)
+        process = subprocess.Popen(argv, start_new_session=True, close_fds=True, **quiet)
+    _DETACHED[:] = [p for p in _DETACHED if p.poll() is None] + [process]  # kept, not waited for: an exit never waits
+
+
+_DETACHED: list[Any] = []  # the processes start_detached started and that were running when last looked at
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import secrets
 import stat
 from pathlib import Path, PurePath
 
-from .platform import hard_link, open_fd
+from .platform import NotRegularFile, hard_link, open_fd
 
 MAX_LINKS = 40  # links followed for one component before giving up (as the OS does for a loop)
 _JUNCTION = getattr(stat, "IO_REPARSE_TAG_MOUNT_POINT", None)  # Windows' folder links
@@ -125,7 +125,10 @@ def read_regular(path: Path, shown: Path | str | None = None, st: os.stat_result
         raise Refused(shown, f"refused: not a regular file ({kind(st)})")
     if limit is not None and st.st_size > limit:
         raise Refused(shown, f"file too large: {st.st_size} bytes (the limit is {limit} bytes)")
-    fd = open_fd(path, os.O_RDONLY, follow=False)  # resolved already: a link now is a swap, refused; a FIFO: never waited on
+    try:  # resolved already: a link now is a swap, refused; a FIFO: never waited on
+        fd = open_fd(path, os.O_RDONLY, follow=False)
+    except NotRegularFile as exc:
+        raise Refused(shown, f"refused: not a regular file ({kind(exc.st)})") from None
     with open(fd, "rb") as handle:
         st = os.fstat(fd)  # what was opened, should the file have been swapped since
         if not stat.S_ISREG(st.st_mode):
