@@ -2,8 +2,8 @@
 runs twice: the system's own path (native) and the fallback SITE_BUILDER_PORTABLE=1 forces (portable)."""
 from __future__ import annotations
 
+import errno
 import os
-import stat
 import subprocess
 import sys
 import time
@@ -108,7 +108,16 @@ def test_a_failed_exchange_leaves_the_old_folder_in_place(mode, tmp_path):
     assert not aside.exists()
 
 
-def test_a_hard_link_or_the_callers_fallback_gives_the_same_bytes(mode, tmp_path):
+def _refuse_links(monkeypatch):
+    """A file system without hard links (FAT, some network shares): os.link fails as there."""
+    def refuse(*args, **kwargs):
+        raise OSError(errno.EPERM, "Operation not permitted")
+    monkeypatch.setattr(os, "link", refuse)
+
+
+def test_a_hard_link_or_the_callers_fallback_gives_the_same_bytes(mode, tmp_path, monkeypatch):
+    if mode == "portable":
+        _refuse_links(monkeypatch)
     source = tmp_path / "a"
     source.write_bytes(b"page")
     linked = hard_link(source, tmp_path / "b")
@@ -160,6 +169,20 @@ def test_the_flags_are_zero_in_portable_mode():
                          text=True, check=True).stdout.split()
     assert out == ["False", str(getattr(os, "O_CLOEXEC", 0)), str(getattr(os, "O_NOFOLLOW", 0)),
                    str(getattr(os, "O_NONBLOCK", 0))]
+
+
+@pytest.mark.parametrize("links", ["links", "no links"])
+def test_rebuilds_without_hard_links_give_the_site_a_clean_build_gives(links, tmp_path, monkeypatch):
+    if links == "no links":
+        _refuse_links(monkeypatch)
+    first = {f"p/{i}.html": f"page {i}".encode() for i in range(10)}
+    second = {**first, "p/3.html": b"changed", "p/new.html": b"new"}
+    del second["p/5.html"]
+    records = write_site(first, tmp_path / "site")
+    records = write_site(second, tmp_path / "site", previous=records)
+    write_site(second, tmp_path / "site", previous=records)  # nothing changed: every file kept
+    assert {p.relative_to(tmp_path / "site").as_posix(): p.read_bytes()
+            for p in (tmp_path / "site").rglob("*.html")} == second
 
 
 # ------------------------------------------------------------------------------------------------- processes

@@ -11,7 +11,8 @@ calls these and nothing OS-specific (no fcntl, msvcrt, ctypes, signal timers, fo
 | open without following a    | O_NOFOLLOW                                 | lstat, open, then the same file (device and  |
 | link, or blocking on a FIFO | O_NONBLOCK                                 | inode) or refused; not a regular file: never |
 |                             |                                            | opened                                       |
-| hard links                  | os.link                                    | False: the caller writes (or copies) instead |
+| hard links                  | os.link (every system; kept in portable    | False where the file system refuses: the     |
+|                             | mode)                                      | caller writes the file instead               |
 | worker processes            | fork                                       | none: the work is done in this process       |
 | time limit of one body      | setitimer + SIGALRM (main thread)          | a timer thread interrupting the main thread  |
 | the C library               | ctypes.CDLL(None) (Linux only)             | None                                         |
@@ -177,9 +178,8 @@ _NO_LINKS = {errno.EPERM, errno.EACCES, errno.EXDEV, errno.EMLINK, getattr(errno
 def hard_link(source: str | os.PathLike, target: str | os.PathLike) -> bool:
     """Make target a hard link to source (a link at source is not followed); False where the file system or
     the system refuses links (the caller then writes or copies the file). FileExistsError if target exists;
-    another OSError (no source, say) as os.link raises it."""
-    if PORTABLE:
-        return False
+    another OSError (no source, say) as os.link raises it. Windows, macOS and Linux all have links: the fallback is
+    for file systems without them (FAT, some network shares), so portable mode keeps this one."""
     try:
         os.link(source, target, follow_symlinks=False)
     except (NotImplementedError, AttributeError):
@@ -321,7 +321,11 @@ def time_limit(seconds: float, expired: Callable[[], BaseException] = TimeLimitE
 
 @contextmanager
 def _timer_thread(seconds: float, expired: Callable[[], BaseException]) -> Iterator[None]:
+    """The fallback of time_limit: a timer thread interrupts the main thread (KeyboardInterrupt, as Ctrl-C would),
+    and the interrupt is turned into expired() wherever it arrives: before the block starts, in it, or after it
+    ends (an interrupt the timer sent is always waited for, so none is left to arrive later)."""
     import _thread
+    import time
 
     lock, state = threading.Lock(), {"done": False, "fired": False}
 
@@ -333,18 +337,25 @@ def _timer_thread(seconds: float, expired: Callable[[], BaseException]) -> Itera
 
     timer = threading.Timer(seconds, fire)
     timer.daemon = True
-    timer.start()
+    arrived = False
     try:
-        yield
-        pass  # an interrupt on its way arrives by here
+        try:
+            timer.start()  # inside the try: the interrupt may come before start() returns
+            yield
+        except KeyboardInterrupt:
+            arrived = True
+            raise
+        finally:
+            with lock:
+                state["done"] = True
+            timer.cancel()
+            if state["fired"] and not arrived:  # sent, not arrived yet: it does at the next check, in this wait
+                for _ in range(10_000):
+                    time.sleep(0.001)
     except KeyboardInterrupt:
         if state["fired"]:
             raise expired() from None
         raise
-    finally:
-        with lock:
-            state["done"] = True
-        timer.cancel()
 
 
 # ---------------------------------------------------------------------------------------------------------
