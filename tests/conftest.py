@@ -1,9 +1,12 @@
 """Shared fixtures: a scratch copy of the real archive, and a way to run the CLI in-process."""
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,6 +78,27 @@ def tree_digest(folder: Path) -> dict[str, str]:
         return {}
     return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+_HOLD_LOCK = """
+import os, sys
+from site_builder.core.platform import try_lock
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT | os.O_APPEND)
+print("locked" if try_lock(fd) else "busy", flush=True)
+sys.stdin.read()
+"""
+
+
+@contextlib.contextmanager
+def holding_lock(path: Path):
+    """The output lock at path held, as a running build holds it, by another process until the block ends."""
+    holder = subprocess.Popen([sys.executable, "-c", _HOLD_LOCK, str(path)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parent.parent)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        yield
+    finally:
+        holder.communicate("")
 
 
 def fill_the_disk(monkeypatch: pytest.MonkeyPatch, after: int = 0, here=lambda: True) -> None:

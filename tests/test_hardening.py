@@ -1,7 +1,6 @@
 """Hardening: strict mode, faults (kill, concurrency, unwritable output) and hostile input that must not escape."""
 from __future__ import annotations
 
-import fcntl
 import os
 import signal
 import subprocess
@@ -11,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, SEED_SLUG, fill_the_disk, minimal_front, tree_digest, write_article
+from conftest import REPO, SEED_SLUG, fill_the_disk, holding_lock, minimal_front, tree_digest, write_article
 from site_builder.content.load import MAX_FILE_BYTES
 
 NOTHING = "nothing was written\n"
@@ -177,8 +176,7 @@ def test_a_build_killed_at_any_moment_leaves_the_previous_site_and_the_next_buil
 def test_a_second_build_while_one_is_writing_refuses_and_touches_nothing(project, run):
     assert run(project, "build").code == 0
     before = tree_digest(project / "output")
-    with open(project / ".output.lock", "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # what a running build holds while it writes
+    with holding_lock(project / ".output.lock"):  # as a running build holds it while it writes
         result = run(project, "build")
     assert result.code == 1
     assert result.err == f"output: another build is writing this output folder; try again when it ends\n1 error(s); {NOTHING}"

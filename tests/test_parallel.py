@@ -14,6 +14,9 @@ from site_builder.engine.build import Builder
 from site_builder.core.errors import SiteError
 from site_builder.content.markdown import Converter
 from site_builder.core.models import Company
+from site_builder.core.platform import can_fork
+
+needs_fork = pytest.mark.skipif(not can_fork(), reason="no fork here (Windows, portable mode): one process does the work")
 
 COUNT = parallel.MIN_PARALLEL + 12  # enough articles for a pool
 
@@ -56,6 +59,7 @@ def _spy(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
 UNIQUE = COUNT + 1 - (len(range(0, COUNT, 10)) - 1)  # the seed, and every body but the repeats of the shared one
 
 
+@needs_fork
 def test_a_cold_build_converts_bodies_as_they_load_and_writes_what_one_process_writes(big, monkeypatch):
     seen = _spy(monkeypatch)
     monkeypatch.setattr(cache_module, "cpu_count", lambda: 2)
@@ -148,6 +152,7 @@ def test_pages_made_by_two_processes_fail_the_same_way_every_time(big, run, monk
     assert multiprocessing.active_children() == []
 
 
+@needs_fork
 def test_a_full_disk_met_by_the_other_writing_process_is_the_same_clear_error(big, run, monkeypatch):
     monkeypatch.setattr("site_builder.engine.build.cpu_count", lambda: 2)
     assert run(big, "build").code == 0
@@ -163,6 +168,7 @@ def test_a_full_disk_met_by_the_other_writing_process_is_the_same_clear_error(bi
     assert tree_digest(big / "output") == before
 
 
+@needs_fork
 def test_a_long_cold_build_shows_its_progress_while_the_bodies_load(big, monkeypatch):
     """The bar starts as the pool does, sized by the article files, and moves as the workers finish bodies."""
     monkeypatch.setattr(cache_module, "cpu_count", lambda: 2)

@@ -1,13 +1,9 @@
 """The one configured Python-Markdown instance, company-mention linking, and HTML sanitising."""
 from __future__ import annotations
 
-import _thread
 import functools
 import html as html_lib
 import re
-import signal
-import threading
-from contextlib import contextmanager
 import xml.etree.ElementTree as etree
 from typing import Iterable
 
@@ -30,6 +26,7 @@ from . import fastmd
 from ..core.chars import FORBIDDEN, without_forbidden
 from .limits import MAX_HTML_DEPTH, MAX_NESTING, TIME_LIMIT, TOO_DEEP, TOO_SLOW, Refused
 from ..core.models import Body, Company
+from ..core.platform import time_limit
 
 # Python-Markdown's "extra" (its seven extensions, in its order) and "sane_lists", given as classes: named,
 # Markdown looks each up among the installed packages' entry points, which costs more than converting a body
@@ -259,55 +256,6 @@ def html_depth(html: str) -> int:
     return deepest
 
 
-@contextmanager
-def time_limit(seconds: float):
-    """Raise _TooSlow in this thread if the block takes longer than seconds. A real-time timer signal where the
-    system has one (Linux, macOS: this process's main thread, which is where a pool worker converts), else a
-    timer thread that interrupts the main thread (Windows). Elsewhere (a thread that is not the main one, or
-    a caller's own timer already running) the block runs without a time limit."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    if hasattr(signal, "setitimer"):
-        if signal.getitimer(signal.ITIMER_REAL)[0]:  # someone else's timer: leave it be
-            yield
-            return
-
-        def expired(signum, frame):
-            raise _TooSlow()
-
-        previous = signal.signal(signal.SIGALRM, expired)
-        signal.setitimer(signal.ITIMER_REAL, seconds)
-        try:
-            yield
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, previous)
-        return
-    lock, state = threading.Lock(), {"done": False, "fired": False}
-
-    def fire() -> None:
-        with lock:
-            if not state["done"]:
-                state["fired"] = True
-                _thread.interrupt_main()
-
-    timer = threading.Timer(seconds, fire)
-    timer.daemon = True
-    timer.start()
-    try:
-        yield
-        pass  # an interrupt on its way arrives by here
-    except KeyboardInterrupt:
-        if state["fired"]:
-            raise _TooSlow() from None
-        raise
-    finally:
-        with lock:
-            state["done"] = True
-        timer.cancel()
-
-
 class Converter:
     """Converts article bodies; one instance per process, reused (reset) for each body."""
 
@@ -329,7 +277,7 @@ class Converter:
         """Markdown to sanitised HTML with company links, the plain text of each block, and where each company is
         first named; or, for a body past a limit (limits.py), why it is refused."""
         try:
-            with time_limit(TIME_LIMIT):
+            with time_limit(TIME_LIMIT, _TooSlow):
                 html = self.md.reset().convert(text)
                 if (depth := html_depth(html)) > MAX_HTML_DEPTH:
                     raise _TooDeep(f"{TOO_DEEP} (HTML elements nested {depth} deep; the limit is {MAX_HTML_DEPTH})")

@@ -9,15 +9,14 @@ and the temporary file is removed on failure.
 """
 from __future__ import annotations
 
-import errno
 import os
 import secrets
 import stat
 from pathlib import Path, PurePath
 
+from .platform import NotRegularFile, hard_link, open_fd
+
 MAX_LINKS = 40  # links followed for one component before giving up (as the OS does for a loop)
-_READ_FLAGS = (os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)  # a FIFO: never wait
-               | getattr(os, "O_NOFOLLOW", 0))  # the path is resolved already: a link now is a swap, refused
 _JUNCTION = getattr(stat, "IO_REPARSE_TAG_MOUNT_POINT", None)  # Windows' folder links
 
 
@@ -126,7 +125,10 @@ def read_regular(path: Path, shown: Path | str | None = None, st: os.stat_result
         raise Refused(shown, f"refused: not a regular file ({kind(st)})")
     if limit is not None and st.st_size > limit:
         raise Refused(shown, f"file too large: {st.st_size} bytes (the limit is {limit} bytes)")
-    fd = os.open(path, _READ_FLAGS)
+    try:  # resolved already: a link now is a swap, refused; a FIFO: never waited on
+        fd = open_fd(path, os.O_RDONLY, follow=False)
+    except NotRegularFile as exc:
+        raise Refused(shown, f"refused: not a regular file ({kind(exc.st)})") from None
     with open(fd, "rb") as handle:
         st = os.fstat(fd)  # what was opened, should the file have been swapped since
         if not stat.S_ISREG(st.st_mode):
@@ -139,8 +141,7 @@ def read_regular(path: Path, shown: Path | str | None = None, st: os.stat_result
 def _temporary(path: Path, data: bytes) -> str:
     """Write data to a new temporary file beside path (with the permissions a new file gets); return its name."""
     temp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-                 | getattr(os, "O_NOFOLLOW", 0), 0o666)
+    fd = open_fd(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, follow=False)
     try:
         with open(fd, "wb") as handle:
             handle.write(data)
@@ -178,25 +179,15 @@ def write_new(path: Path, data: bytes) -> None:
     """
     temp = _temporary(path, data)
     try:
-        os.link(temp, path)  # the temporary file is a regular file we made: nothing to follow
-        return
-    except FileExistsError:
-        raise
-    except (OSError, NotImplementedError, AttributeError) as exc:
-        if isinstance(exc, OSError) and exc.errno not in _NO_LINKS:
-            raise
+        if hard_link(temp, path):  # the temporary file is a regular file we made: nothing to follow
+            return
     finally:
         _remove(temp)
     _write_exclusive(path, data)
 
 
-_NO_LINKS = {errno.EPERM, errno.EACCES, errno.EXDEV, errno.EMLINK, getattr(errno, "ENOTSUP", -1),
-             getattr(errno, "EOPNOTSUPP", -1), getattr(errno, "ENOSYS", -1), None}
-
-
 def _write_exclusive(path: Path, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-                 | getattr(os, "O_NOFOLLOW", 0), 0o666)
+    fd = open_fd(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, follow=False)
     try:
         with open(fd, "wb") as handle:
             handle.write(data)

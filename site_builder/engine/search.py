@@ -10,6 +10,8 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..core.platform import dies_with_this_process
+
 BUNDLE = "pagefind"  # the output folder of the search bundle
 ENV_BINARY = "SITE_BUILDER_PAGEFIND"  # a path to a pagefind binary; empty turns search indexing off
 INSTALL_HINT = "pip install 'pagefind[bin]'"
@@ -65,7 +67,7 @@ def index_search(files: dict[str, bytes], binary: Path | None = None) -> SearchI
                       for i, payload in enumerate(requests, 1))
     try:
         proc = subprocess.Popen([str(binary), "--service"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, preexec_fn=_dies_with_this_process())
+                                stderr=subprocess.PIPE, preexec_fn=dies_with_this_process())
     except OSError as exc:
         return SearchIndex(problem=f"cannot run {binary} ({exc.strerror or exc}): {_WITHOUT}")
     errors: list[bytes] = []
@@ -136,24 +138,3 @@ def _answer(pipe, last: int) -> tuple[list | None, str | None]:
             if answer.get("message_id") == last:
                 return payload.get("files", []), None
     return None, None
-
-
-def _dies_with_this_process():
-    """A function for the indexer to run before it starts (Linux): have the kernel kill it when this process dies.
-    None elsewhere (it still exits when its input pipe closes)."""
-    import signal
-    import sys
-
-    if not sys.platform.startswith("linux"):
-        return None
-    from .workers import libc_function
-
-    prctl, parent = libc_function("prctl"), os.getpid()
-    if prctl is None:
-        return None
-
-    def set_parent_death_signal() -> None:
-        prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        if os.getppid() != parent:  # this process died before that took effect
-            os._exit(1)
-    return set_parent_death_signal

@@ -22,7 +22,6 @@ import functools
 import hashlib
 import os
 import pickle
-import re
 import sys
 import zlib
 from pathlib import Path
@@ -31,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from .. import __version__
 from ..core.errors import display_path
 from ..content.limits import refuse
+from ..core.platform import installed_versions
 from .workers import Prefetch, can_fork, convert_bodies, cpu_count
 from .write import CACHE_DIR, MARKER
 
@@ -71,21 +71,8 @@ _LIBRARIES = ("markdown", "jinja2", "markupsafe", "nh3", "pyyaml", "orjson", "pa
 
 
 def _installed_versions() -> dict[str, str]:
-    """{distribution: version} of _LIBRARIES as the first sys.path entry that has each installs it, read from
-    the names of their .dist-info (or .egg-info) folders, as importlib.metadata would: importing that costs
-    more than a whole build with nothing changed."""
-    found: dict[str, str] = {}
-    for entry in sys.path:
-        try:
-            names = os.listdir(entry or ".")
-        except OSError:
-            continue
-        for name in names:
-            stem, dot, suffix = name.rpartition(".")
-            if dot and suffix in ("dist-info", "egg-info"):
-                dist, _, version = stem.partition("-")
-                found.setdefault(re.sub(r"[-_.]+", "_", dist).lower(), version)  # PEP 503 names, as _LIBRARIES
-    return {dist: found[dist] for dist in _LIBRARIES if dist in found}
+    """{distribution: version} of _LIBRARIES (core/platform.py reads them)."""
+    return installed_versions(_LIBRARIES)
 
 
 def tree_key(folder: Path) -> str:

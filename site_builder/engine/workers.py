@@ -4,8 +4,9 @@ Python-Markdown only when it converts."""
 from __future__ import annotations
 
 import os
-import signal
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
+
+from ..core.platform import can_fork as _can_fork_here, cpu_count, die_with
 
 if TYPE_CHECKING:  # a build with nothing to do never imports the model
     from ..content.markdown import Converter
@@ -13,37 +14,6 @@ if TYPE_CHECKING:  # a build with nothing to do never imports the model
 
 MIN_PARALLEL = 48  # fewer bodies than this convert faster in this process than a pool starts
 _worker: Converter | None = None
-
-
-def cpu_count() -> int:
-    """The cores this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
-
-
-def libc_function(name: str) -> Any:
-    """A function of the C library this process already has (no library search: that would run ldconfig), or
-    None where the system has no such function."""
-    import ctypes  # here: a build with nothing to do never needs it
-
-    try:
-        return getattr(ctypes.CDLL(None, use_errno=True), name, None)
-    except OSError:
-        return None
-
-
-def die_with(parent: int) -> None:
-    """Have the kernel kill this (forked) process when its parent dies (Linux); exit now if it already has."""
-    prctl = libc_function("prctl")
-    if prctl is not None:
-        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:
-        os._exit(1)
-
-
-_PR_SET_PDEATHSIG = 1
 
 
 def _init(companies: tuple[Company, ...], href: Callable[[str], str], parent: int) -> None:
@@ -66,7 +36,7 @@ def _convert_batch(texts: list[str]) -> list[Body]:
 
 def can_fork(workers: int, count: int) -> bool:
     """Whether count bodies are worth a pool of that many forked workers."""
-    return workers >= 2 and count >= MIN_PARALLEL and "fork" in _multiprocessing().get_all_start_methods()
+    return workers >= 2 and count >= MIN_PARALLEL and _can_fork_here()
 
 
 def _multiprocessing():

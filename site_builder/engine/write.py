@@ -1,7 +1,6 @@
 """Write the site's outputs into the output folder atomically: build beside it, then swap it in."""
 from __future__ import annotations
 
-import errno
 import functools
 import os
 import shutil
@@ -13,11 +12,10 @@ from typing import Any, Callable, Iterable
 
 from ..core.errors import Problem, SiteError, display_path
 from ..outputs.base import Output, by_path, ready
-from .workers import die_with, libc_function
+from ..core.platform import CAN_LOCK, can_fork, die_with, exchange, hard_link, home_folder, open_fd, start_detached, try_lock
 
 CACHE_DIR = ".site-builder-cache"  # beside the output folder (cache.py); git-ignored
 MARKER = ".site-builder-output"  # marks a folder as ours, so we never replace a folder a user wrote
-_RENAME_EXCHANGE = 2
 
 
 _MARKER_TEXT = b"This folder is written by site-builder and replaced whole on each build.\n"
@@ -31,11 +29,11 @@ def _place(target: str, data: bytes, previous: str | None) -> tuple[int, os.stat
         try:
             st = os.lstat(previous)
             if stat.S_ISREG(st.st_mode) and st.st_size == len(data) and _read(previous) == data:
-                os.link(previous, target, follow_symlinks=False)
-                return 1, st  # the same inode, size and mtime as the previous file
+                if hard_link(previous, target):
+                    return 1, st  # the same inode, size and mtime as the previous file
         except OSError:  # no previous file, or links not possible here: write it
             pass
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+    fd = open_fd(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
     try:
         view = memoryview(data)
         while view:
@@ -64,10 +62,8 @@ def _discard(old: Path, trash: Path | None, files: int) -> None:
         try:
             trash.mkdir(parents=True, exist_ok=True)
             old.rename(trash / old.name)
-            # sh starts the remover in the background and exits at once: nothing of it is left to wait for
-            subprocess.run(["/bin/sh", "-c", '"$@" &', "sh", sys.executable, "-c", _REMOVE,
-                            *(str(p) for p in trash.iterdir())], start_new_session=True, check=True,
-                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            old = trash / old.name
+            start_detached([sys.executable, "-c", _REMOVE, *(str(p) for p in trash.iterdir())])
             return
         except (OSError, subprocess.CalledProcessError):
             pass
@@ -93,21 +89,6 @@ def _check_target(output: Path, source: Path | None) -> None:
     check_output(output, source)
     if output.is_dir() and any(output.iterdir()) and not (output / MARKER).exists():
         raise _fail(output, f"refusing to replace a folder that site-builder did not write (no {MARKER} in it)")
-
-
-def _exchange(a: Path, b: Path) -> bool:
-    """Atomically swap two folders (Linux renameat2); False where the system cannot."""
-    fn = libc_function("renameat2")
-    if fn is None:
-        return False
-    at_fdcwd = -100
-    if fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), _RENAME_EXCHANGE) == 0:
-        return True
-    import ctypes
-
-    if ctypes.get_errno() in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
-        return False
-    raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()), str(a))
 
 
 class OutputRefused(SiteError):
@@ -140,7 +121,7 @@ def check_output(output: Path, source: Path | None = None, templates: Path | Non
                                       f"({display_path(folder)})")
     if CACHE_DIR in out.parts:
         raise _refuse(output, f"the output folder must not be inside a build cache ({CACHE_DIR})")
-    home = Path.home().resolve() if "HOME" in os.environ or sys.platform == "win32" else None
+    home = home_folder()
     for what, folder in (("the current folder", Path.cwd().resolve()), ("the home folder", home)):
         if folder is not None and folder.is_relative_to(out):
             raise _refuse(output, f"the output folder must not be, or contain, {what}")
@@ -200,12 +181,11 @@ def _locked(output: Path, sweep: bool = True):
     """Hold an exclusive lock beside output, so two builds never write one site at once; yield its Lock. With
     sweep, first remove what a dead build's records name; a build that ends removes what its own name."""
     lock_path = output.parent / f".{output.name}.lock"
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_APPEND | getattr(os, "O_CLOEXEC", 0)
-                 | getattr(os, "O_BINARY", 0), 0o666)
+    fd = open_fd(lock_path, os.O_RDWR | os.O_CREAT | os.O_APPEND)
     try:
-        if not _try_lock(fd):
+        if not try_lock(fd):
             raise _fail(output, "another build is writing this output folder; try again when it ends")
-        lock = Lock(output, fd if _CAN_LOCK else None)
+        lock = Lock(output, fd if CAN_LOCK else None)  # without a lock, records prove nothing: none are kept
         if sweep:
             lock.sweep()
         try:
@@ -217,30 +197,6 @@ def _locked(output: Path, sweep: bool = True):
                 pass
     finally:
         os.close(fd)  # releases the lock
-
-
-try:
-    import fcntl as _fcntl
-except ImportError:  # Windows
-    _fcntl = None  # type: ignore[assignment]
-try:
-    import msvcrt as _msvcrt
-except ImportError:  # POSIX
-    _msvcrt = None  # type: ignore[assignment]
-_CAN_LOCK = _fcntl is not None or _msvcrt is not None  # without a lock, records prove nothing: none are kept
-
-
-def _try_lock(fd: int) -> bool:
-    """Take the exclusive lock on the open lock file (released when fd is closed); False when another holds it."""
-    try:
-        if _fcntl is not None:
-            _fcntl.flock(fd, _fcntl.LOCK_EX | _fcntl.LOCK_NB)
-        elif _msvcrt is not None:
-            os.lseek(fd, 1 << 30, os.SEEK_SET)  # a byte far past the records, so writing them is never blocked
-            _msvcrt.locking(fd, _msvcrt.LK_NBLCK, 1)
-    except OSError:
-        return False
-    return True
 
 
 def output_lock(output: Path, sweep: bool = True):
@@ -373,9 +329,9 @@ class _Job:
                 if kept is not None:
                     try:
                         self._folder(staging, o.path)
-                        os.link(f"{self.root}/{o.path}", f"{staging}/{o.path}", follow_symlinks=False)
-                        records[o.path] = kept
-                        continue
+                        if hard_link(f"{self.root}/{o.path}", f"{staging}/{o.path}"):
+                            records[o.path] = kept
+                            continue
                     except OSError:
                         pass
                 todo.append(o)
@@ -384,18 +340,10 @@ class _Job:
             _place(f"{staging}/{MARKER}", _MARKER_TEXT, f"{output}/{MARKER}")
             if not output.exists():
                 staging.rename(output)
-            elif _exchange(staging, output):
-                self.spared = _keep_spare(staging, spare, trash, len(self.outputs))
             else:
-                old = output.parent / f".{output.name}.{token}.old{_SCRATCH}"
+                old = output.parent / f".{output.name}.{token}.old{_SCRATCH}"  # where a two-rename swap puts it
                 self.lock.claim(old)
-                output.rename(old)
-                try:
-                    staging.rename(output)
-                except OSError:
-                    old.rename(output)  # put the previous site back
-                    raise
-                self.spared = _keep_spare(old, spare, trash, len(self.outputs))
+                self.spared = _keep_spare(exchange(staging, output, old), spare, trash, len(self.outputs))
         finally:
             if staging.exists():
                 shutil.rmtree(staging, ignore_errors=True)
@@ -436,7 +384,7 @@ class _Job:
         claimed in order, so that one is always reached, and the same input fails the same way every time."""
         import multiprocessing  # here: a build with nothing to do never needs it
 
-        if self.workers < 2 or len(todo) < MIN_PARALLEL or "fork" not in multiprocessing.get_all_start_methods():
+        if self.workers < 2 or len(todo) < MIN_PARALLEL or not can_fork():
             return self._make_here(todo, staging)
         context = multiprocessing.get_context("fork")
         claimed = context.Value("q", 0)  # the index of todo the next chunk starts at
