@@ -52,12 +52,12 @@ class NotRegularFile(OSError):
     """Raised by open_fd(follow=False) where it cannot open a FIFO or device without blocking: it does not open
     it. st: what is at the path."""
 
-    def __init__(self, path: str | os.PathLike, st: os.stat_result):
+    def __init__(self, path: str | os.PathLike[str], st: os.stat_result):
         super().__init__(errno.ENXIO, "not a regular file", str(path))
         self.st = st
 
 
-def open_fd(path: str | os.PathLike, flags: int, mode: int = 0o666, *, follow: bool = True) -> int:
+def open_fd(path: str | os.PathLike[str], flags: int, mode: int = 0o666, *, follow: bool = True) -> int:
     """os.open with O_BINARY and O_CLOEXEC added. follow=False: a link at path is refused (OSError ELOOP), and a
     FIFO or device is never waited on: opened without blocking (O_NONBLOCK), or, where the system cannot, not
     opened (NotRegularFile)."""
@@ -69,7 +69,7 @@ def open_fd(path: str | os.PathLike, flags: int, mode: int = 0o666, *, follow: b
     return _open_nofollow_portable(path, flags, mode)
 
 
-def _open_nofollow_portable(path: str | os.PathLike, flags: int, mode: int) -> int:
+def _open_nofollow_portable(path: str | os.PathLike[str], flags: int, mode: int) -> int:
     """The fallback of open_fd(follow=False): look first, open, then check that what was opened is what was looked at."""
     if flags & os.O_CREAT and flags & os.O_EXCL:
         return os.open(path, flags, mode)  # fails on anything at path, a link included: nothing is followed
@@ -126,7 +126,7 @@ def _lock_byte(fd: int) -> None:
         position = os.lseek(fd, 0, os.SEEK_CUR)
         os.lseek(fd, _LOCK_BYTE, os.SEEK_SET)
         try:
-            _msvcrt.locking(fd, _msvcrt.LK_NBLCK, 1)
+            _msvcrt.locking(fd, _msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]  # Windows only
         finally:
             os.lseek(fd, position, os.SEEK_SET)
     elif _fcntl is not None:
@@ -175,7 +175,7 @@ _NO_LINKS = {errno.EPERM, errno.EACCES, errno.EXDEV, errno.EMLINK, getattr(errno
              getattr(errno, "EOPNOTSUPP", -1), getattr(errno, "ENOSYS", -1), None}
 
 
-def hard_link(source: str | os.PathLike, target: str | os.PathLike) -> bool:
+def hard_link(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> bool:
     """Make target a hard link to source (a link at source is not followed); False where the file system or
     the system refuses links (the caller then writes or copies the file). FileExistsError if target exists;
     another OSError (no source, say) as os.link raises it. Windows, macOS and Linux all have links: the fallback is
@@ -304,7 +304,7 @@ def time_limit(seconds: float, expired: Callable[[], BaseException] = TimeLimitE
             yield
             return
 
-        def handler(signum, frame):
+        def handler(signum: int, frame: object) -> None:
             raise expired()
 
         previous = signal.signal(signal.SIGALRM, handler)
