@@ -141,15 +141,7 @@ def read_regular(path: Path, shown: Path | str | None = None, st: os.stat_result
 def _temporary(path: Path, data: bytes) -> str:
     """Write data to a new temporary file beside path (with the permissions a new file gets); return its name."""
     temp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.{secrets.token_hex(6)}.tmp")
-    fd = open_fd(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, follow=False)
-    try:
-        with open(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-    except BaseException:
-        _remove(temp)
-        raise
+    _write_exclusive(temp, data)
     return temp
 
 
@@ -186,7 +178,9 @@ def write_new(path: Path, data: bytes) -> None:
     _write_exclusive(path, data)
 
 
-def _write_exclusive(path: Path, data: bytes) -> None:
+def _write_exclusive(path: Path | str, data: bytes) -> None:
+    """Create path (which must not exist, and is never followed if a link) and write data to disk; a failed
+    write leaves no file."""
     fd = open_fd(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, follow=False)
     try:
         with open(fd, "wb") as handle:
