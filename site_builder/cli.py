@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import unicodedata
 from datetime import datetime
@@ -10,61 +11,146 @@ from urllib.parse import urlsplit
 
 from . import __version__
 from .engine.build import Builder
-from .core.chars import url_problem
+from .core.chars import char_problem, url_problem
 from .core.config import load_config
-from .core.errors import SiteError, display_path
+from .core.errors import SiteError, counted, display_path
+from .core.urls import slugify
+
+PROG = "site-builder"
+EXIT_CODES = "exit codes: 0 done, 1 bad content (every problem is listed, nothing is written), 2 bad usage."
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line on stderr, `site-builder: error: ...`, exit 2 (no
+    usage dump before it: --help shows that)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{PROG}: error: {_one_line(message)}\n")
+
+
+def _one_line(text: str) -> str:
+    """text with every line break and control character written as an escape, so a message stays one line."""
+    return "".join(ascii(ch)[1:-1] if unicodedata.category(ch) in ("Cc", "Zl", "Zp", "Cs") else ch for ch in text)
+
+
+def _usage_error(argument: str, message: str) -> int:
+    """Report a bad command-line value found after parsing, as the parser reports one; the exit code (2)."""
+    print(f"{PROG}: error: argument {argument}: {_one_line(message)}", file=sys.stderr)
+    return 2
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--source", type=Path, default=Path("seeds"), help="the archive folder (default: seeds)")
-    p.add_argument("--debug", action="store_true", help="show a traceback for every error")
+    p.add_argument("--source", type=_path, default=Path("seeds"), metavar="FOLDER",
+                   help="the archive folder (default: seeds)")
+    p.add_argument("--debug", action="store_true", help="also show a traceback with each error")
 
 
 def _site_options(p: argparse.ArgumentParser, output: bool = True) -> None:
     _common(p)
-    p.add_argument("--templates", type=Path, default=Path("templates"), help="templates folder (default: templates)")
-    p.add_argument("--base-url", help="absolute URL the site is served from, e.g. https://user.github.io/archive/")
+    p.add_argument("--templates", type=_path, default=Path("templates"), metavar="FOLDER",
+                   help="the templates folder (default: templates)")
+    p.add_argument("--base-url", metavar="URL", help="the absolute URL the site is served from, e.g. "
+                                                     "https://user.github.io/archive/ (default: the base_url setting)")
     if output:
-        p.add_argument("--output", type=Path, default=Path("output"), help="where the site goes (default: output)")
+        p.add_argument("--output", type=_path, default=Path("output"), metavar="FOLDER",
+                       help="where the site is written (default: output)")
+
+
+def _command(sub, name: str, summary: str) -> argparse.ArgumentParser:
+    """A command's parser: its one-line summary is both its line in `site-builder --help` and its own --help."""
+    return sub.add_parser(name, help=summary, description=f"{summary[0].upper()}{summary[1:]}.", epilog=EXIT_CODES)
 
 
 def parser() -> argparse.ArgumentParser:
     """The argument parser (README's CLI section is checked against it)."""
-    top = argparse.ArgumentParser(prog="site-builder", description=__doc__)
-    top.add_argument("--version", action="version", version=f"site-builder {__version__}")
-    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    p = sub.add_parser("build", help="validate the archive and write the site into output/")
+    top = _Parser(prog=PROG, description="Build a static website from an archive of news articles.",
+                  epilog=f"'{PROG} COMMAND --help' describes a command and its options.\n{EXIT_CODES}",
+                  formatter_class=argparse.RawDescriptionHelpFormatter)
+    top.add_argument("--version", action="version", version=f"{PROG} {__version__}",
+                     help="show the version and exit")
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND", title="commands")
+    p = _command(sub, "build", "validate the archive and write the site into the output folder")
     _site_options(p)
-    p.add_argument("--strict", action="store_true", help="treat warnings as errors")
-    p = sub.add_parser("check", help="validate and render the archive without writing anything")
+    p.add_argument("--strict", action="store_true", help="treat warnings as errors: exit 1, write nothing")
+    p = _command(sub, "check", "validate and render the archive without writing anything")
     _site_options(p, output=False)
-    p.add_argument("--strict", action="store_true", help="treat warnings as errors")
-    p = sub.add_parser("serve", help="build, serve output/ on 127.0.0.1 and rebuild on changes")
+    p.add_argument("--strict", action="store_true", help="treat warnings as errors: exit 1")
+    p = _command(sub, "serve", "build, serve the site on 127.0.0.1 and rebuild on changes (Ctrl-C stops)")
     _site_options(p)
-    p.add_argument("--port", type=_port, default=8000, help="port on 127.0.0.1, 0 to 65535; 0: any free port "
+    p.add_argument("--port", type=_port, default=8000, help="the port on 127.0.0.1, 0 to 65535; 0: any free port "
                                                           "(default: 8000)")
-    p = sub.add_parser("new", help="create a new article file with front matter filled in")
+    p = _command(sub, "new", "create a draft article file with its front matter filled in")
     _common(p)
-    p.add_argument("title", help="the article's title")
-    p.add_argument("--publication", help="the source publication (default: the publication setting)")
-    p = sub.add_parser("import", help="import a publisher's raw text file as an article")
+    p.add_argument("title", type=_title, metavar="TITLE", help="the article's title (it gives the file name)")
+    p.add_argument("--publication", type=_text, metavar="NAME",
+                   help="the source publication (default: the publication setting)")
+    p = _command(sub, "import", "import publishers' raw text files as articles (all of them, or none if one is bad)")
     _common(p)
-    p.add_argument("raw", type=Path, help="the raw text file")
-    p.add_argument("--url", type=_url, help="the article's original address: an absolute http(s) URL")
-    p.add_argument("--publication", help="the source publication (default: the publication setting)")
-    p.add_argument("--force", action="store_true", help="overwrite an existing article")
+    p.add_argument("raw", type=_raw_file, nargs="+", metavar="RAW",
+                   help="a raw text file to import; several may be given")
+    p.add_argument("--url", type=_url, help="the article's original address, an absolute http(s) URL "
+                                            "(one RAW file only)")
+    p.add_argument("--publication", type=_text, metavar="NAME",
+                   help="the source publication (default: the publication setting)")
+    p.add_argument("--force", action="store_true", help="replace an existing article with the same title")
     p.add_argument("--retrieved", type=_moment, metavar="DATETIME",
                    help="when the raw file was fetched, with its UTC offset, e.g. 2026-01-16T09:30:00+08:00 "
                         "(default: the raw file's Retrieved: line, else what the article being replaced records, else none)")
     return top
 
 
+def _unprintable(text: str) -> str | None:
+    """Why text cannot be a one-line command-line value (a line break, a control character, bytes that are not
+    UTF-8), or None."""
+    for ch in text:
+        if unicodedata.category(ch) in ("Cc", "Zl", "Zp"):
+            return f"{_one_line(repr(text))} contains a line break or a control character (U+{ord(ch):04X})"
+    if char_problem(text):
+        return f"{_one_line(repr(text))} {char_problem(text)} (a name that is not valid UTF-8?)"
+    return None
+
+
+def _text(text: str) -> str:
+    """A name given on the command line (--publication): not empty, one line, no control character."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must not be empty")
+    if msg := _unprintable(text):
+        raise argparse.ArgumentTypeError(msg)
+    return text
+
+
+def _title(text: str) -> str:
+    """A new article's title: a _text with at least one letter or digit (its slug names the file)."""
+    text = _text(text)
+    if not slugify(text):
+        raise argparse.ArgumentTypeError(f"{text!r} gives an empty file name; use letters or digits")
+    return text
+
+
+def _path(text: str) -> Path:
+    """A folder or file named on the command line: not empty (that would be the current folder), one line."""
+    if not text:
+        raise argparse.ArgumentTypeError("must not be empty (write . for the current folder)")
+    if msg := _unprintable(text):
+        raise argparse.ArgumentTypeError(msg)
+    return Path(text)
+
+
+def _raw_file(text: str) -> Path:
+    """A raw text file to import: a _path that exists and is not a folder."""
+    path = _path(text)
+    if not os.path.lexists(path):
+        raise argparse.ArgumentTypeError(f"file not found: {text!r}")
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} is a folder, not a raw text file")
+    return path
+
+
 def _port(text: str) -> int:
-    """A TCP port number, for --port."""
-    try:
-        value = int(text, 10)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+    """A TCP port number, for --port: ASCII digits, 0 to 65535."""
+    if not (text.isascii() and text.isdigit()):
+        raise argparse.ArgumentTypeError(f"invalid int value: {_one_line(repr(text))}")
+    value = int(text, 10)
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"{text} is out of range: a port is 0 to 65535")
     return value
@@ -75,7 +161,7 @@ def _moment(text: str) -> datetime:
     try:
         value = datetime.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not an ISO 8601 date and time: {text!r}") from None
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 date and time: {_one_line(repr(text))}") from None
     if value.tzinfo is None:
         raise argparse.ArgumentTypeError(f"{text!r} has no UTC offset (write e.g. 2026-01-16T09:30:00+08:00)")
     return value
@@ -118,8 +204,8 @@ def cmd_build(args: argparse.Namespace) -> int:
         print(f"held back until its date: {held}")
     verb = f"built {display_path(output)}/" if output else "checked"
     done = f" ({summary.written} written, {summary.unchanged} unchanged)" if output else ""
-    print(f"{verb}: {summary.articles} articles, {summary.companies} companies, {summary.files} files "
-          f"in {summary.seconds:.2f} s{done}")
+    print(f"{verb}: {counted(summary.articles, 'article')}, {counted(summary.companies, 'company', 'companies')}, "
+          f"{counted(summary.files, 'file')} in {summary.seconds:.2f} s{done}")
     return 0
 
 
@@ -129,11 +215,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve(args.source, args.output, args.templates, args.port, args.base_url)
 
 
-def _source_exists(source: Path) -> None:
+def _source_problem(source: Path) -> str | None:
     """Every command needs an archive folder that exists: a mistyped --source must not start a new archive."""
     if not source.is_dir():
-        message = "source folder not found" if not source.exists() else "the source must be a folder"
-        raise SiteError.single(display_path(source), message)
+        return f"{'folder not found' if not source.exists() else 'not a folder'}: {display_path(source)}"
+    return None
 
 
 def cmd_new(args: argparse.Namespace) -> int:
@@ -146,14 +232,32 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from .content.importer import import_raw
+    """Import every file named, or none: each is checked first, and one bad file stops them all (exit 1)."""
+    from .content.importer import import_all, write_import
 
+    if args.url is not None and len(args.raw) > 1:
+        return _usage_error("--url", f"is one article's address, but {counted(len(args.raw), 'file')} were given")
+    seen: set[str] = set()
+    for raw in args.raw:
+        if (key := os.path.normcase(os.path.abspath(raw))) in seen:
+            return _usage_error("RAW", f"{display_path(raw)} is given twice")
+        seen.add(key)
     config = load_config(args.source)
-    path, raw = import_raw(args.raw, args.source, config.zone, args.publication, args.url, args.force,
-                           args.retrieved, config.publication)
-    print(f"imported {display_path(args.raw)} -> {display_path(path)}")
-    if raw.name != args.raw.name:
-        print(f"another original already has the name {args.raw.name}: this one is kept as {display_path(raw)}")
+    plans = import_all(args.raw, args.source, config.zone, args.publication, args.url, args.force,
+                       args.retrieved, config.publication)
+    for done, plan in enumerate(plans):
+        try:
+            write_import(plan)
+        except SiteError as exc:  # the disk, not the files: those written stay (each is whole), the rest are not
+            for problem in exc.problems:
+                print(problem, file=sys.stderr)
+            print(f"{counted(len(exc.problems), 'error')}; {counted(done, 'file')} of {len(plans)} imported, "
+                  f"the rest not", file=sys.stderr)
+            return 1
+        print(f"imported {display_path(plan.raw_file)} -> {display_path(plan.article)}")
+        if plan.raw_shown.name != plan.raw_file.name:
+            print(f"another original already has the name {plan.raw_file.name}: this one is kept as "
+                  f"{display_path(plan.raw_shown)}")
     return 0
 
 
@@ -166,18 +270,27 @@ def main(argv: list[str] | None = None) -> int:
     if (base_url := getattr(args, "base_url", None)) is not None and (msg := url_problem(base_url, base=True)):
         print(f"site-builder: error: argument --base-url: {msg}", file=sys.stderr)  # bad usage: one line
         return 2
+    if msg := _source_problem(args.source):
+        return _usage_error("--source", msg)
+    if (templates := getattr(args, "templates", None)) is not None and not templates.is_dir():
+        return _usage_error("--templates", f"{'folder not found' if not templates.exists() else 'not a folder'}: "
+                                           f"{display_path(templates)}")
     try:
-        _source_exists(args.source)
         return COMMANDS[args.command](args)
     except SiteError as exc:
         if args.debug:
             import traceback
 
             traceback.print_exc()
+        if getattr(exc, "exit_code", 1) == 2:  # a bad command-line value (an --output no build may write): one line
+            for problem in exc.problems:
+                print(f"{PROG}: error: argument {getattr(exc, 'argument', '')}: {_one_line(str(problem))}",
+                      file=sys.stderr)
+            return 2
         for problem in exc.problems:
             print(problem, file=sys.stderr)
-        print(f"{len(exc.problems)} error(s); nothing was written", file=sys.stderr)
-        return getattr(exc, "exit_code", 1)  # 2: a bad command-line value (an --output no build may write)
+        print(f"{counted(len(exc.problems), 'error')}; nothing was written", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -47,7 +47,7 @@ def test_strict_turns_every_warning_into_an_error_and_writes_nothing(project, ru
     _with_warnings(project)
     result = run(project, command, "--strict")
     assert result.code == 1
-    assert result.err == "".join(f"{w} (--strict)\n" for w in WARNINGS) + f"3 error(s); {NOTHING}"
+    assert result.err == "".join(f"{w} (--strict)\n" for w in WARNINGS) + f"3 errors; {NOTHING}"
     assert tree_digest(project / "output") == before
 
 
@@ -96,7 +96,7 @@ def test_a_10_mb_article_is_refused_with_the_documented_size_error(project, run)
     result = run(project, "build")
     assert result.code == 1
     assert result.err == (f"seeds/articles/ten.md: file too large: {size} bytes (the limit is {MAX_FILE_BYTES} bytes)\n"
-                          f"1 error(s); {NOTHING}")
+                          f"1 error; {NOTHING}")
     assert "8 MiB" in (REPO / "docs" / "guarantees.md").read_text(encoding="utf-8")
 
 
@@ -179,7 +179,7 @@ def test_a_second_build_while_one_is_writing_refuses_and_touches_nothing(project
     with holding_lock(project / ".output.lock"):  # as a running build holds it while it writes
         result = run(project, "build")
     assert result.code == 1
-    assert result.err == f"output: another build is writing this output folder; try again when it ends\n1 error(s); {NOTHING}"
+    assert result.err == f"output: another build is writing this output folder; try again when it ends\n1 error; {NOTHING}"
     assert tree_digest(project / "output") == before
 
 
@@ -220,6 +220,6 @@ def test_a_full_disk_is_a_clear_error_and_the_previous_site_survives(project, ru
     result = run(project, "build")
     monkeypatch.undo()
     assert result.code == 1
-    assert result.err == f"output: cannot write the site: No space left on device\n1 error(s); {NOTHING}"
+    assert result.err == f"output: cannot write the site: No space left on device\n1 error; {NOTHING}"
     assert tree_digest(project / "output") == before
     assert _staging(project) == []

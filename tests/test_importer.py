@@ -20,7 +20,7 @@ URL = "https://www.globaltimes.cn/page/202601/1353362.shtml"
 TITLE = "GT Voice: Synergy between mainland AI companies, HK market fosters new tech financing hub"
 RAW_NAME = SEED_RAW.name
 ARTICLE_REL = f"seeds/articles/{SEED_SLUG}.md"
-ONE_ERROR = "1 error(s); nothing was written\n"
+ONE_ERROR = "1 error; nothing was written\n"
 GOOD_HEADER = "SOURCE / GT VOICE\nA fine title\nPublished: Jan 15, 2026 11:42 PM\n"
 
 
@@ -289,7 +289,8 @@ def test_malformed_raw_is_refused_and_nothing_is_written(project, run, data, lin
 def test_missing_raw_file(project, run):
     before = tree_digest(project)
     result = run(project, "import", "incoming/nope.txt")
-    assert (result.code, result.out, result.err) == (1, "", "incoming/nope.txt: file not found\n" + ONE_ERROR)
+    assert (result.code, result.out, result.err) == (
+        2, "", "site-builder: error: argument RAW: file not found: 'incoming/nope.txt'\n")  # a bad command-line value
     assert tree_digest(project) == before
 
 

@@ -8,7 +8,7 @@ import yaml
 
 from conftest import SEED_SLUG, tree_digest
 
-ONE_ERROR = "1 error(s); nothing was written\n"
+ONE_ERROR = "1 error; nothing was written\n"
 
 
 @pytest.mark.parametrize("title, slug", [
@@ -32,11 +32,15 @@ def test_new_creates_a_draft_that_check_accepts_and_build_does_not_publish(proje
     published = datetime.fromisoformat(front["published"])
     assert published.utcoffset() is not None and published.second == 0
 
+    placeholders = [f"{rel}:{n}: warning: placeholder text from 'site-builder new' is still here"
+                     for n, line in enumerate(text.splitlines(), 1)
+                     if line.startswith("summary:") or line == "Write the article here, in Markdown."]
+    assert len(placeholders) == 2
     checked = run(project, "check")
-    assert (checked.code, checked.err) == (0, ""), checked.err
+    assert (checked.code, checked.err.splitlines()) == (0, placeholders), checked.err
     built = run(project, "build")
-    assert (built.code, built.err) == (0, ""), built.err
-    assert built.out.startswith("built output/: 1 articles, ")  # the seed only: the draft is not counted
+    assert (built.code, built.err.splitlines()) == (0, placeholders), built.err
+    assert built.out.startswith("built output/: 1 article, ")  # the seed only: the draft is not counted
     assert (project / "output" / "articles" / SEED_SLUG / "index.html").is_file()
     assert not (project / "output" / "articles" / slug).exists()
     assert not any(slug in p for p in tree_digest(project / "output"))
@@ -76,6 +80,7 @@ def test_new_twice_fails_and_keeps_the_first_file(project, run, second):
 def test_a_title_without_letters_or_digits_is_refused(project, run, title):
     before = tree_digest(project)
     result = run(project, "new", title)
-    assert (result.code, result.out) == (1, "")
-    assert result.err == f"command line: title {title!r} gives an empty slug; use letters or digits\n" + ONE_ERROR
+    assert (result.code, result.out) == (2, "")  # a bad command-line value: one line
+    assert result.err in ("site-builder: error: argument TITLE: must not be empty\n",
+                          f"site-builder: error: argument TITLE: {title!r} gives an empty file name; use letters or digits\n")
     assert tree_digest(project) == before

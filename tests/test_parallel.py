@@ -164,7 +164,7 @@ def test_a_full_disk_met_by_the_other_writing_process_is_the_same_clear_error(bi
     result = run(big, "build")
     monkeypatch.undo()
     assert result.code == 1
-    assert result.err == "output: cannot write the site: No space left on device\n1 error(s); nothing was written\n"
+    assert result.err == "output: cannot write the site: No space left on device\n1 error; nothing was written\n"
     assert tree_digest(big / "output") == before
 
 

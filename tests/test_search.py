@@ -51,7 +51,7 @@ def test_without_the_binary_the_build_says_so_and_writes_the_rest(project, run, 
     monkeypatch.setenv(ENV_BINARY, "")
     result = run(project, "build")
     assert result.code == 0
-    assert ("pagefind: warning: binary not found (pip install 'pagefind[bin]'): the site is built without its "
+    assert ("pagefind: warning: search index turned off (SITE_BUILDER_PAGEFIND is empty): the site is built without its "
             "search index; its search page lists every article and company instead") in result.err.splitlines()
     out = project / "output"
     assert not (out / "pagefind").exists()
@@ -74,7 +74,7 @@ def test_without_the_binary_a_strict_build_fails(project, run, monkeypatch):
     monkeypatch.setenv(ENV_BINARY, "")
     result = run(project, "build", "--strict")
     assert result.code == 1
-    assert "pagefind: binary not found" in result.err
+    assert "pagefind: search index turned off" in result.err
 
 
 def test_a_failing_binary_is_reported_and_the_rest_is_built(project, run, monkeypatch, tmp_path):

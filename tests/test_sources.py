@@ -91,7 +91,7 @@ def test_two_spellings_of_one_source_url_fail_naming_both_files(project, run, fi
     seed = "seeds/articles/gt-voice-synergy-between-mainland-ai-companies-hk-market-fosters-new-tech-financing-hub.md"
     # The first file by name owns the spelling; the message names both files and lines.
     assert result.err == (f"{seed}:4: source: source {first!r} would have the same URL (…/global-times/) as "
-                          f"{second!r} in seeds/articles/a.md:4; use one spelling\n1 error(s); nothing was written\n")
+                          f"{second!r} in seeds/articles/a.md:4; use one spelling\n1 error; nothing was written\n")
     assert not (project / "output").exists()
 
 

@@ -13,7 +13,7 @@ from depth import BASE, make_depth_site, page
 from site_builder.core.urls import SLUG_RE, alias_path, slugify
 
 SEED = f"seeds/articles/{SEED_SLUG}.md"
-ONE_ERROR = "1 error(s); nothing was written\n"
+ONE_ERROR = "1 error; nothing was written\n"
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,7 @@ def _refused(project, run, body: str, message: str, line: int = BODY_LINE, then=
     assert "Traceback" not in result.err
     first = result.err.splitlines()[0]
     assert first.startswith(f"seeds/articles/bad.md:{line}: {message} ("), first
-    assert result.err.endswith(f"1 error(s); {NOTHING}")
+    assert result.err.endswith(f"1 error; {NOTHING}")
     assert tree_digest(project / "output") == before
 
 
@@ -68,7 +68,7 @@ def test_every_problem_is_reported_at_once(project, run):
     assert [line.split(" (")[0] for line in lines[:-1]] == [  # one run: refused before and during conversion
         f"seeds/articles/deep.md:{BODY_LINE}: body too deeply nested",
         f"seeds/articles/slow.md:{BODY_LINE + 1}: body too slow to convert"]
-    assert lines[-1].startswith("2 error(s)")
+    assert lines[-1].startswith("2 errors")
 
 
 def _synthetic(project, count: int, body: str) -> None:
@@ -83,7 +83,7 @@ def test_a_refused_body_is_reported_from_the_worker_processes_too(project, run):
     assert result.code == 1
     assert result.err.splitlines() == [
         f"seeds/articles/s999.md:{BODY_LINE}: body too deeply nested (HTML elements nested 1001 deep; "
-        f"the limit is {limits.MAX_HTML_DEPTH})", f"1 error(s); {NOTHING.strip()}"]
+        f"the limit is {limits.MAX_HTML_DEPTH})", f"1 error; {NOTHING.strip()}"]
     assert not (project / "output").exists()
 
 

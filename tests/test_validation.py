@@ -39,7 +39,7 @@ def front(extra: str = "", **kw) -> str:
 
 
 def expected_err(lines: list[str]) -> str:
-    return "".join(f"{line}\n" for line in lines) + f"{len(lines)} error(s); nothing was written\n"
+    return "".join(f"{line}\n" for line in lines) + f"{len(lines)} error{'' if len(lines) == 1 else 's'}; nothing was written\n"
 
 
 def put(project: Path, files: dict[str, str | bytes]) -> None:
@@ -373,7 +373,7 @@ def test_check_never_creates_output(project, run, files, code):
     assert result.code == code, result.err
     if code == 0:
         assert result.err == ""
-        assert result.out.startswith("checked: 1 articles, 5 companies, ")
+        assert result.out.startswith("checked: 1 article, 5 companies, ")
     assert not (project / "output").exists()
     assert sorted(p.name for p in project.iterdir()) == ["seeds", "templates"]
 
@@ -402,7 +402,7 @@ def test_a_template_error_names_the_template_file_and_line(project, run, folder,
     args = ["--templates", str(project / "templates")] if folder == "absolute" else []
     result = run(project, "build", *args)
     assert result.code == 1
-    assert result.err == f"templates/article.html:{line}: {message}\n1 error(s); nothing was written\n"
+    assert result.err == f"templates/article.html:{line}: {message}\n1 error; nothing was written\n"
     assert tree_digest(project / "output") == before
 
 
@@ -411,8 +411,8 @@ def test_a_template_error_names_the_template_file_and_line(project, run, folder,
 @pytest.mark.parametrize("args, message", [
     (["frobnicate"], "argument COMMAND: invalid choice: 'frobnicate'"),
     ([], "the following arguments are required: COMMAND"),
-    (["new"], "the following arguments are required: title"),
-    (["import"], "the following arguments are required: raw"),
+    (["new"], "the following arguments are required: TITLE"),
+    (["import"], "the following arguments are required: RAW"),
     (["build", "--bogus"], "unrecognized arguments: --bogus"),
     (["check", "--output", "out"], "unrecognized arguments: --output out"),
     (["serve", "--port", "eighty"], "argument --port: invalid int value: 'eighty'"),
@@ -422,7 +422,7 @@ def test_bad_usage_exits_2(project, run, args, message):
     result = run(project, *args)
     assert result.code == 2
     assert result.out == ""
-    assert "usage: site-builder" in result.err and message in result.err
+    assert result.err.startswith(f"site-builder: error: {message}") and result.err.count("\n") == 1  # --help: usage
     assert "Traceback" not in result.err
     assert tree_digest(project) == before
     assert not (project / "output").exists()

@@ -9,6 +9,7 @@ import yaml
 
 from ..core.errors import SiteError, display_path
 from ..content.load import ARTICLES_DIR
+from ..core.models import PLACEHOLDERS
 from ..core.safefs import Refused, Within, kind, write_new
 from ..core.urls import slugify
 
@@ -30,10 +31,10 @@ def new_article(source: Path, title: str, publication: str, now: datetime) -> Pa
     if exists is not None:
         raise SiteError.single(display_path(path), "article exists; choose another title")
     meta = {"title": title.strip(), "published": now.replace(second=0, microsecond=0).isoformat(),
-            "source": publication, "companies": [], "summary": "One or two sentences for lists and feeds.",
+            "source": publication, "companies": [], "summary": PLACEHOLDERS[0],
             "draft": True}
     front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=10_000, default_flow_style=False)
-    text = f"---\n{front}---\n\nWrite the article here, in Markdown.\n"
+    text = f"---\n{front}---\n\n{PLACEHOLDERS[1]}\n"
     try:
         folder.mkdir(parents=True, exist_ok=True)
         write_new(real, text.encode("utf-8"))

@@ -169,17 +169,23 @@ def _replaced(article: Path, real: Path, st, shown: str) -> frontmatter.Parsed:
     return parsed
 
 
-def _raw_destination(within: Within, name: str, data: bytes, sha: str) -> tuple[Path, Path, bool]:
+def _raw_destination(within: Within, name: str, data: bytes, sha: str,
+                     taken: dict[str, bytes]) -> tuple[Path, Path, bool]:
     """Where the original goes under raw/: (real path, path as shown, whether it is there already).
 
     An existing file is never replaced: one with the same bytes is kept as it is, and a different one keeps its
     name while this one is stored as <stem>-<first 12 hex digits of its sha256><suffix> (the whole digest should
-    that be taken too), the same name every time for the same bytes."""
+    that be taken too), the same name every time for the same bytes. taken: names other imports of this run
+    write (name -> bytes), treated as files already there."""
     stem, suffix = os.path.splitext(name)
     for candidate in (name, f"{stem}-{sha[:12]}{suffix}", f"{stem}-{sha}{suffix}"):
         shown = within.root / RAW_DIR / candidate
         try:
             real, st = within.locate(f"{RAW_DIR}/{candidate}")
+            if candidate in taken:
+                if taken[candidate] == data:
+                    return real, shown, True
+                continue
             if st is None:
                 return real, shown, False
             if read_regular(real, shown, st) == data:
@@ -202,10 +208,63 @@ def _folder(within: Within, name: str) -> Path:
     return real
 
 
+@dataclass(frozen=True)
+class Planned:
+    """One import, checked and ready to write: what goes where."""
+
+    raw_file: Path  # as given on the command line
+    article: Path  # as shown
+    article_real: Path
+    replacing: bool  # an existing article is replaced (--force)
+    raw_shown: Path  # the original's path under raw/, as shown
+    raw_real: Path
+    stored: bool  # the original is there already, byte for byte
+    data: bytes  # the original's bytes
+    text: bytes  # the article file
+    folders: tuple[Path, Path]  # real paths of articles/ and raw/, created when missing
+
+
 def import_raw(raw_file: Path, source: Path, zone: tzinfo, publication: str | None, url: str | None, force: bool,
                retrieved: datetime | None = None, default_publication: str = "Global Times") -> tuple[Path, Path]:
     """Import one raw file into source; return the article path and the raw original's. Nothing is written on any
-    error.
+    error (see plan_import)."""
+    plan = plan_import(raw_file, source, zone, publication, url, force, retrieved, default_publication)
+    write_import(plan)
+    return plan.article, plan.raw_shown
+
+
+def import_all(raw_files: list[Path], source: Path, zone: tzinfo, publication: str | None, url: str | None,
+               force: bool, retrieved: datetime | None = None,
+               default_publication: str = "Global Times") -> list[Planned]:
+    """Check every raw file and plan its import; raise one SiteError with the problems of every bad file (nothing
+    is written then), else return the plans, in the order given, for write_import. Two files that would make the
+    same article, or store different originals under one name, are planned apart or refused as for one import."""
+    errors = Collector()
+    plans: list[Planned] = []
+    taken: dict[str, bytes] = {}  # originals under raw/ the earlier plans write: name -> bytes
+    by_article: dict[Path, Planned] = {}
+    for raw_file in raw_files:
+        try:
+            plan = plan_import(raw_file, source, zone, publication, url, force, retrieved, default_publication, taken)
+        except SiteError as exc:
+            errors.extend(exc)
+            continue
+        if (first := by_article.get(plan.article)) is not None:
+            errors.add(raw_file, 2, f"same title as {display_path(first.raw_file)}: both would be "
+                                    f"{display_path(plan.article)}")
+            continue
+        by_article[plan.article] = plan
+        taken[plan.raw_shown.name] = plan.data
+        plans.append(plan)
+    errors.raise_if_any()
+    return plans
+
+
+def plan_import(raw_file: Path, source: Path, zone: tzinfo, publication: str | None, url: str | None, force: bool,
+                retrieved: datetime | None = None, default_publication: str = "Global Times",
+                taken: dict[str, bytes] | None = None) -> Planned:
+    """Check one raw file and plan its import into source (write_import writes it); raise SiteError on any problem.
+    taken: originals under raw/ that other imports of the same run write (name -> bytes), as if already there.
 
     `retrieved` (when the raw file was fetched) defaults to the raw file's own 'Retrieved:' line, then to what the
     article being replaced records; it is never taken from the clock or the file's modification time, so
@@ -244,7 +303,7 @@ def import_raw(raw_file: Path, source: Path, zone: tzinfo, publication: str | No
             raise SiteError.single(display_path(article), "article exists; use --force to overwrite it")
         kept = dict(_replaced(article, article_real, article_st, display_path(article)).values)
     sha = hashlib.sha256(data).hexdigest()
-    raw_real, raw_shown, stored = _raw_destination(within, raw_file.name, data, sha)
+    raw_real, raw_shown, stored = _raw_destination(within, raw_file.name, data, sha, taken or {})
     retrieved = retrieved or raw.retrieved or kept.get("retrieved")
     companies = mentioned(registry, raw.paragraphs)
     companies += [c for c in kept.pop("companies", []) if c not in companies]
@@ -252,17 +311,25 @@ def import_raw(raw_file: Path, source: Path, zone: tzinfo, publication: str | No
     source_name, kept_url = kept.pop("source", default_publication), kept.pop("url", None)
     text_out = article_text(raw, publication or source_name, url or kept_url, f"{RAW_DIR}/{raw_shown.name}", sha,
                             companies, retrieved, kept)
+    return Planned(raw_file, article, article_real, article_st is not None, raw_shown, raw_real, stored, data,
+                   text_out.encode("utf-8"), (articles_dir, raw_dir))
+
+
+def write_import(plan: Planned) -> None:
+    """Write what plan_import planned: the original (unless there already), then the article."""
+    articles_dir, raw_dir = plan.folders
     try:
-        if not stored:
+        if not plan.stored:
             raw_dir.mkdir(parents=True, exist_ok=True)
-            write_new(raw_real, data)
+            write_new(plan.raw_real, plan.data)
         articles_dir.mkdir(parents=True, exist_ok=True)
-        if article_st is None:
-            write_new(article_real, text_out.encode("utf-8"))
+        if plan.replacing:
+            write_replacing(plan.article_real, plan.text)
         else:
-            write_replacing(article_real, text_out.encode("utf-8"))
+            write_new(plan.article_real, plan.text)
     except FileExistsError as exc:
-        raise SiteError.single(display_path(exc.filename or article), "appeared while importing; nothing replaced") from None
+        raise SiteError.single(display_path(exc.filename or plan.article),
+                               "appeared while importing; nothing replaced") from None
     except OSError as exc:
-        raise SiteError.single(display_path(exc.filename or article), f"cannot write: {exc.strerror or exc}") from None
-    return article, raw_shown
+        raise SiteError.single(display_path(exc.filename or plan.article),
+                               f"cannot write: {exc.strerror or exc}") from None

@@ -320,9 +320,37 @@ def first_mentions(paragraphs: Iterable[str], pattern: re.Pattern[str] | None,
     return found
 
 
+# A sentence ends at '.', '!' or '?' (and any closing quotes or brackets) before a space and a word that does not
+# start in lower case, or at a full-width '。', '！' or '？' (scripts written without spaces)
+_SUMMARY_END = re.compile(r"([.!?])[\"'”’)\]]*(?=\s+[^a-z\s])|[。！？][\"'”’)\]」』）]*")
+# a period after these ends no sentence: titles, company suffixes, 'e.g.', initials ('J.'), 'U.S.'
+_ABBREVIATIONS = frozenset("mr mrs ms dr prof st jr sr co corp inc ltd no vs etc e.g i.e approx dept est fig gov".split())
+_TRAILING = ",;:([{-–—/\\&"  # left off a summary cut at a word boundary, so it does not end mid-phrase
+
+
+def _is_abbreviation(before: str) -> bool:
+    """Whether the word before a period is an abbreviation or an initial, not the end of a sentence."""
+    word = before.rsplit(None, 1)[-1].lstrip("\"'“‘([") if before.strip() else ""
+    return word.casefold() in _ABBREVIATIONS or "." in word or (len(word) == 1 and word.isupper())
+
+
 def summarise(text: str, limit: int = 220) -> str:
-    """A summary from the body's first paragraph: all of it, or cut at a word boundary."""
+    """A summary from the body's first paragraph, at most limit characters: all of it; else every full sentence
+    that fits; else the words that fit, then '…' (never part of a word, nor a trailing comma or dash)."""
     if len(text) <= limit:
         return text
-    cut = text[:limit].rsplit(" ", 1)[0].rstrip(",;:")
-    return cut + "…"
+    end = 0
+    for m in _SUMMARY_END.finditer(text):
+        if m.end() > limit:
+            break
+        if not (m.group(1) == "." and _is_abbreviation(text[:m.start()])):
+            end = m.end()
+    if end:
+        return text[:end]
+    cut = text[:limit - 1]  # room for the '…'
+    if not text[limit - 1].isspace() and (at := max(cut.rfind(" "), cut.rfind("\n"), cut.rfind("\u00a0"))) > 0:
+        cut = cut[:at]  # back to the end of the last whole word
+    trimmed = cut.rstrip()
+    while trimmed and trimmed[-1] in _TRAILING:
+        trimmed = trimmed[:-1].rstrip()
+    return (trimmed or cut) + "…"

@@ -92,3 +92,8 @@ class Collector:
         """Raise one SiteError holding everything gathered so far."""
         if self.problems:
             raise SiteError(self.problems)
+
+
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """'1 article', '2 articles', '0 companies' (plural: the plural form when adding 's' does not make it)."""
+    return f"{count} {noun if count == 1 else plural or noun + 's'}"

@@ -35,6 +35,11 @@ class Company:
         return (self.name, *self.aliases)
 
 
+# The text `site-builder new` writes for the author to replace (its summary, then its body): a warning while
+# an article (draft or not) still has it, an error with --strict.
+PLACEHOLDERS = ("One or two sentences for lists and feeds.", "Write the article here, in Markdown.")
+
+
 @dataclass(frozen=True)
 class Article:
     """One archived article as loaded and validated from its file."""

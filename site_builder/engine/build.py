@@ -83,7 +83,7 @@ class Builder:
         notes: tuple[str, ...] = ()
         self._indexer = search_module.find_pagefind()  # installing it later is a change: the next build indexes
         snapshot = Snapshot.take(self.source, self.templates, self.output, self.overrides, self.strict,
-                                 extra=(str(self._indexer),))
+                                 extra=(str(self._indexer), search_module.why_missing() if self._indexer is None else ""))
         kept, last = None, None
         if self.use_cache and self.output is not None and self.output.is_dir():
             # the last build's snapshot: in memory, or from its own small file (not the whole cache)

@@ -42,6 +42,16 @@ def find_pagefind() -> Path | None:
     return Path(found) if found else None
 
 
+def why_missing() -> str:
+    """Why find_pagefind() found no binary: turned off on purpose ($SITE_BUILDER_PAGEFIND empty), or not found."""
+    if ENV_BINARY in os.environ:
+        chosen = os.environ[ENV_BINARY]
+        if not chosen:
+            return f"search index turned off ({ENV_BINARY} is empty)"
+        return f"binary not found at {chosen!r} ({ENV_BINARY})"
+    return f"binary not found ({INSTALL_HINT})"
+
+
 def index_search(files: dict[str, bytes], binary: Path | None = None) -> SearchIndex:
     """Index the HTML pages among files with Pagefind; without the binary, return no files and the reason.
 
@@ -56,7 +66,7 @@ def index_search(files: dict[str, bytes], binary: Path | None = None) -> SearchI
 
     binary = binary or find_pagefind()
     if binary is None:
-        return SearchIndex(problem=f"binary not found ({INSTALL_HINT}): {_WITHOUT}")
+        return SearchIndex(problem=f"{why_missing()}: {_WITHOUT}")
     pages = sorted(rel for rel in files if rel.endswith(".html"))
     requests = [{"type": "NewIndex", "config": None}]
     requests += [{"type": "AddFile", "index_id": 0, "file_path": rel, "url": None,

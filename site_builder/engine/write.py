@@ -95,6 +95,7 @@ class OutputRefused(SiteError):
     """An --output that no build may write: a bad command-line value (exit 2)."""
 
     exit_code = 2
+    argument = "--output"
 
 
 def _refuse(output: Path, message: str) -> OutputRefused:

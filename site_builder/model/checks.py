@@ -6,7 +6,7 @@ import posixpath
 from urllib.parse import unquote, urlsplit
 
 from ..core.errors import Problem, display_path
-from ..core.models import Article, Site
+from ..core.models import PLACEHOLDERS, Article, Site
 from .related import Memo
 from ..core.urls import article_path
 
@@ -67,12 +67,25 @@ def _mention_warnings(article: Article, site: Site) -> list[Problem]:
             for cid, (words, _) in site.named[article.slug].items() if cid not in article.companies]
 
 
+def _placeholder_warnings(article: Article) -> list[Problem]:
+    """The text `site-builder new` wrote for the author to replace, where it is still there."""
+    summary, body = PLACEHOLDERS
+    lines = []
+    if article.summary and summary in article.summary:
+        lines.append(article.lines.get("summary", 1))
+    if body in article.body:
+        lines.append(_body_line(article, body))
+    return [Problem(display_path(article.path), line, "placeholder text from 'site-builder new' is still here")
+            for line in lines]
+
+
 def find_warnings(articles: tuple[Article, ...], site: Site, files: set[str], base_path: str,
                   memo: Memo | None = None) -> list[Problem]:
-    """Every warning about the published articles, given all articles (drafts too) and the written file paths.
+    """Every warning about the published articles (and placeholder text left in any, drafts too), given all
+    articles (drafts too) and the written file paths.
     memo(key, make): each body's internal links as an earlier build found them."""
     drafts = {article_path(a.slug): a for a in articles if a.draft}
-    problems: list[Problem] = []
+    problems: list[Problem] = [p for a in articles for p in _placeholder_warnings(a)]  # drafts too
     for article in site.articles:
         problems += _link_warnings(article, site, files, drafts, base_path, memo)
         problems += _mention_warnings(article, site)
