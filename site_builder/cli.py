@@ -216,9 +216,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _source_problem(source: Path) -> str | None:
-    """Every command needs an archive folder that exists: a mistyped --source must not start a new archive."""
+    """Every command needs an archive folder that exists: a mistyped --source must not start a new archive (an
+    error in the archive, exit 1, as docs/guarantees.md says, not a usage error)."""
     if not source.is_dir():
-        return f"{'folder not found' if not source.exists() else 'not a folder'}: {display_path(source)}"
+        return f"{display_path(source)}: {'source folder not found' if not source.exists() else 'not a folder'}"
     return None
 
 
@@ -271,7 +272,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"site-builder: error: argument --base-url: {msg}", file=sys.stderr)  # bad usage: one line
         return 2
     if msg := _source_problem(args.source):
-        return _usage_error("--source", msg)
+        print(f"{msg}\n{counted(1, 'error')}; nothing was written", file=sys.stderr)
+        return 1
     if (templates := getattr(args, "templates", None)) is not None and not templates.is_dir():
         return _usage_error("--templates", f"{'folder not found' if not templates.exists() else 'not a folder'}: "
                                            f"{display_path(templates)}")

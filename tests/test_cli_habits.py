@@ -22,8 +22,6 @@ USAGE = re.compile(r"site-builder: error: \S")
 BAD_VALUES = [  # (arguments, what the one line names)
     (["build", "--source", ""], "argument --source: must not be empty"),
     (["build", "--source", "see\nds"], "argument --source: "),
-    (["build", "--source", "seedz"], "argument --source: folder not found: seedz"),
-    (["build", "--source", "seeds/companies.yaml"], "argument --source: not a folder"),
     (["build", "--output", ""], "argument --output: must not be empty"),
     (["build", "--output", "out\rput"], "argument --output: "),
     (["build", "--output", "seeds"], "argument --output: seeds: "),
@@ -76,6 +74,15 @@ def test_every_bad_command_line_value_is_one_line_exit_2_and_changes_nothing(pro
     assert USAGE.match(lines[0]) and names in lines[0], lines[0]
     assert "Traceback" not in result.err and "usage:" not in result.err
     assert tree_digest(project) == before
+
+
+@pytest.mark.parametrize("source, message", [("seedz", "seedz: source folder not found"),
+                                             ("seeds/companies.yaml", "seeds/companies.yaml: not a folder")])
+def test_a_source_folder_that_is_not_there_is_an_error_of_the_archive_exit_1(project, run, source, message):
+    """Not a usage error: the archive is missing (docs/guarantees.md), and nothing is created in its place."""
+    result = run(project, "build", "--source", source)
+    assert (result.code, result.err) == (1, f"{message}\n1 error; nothing was written\n")
+    assert not (project / "seedz").exists() and not (project / "output").exists()
 
 
 def test_url_with_several_files_is_a_usage_error(project, run, tmp_path):

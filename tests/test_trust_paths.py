@@ -329,14 +329,14 @@ def test_a_bad_url_option_is_a_usage_error_and_writes_nothing(project, run, url)
 @pytest.mark.parametrize("args", [("new", "A Title"), ("import", str(SEED_RAW))])  # build, check: already so
 def test_a_missing_source_folder_is_an_error_for_every_command(project, run, args):
     result = run(project, *args, "--source", "seedz")
-    assert (result.code, result.out) == (2, "")  # a bad command-line value
-    assert result.err == "site-builder: error: argument --source: folder not found: seedz\n"
+    assert (result.code, result.out) == (1, "")
+    assert result.err.splitlines() == ["seedz: source folder not found", "1 error; nothing was written"]
     assert not (project / "seedz").exists()
     assert not (project / "output").exists()
 
 
 def test_serve_with_a_missing_source_folder_stops_at_once(project):
     result = cli(project, "serve", "--source", "seedz", "--port", "0")
-    assert result.returncode == 2
-    assert first_line(result.stderr) == "site-builder: error: argument --source: folder not found: seedz"
+    assert result.returncode == 1
+    assert first_line(result.stderr) == "seedz: source folder not found"
     assert not (project / "seedz").exists()
