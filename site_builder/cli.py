@@ -22,7 +22,9 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 def _site_options(p: argparse.ArgumentParser, output: bool = True) -> None:
     _common(p)
-    p.add_argument("--templates", type=Path, default=Path("templates"), help="templates folder (default: templates)")
+    p.add_argument("--templates", type=Path, default=None,
+                   help="your templates, each overriding the built-in theme's file of the same name "
+                        "(default: templates, when there is such a folder)")
     p.add_argument("--base-url", help="absolute URL the site is served from, e.g. https://user.github.io/archive/")
     if output:
         p.add_argument("--output", type=Path, default=Path("output"), help="where the site goes (default: output)")
@@ -168,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         _source_exists(args.source)
+        if (templates := getattr(args, "templates", None)) is not None and not templates.is_dir():
+            raise SiteError.single(display_path(templates), "templates folder not found")
         return COMMANDS[args.command](args)
     except SiteError as exc:
         if args.debug:
