@@ -16,7 +16,7 @@ from ..outputs.api import render_api
 from .store import search_key, tree_key
 from ..model.checks import find_warnings
 from ..outputs.citations import render_citations
-from ..core.config import Config
+from ..core.config import BASE_URL_UNSET, CONFIG_NAME, Config
 from ..core.errors import Collector, Problem, SiteError, display_path
 from ..outputs.favicon import FAVICON, favicon_file
 from ..outputs.feeds import render_feeds, render_sitemap
@@ -133,6 +133,8 @@ def generate(source: Path, templates: Theme, config: Config, cache: BuildCache |
     if archive.lost:  # a link to an article left out for an error of its own is not a second problem
         files |= {article_path(slug) for slug in archive.lost if slug}
     warnings = find_warnings(archive.articles, site, files, config.base_path, memo)
+    if not config.base_url:  # one warning for every output that needs the site's address (config.py)
+        warnings.insert(0, Problem(display_path(source / CONFIG_NAME), 0, BASE_URL_UNSET))
     if errors.problems:
         if strict:
             errors.problems += [w.as_strict() for w in warnings]

@@ -147,7 +147,7 @@ class Renderer:
         link = (lambda to: relative(path, to)) if path != "404.html" else (lambda to: site_path(self.config.base_path, to))
         html = self.env.get_template(template).render(
             config=self.config, site=self.site, path=path, link=link, title=title, description=description,
-            canonical=absolute(self.config.base_url, path), stylesheet=link(self.stylesheet),
+            canonical=absolute(self.config.base_url, path) if self.config.base_url else None, stylesheet=link(self.stylesheet),
             article_path=article_path, company_path=company_path, company_feed_path=company_feed_path,
             generator=f"site-builder {__version__}", **context)
         return html.encode("utf-8")
@@ -177,21 +177,22 @@ class Renderer:
     def _article(self, article: Article, path: str) -> bytes:
         older, newer = self.site.neighbours[article.slug]
         by_id = {c.id: c for c in self.site.companies}
-        canonical = absolute(self.config.base_url, path)
         ld = {"@context": "https://schema.org", "@type": "NewsArticle", "headline": article.title,
               "datePublished": article.published.isoformat(),
               "dateModified": (article.updated or article.published).isoformat(),
               "description": self.site.summaries[article.slug], "inLanguage": article.language,
-              "mainEntityOfPage": canonical, "url": canonical,
               "author": {"@type": "Organization", "name": article.source},
               "publisher": {"@type": "Organization", "name": article.source}}
+        if self.config.base_url:  # the page's address, only when the site's is known
+            ld["mainEntityOfPage"] = ld["url"] = absolute(self.config.base_url, path)
         if article.url:
             ld["isBasedOn"] = article.url
         if article.section or article.column:
             ld["articleSection"] = article.column or article.section
         if article.companies:
             ld["mentions"] = [{"@type": "Organization", "name": by_id[c].name,
-                               "url": absolute(self.config.base_url, company_path(c))} for c in article.companies]
+                               **({"url": absolute(self.config.base_url, company_path(c))} if self.config.base_url
+                                  else {})} for c in article.companies]
         if article.illustration:
             ld["creditText"] = article.illustration
         return self.render("article.html", path, article.title, self.site.summaries[article.slug], dict(
