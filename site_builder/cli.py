@@ -45,6 +45,9 @@ def parser() -> argparse.ArgumentParser:
     _site_options(p)
     p.add_argument("--port", type=_port, default=8000, help="port on 127.0.0.1, 0 to 65535; 0: any free port "
                                                           "(default: 8000)")
+    p = sub.add_parser("init", help="start a new archive: FOLDER/seeds/ with its settings, registry and folders")
+    p.add_argument("folder", nargs="?", type=Path, default=Path("."), help="where (default: the current folder)")
+    p.add_argument("--debug", action="store_true", help="show a traceback for every error")
     p = sub.add_parser("new", help="create a new article file with front matter filled in")
     _common(p)
     p.add_argument("title", help="the article's title")
@@ -134,8 +137,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def _source_exists(source: Path) -> None:
     """Every command needs an archive folder that exists: a mistyped --source must not start a new archive."""
     if not source.is_dir():
-        message = "source folder not found" if not source.exists() else "the source must be a folder"
+        message = ("source folder not found (`site-builder init` starts a new archive)" if not source.exists()
+                   else "the source must be a folder")
         raise SiteError.single(display_path(source), message)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from .commands.init import init_archive
+
+    for path in init_archive(args.folder):
+        print(f"created {display_path(path)}{'/' if path.is_dir() else ''}")
+    print("next: add articles (site-builder new, site-builder import), then site-builder build")
+    return 0
 
 
 def cmd_new(args: argparse.Namespace) -> int:
@@ -159,7 +172,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"build": cmd_build, "check": cmd_build, "serve": cmd_serve, "new": cmd_new, "import": cmd_import}
+COMMANDS = {"build": cmd_build, "check": cmd_build, "serve": cmd_serve, "init": cmd_init, "new": cmd_new, "import": cmd_import}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -169,7 +182,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"site-builder: error: argument --base-url: {msg}", file=sys.stderr)  # bad usage: one line
         return 2
     try:
-        _source_exists(args.source)
+        if args.command != "init":  # init makes the source folder; every other command needs one
+            _source_exists(args.source)
         if (templates := getattr(args, "templates", None)) is not None and not templates.is_dir():
             raise SiteError.single(display_path(templates), "templates folder not found")
         return COMMANDS[args.command](args)
