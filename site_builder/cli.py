@@ -13,6 +13,7 @@ from .engine.build import Builder
 from .core.chars import url_problem
 from .core.config import load_config
 from .core.errors import SiteError, display_path
+from .commands import SERVE_DIR
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -20,14 +21,14 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--debug", action="store_true", help="show a traceback for every error")
 
 
-def _site_options(p: argparse.ArgumentParser, output: bool = True) -> None:
+def _site_options(p: argparse.ArgumentParser, output: str | None = "output") -> None:
     _common(p)
     p.add_argument("--templates", type=Path, default=None,
                    help="your templates, each overriding the built-in theme's file of the same name "
                         "(default: templates, when there is such a folder)")
     p.add_argument("--base-url", help="absolute URL the site is served from, e.g. https://user.github.io/archive/")
     if output:
-        p.add_argument("--output", type=Path, default=Path("output"), help="where the site goes (default: output)")
+        p.add_argument("--output", type=Path, default=Path(output), help=f"where the site goes (default: {output})")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -39,10 +40,11 @@ def parser() -> argparse.ArgumentParser:
     _site_options(p)
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
     p = sub.add_parser("check", help="validate and render the archive without writing anything")
-    _site_options(p, output=False)
+    _site_options(p, output=None)
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
-    p = sub.add_parser("serve", help="build, serve output/ on 127.0.0.1 and rebuild on changes")
-    _site_options(p)
+    p = sub.add_parser("serve", help="build into its own folder, serve it on 127.0.0.1 and rebuild on changes "
+                                     "(output/ is left alone)")
+    _site_options(p, output=SERVE_DIR)
     p.add_argument("--port", type=_port, default=8000, help="port on 127.0.0.1, 0 to 65535; 0: any free port "
                                                           "(default: 8000)")
     p = sub.add_parser("init", help="start a new archive: FOLDER/seeds/ with its settings, registry and folders")

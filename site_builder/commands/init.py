@@ -7,9 +7,10 @@ from ..content.load import ARTICLES_DIR, RAW_DIR, REGISTRY_NAME
 from ..core.config import CONFIG_NAME, Config
 from ..core.errors import SiteError, display_path
 from ..core.safefs import write_new
+from . import SERVE_DIR
 
 SOURCE = "seeds"  # the commands' default --source
-IGNORED = ("/output/", "/.site-builder-cache/", "/.site-builder-serve/")  # what a build and serve leave
+IGNORED = ("/output/", "/.site-builder-cache/", f"/{SERVE_DIR}/")  # what a build and serve leave
 
 
 def _settings() -> str:
