@@ -26,6 +26,7 @@ from site_builder.outputs.citations import bibtex
 from site_builder.cli import main
 from site_builder.core.config import Config
 from site_builder.core.models import Article
+from site_builder.outputs.theme import PACKAGE_THEME
 
 NOTHING = "nothing was written"
 
@@ -310,7 +311,7 @@ def test_no_string_breaks_out_of_any_output(monkeypatch, values, wild, wild_text
     company = {"id": "acme", "name": name, "aliases": [alias], "description": "A company"}
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        shutil.copytree(REPO / "templates", root / "templates")
+        shutil.copytree(PACKAGE_THEME, root / "templates")
         (root / "seeds" / "articles").mkdir(parents=True)
         (root / "seeds" / "companies.yaml").write_text(yaml.safe_dump([company], allow_unicode=True), encoding="utf-8")
         front = yaml.safe_dump(article, allow_unicode=True, sort_keys=False)
