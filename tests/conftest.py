@@ -11,6 +11,7 @@ import pytest
 from hypothesis import settings
 
 from site_builder.cli import main
+from site_builder.outputs.theme import PACKAGE_THEME
 
 # `pytest --hypothesis-profile=long tests/test_stateful.py`: a long run of the incremental-build state machine
 # (stop it when you like: each example is a fresh project; a failure is shrunk and reported)
@@ -57,6 +58,14 @@ def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
         captured = capsys.readouterr()
         return Result(code, captured.out, captured.err)
     return _run
+
+
+def own_template(root: Path, name: str) -> Path:
+    """root/templates/<name>: the project's own copy of the package theme's file, to edit (an override)."""
+    path = root / "templates" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(PACKAGE_THEME / name, path)
+    return path
 
 
 def write_article(root: Path, name: str, front: str, body: str = "Body text.\n") -> Path:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -22,7 +21,6 @@ from site_builder.content.markdown import mention_pattern
 from site_builder.core.models import Body, Company
 from site_builder.outputs.base import json_file
 from site_builder.core.urls import SLUG_RE, slugify
-from site_builder.outputs.theme import PACKAGE_THEME
 
 HOSTILE = [
     "<script>alert(1)</script>", "</script><script>alert(1)</script>", '"><img src=x onerror=alert(1)>',
@@ -45,7 +43,6 @@ SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[Healt
 
 
 def _write_site(root: Path, article: dict, company: dict, body: str) -> None:
-    shutil.copytree(PACKAGE_THEME, root / "templates")
     (root / "seeds" / "articles").mkdir(parents=True)
     (root / "seeds" / "companies.yaml").write_text(yaml.safe_dump([company], allow_unicode=True), encoding="utf-8")
     front = yaml.safe_dump(article, allow_unicode=True, sort_keys=False)

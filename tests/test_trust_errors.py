@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, SEED_SLUG, minimal_front, tree_digest
+from conftest import minimal_front, own_template, REPO, SEED_SLUG, tree_digest
 
 ART = "seeds/articles"
 SEED = f"{ART}/{SEED_SLUG}.md"
@@ -36,7 +36,7 @@ def put(project: Path, files: dict[str, str]) -> None:
 
 def insert_in_template(project: Path, name: str, inserted: str) -> int:
     """Put inserted right after the template's '{% block main %}'; return that line."""
-    path = project / "templates" / name
+    path = own_template(project, name)
     text = path.read_text(encoding="utf-8")
     marker = "{% block main %}"
     path.write_text(text.replace(marker, marker + inserted, 1), encoding="utf-8")
@@ -123,7 +123,7 @@ def test_one_check_reports_every_problem_of_every_file_sorted_with_the_count(pro
     assert result.code == 1
     assert result.out == "" and "Traceback" not in result.err
     assert_reports(result.err, expected)
-    assert sorted(p.name for p in project.iterdir()) == ["seeds", "templates"]  # check writes nothing
+    assert sorted(p.name for p in project.iterdir()) == ["seeds"]  # check writes nothing
 
 
 def test_one_build_reports_them_all_and_leaves_the_previous_output_byte_identical(project, run, built):

@@ -22,7 +22,7 @@ from pathlib import Path
 from ..engine.build import Builder
 from ..core.errors import SiteError
 from ..engine.write import check_output
-from ..outputs.theme import PROJECT_TEMPLATES, Theme
+from ..outputs.theme import PROJECT_TEMPLATES
 
 LIVE = "/__site-builder/"  # the live-reload endpoints: LIVE + "status" and LIVE + "live.js"
 LIVE_SCRIPT = f'<script src="{LIVE}live.js" defer></script>'
@@ -138,9 +138,10 @@ def _changes(folders: list[Path]):
 
 def serve(source: Path, output: Path, templates: Path | None, port: int, base_url: str | None) -> int:
     """Serve until Ctrl-C; return the exit code."""
-    check_output(output, source, Theme.resolve(templates).folder)  # refused before anything starts
+    templates = templates or PROJECT_TEMPLATES  # the project's templates folder, there or not (yet)
+    check_output(output, source, templates)  # a folder no build may replace: refused before anything starts
     state = LiveState()
-    changes = _changes([source, templates if templates is not None else PROJECT_TEMPLATES])
+    changes = _changes([source, templates])
     next(changes)  # watching from here on
     handler = functools.partial(LiveHandler, directory=str(output.absolute()), state=state)
     try:

@@ -18,7 +18,7 @@ from .store import (SPARE_DIR, BuildCache, CacheData, Snapshot, cache_folder, lo
 from ..core.config import Config, load_config
 from ..core.errors import Collector, Problem, SiteError, display_path
 from ..outputs.base import ready
-from ..outputs.theme import Theme
+from ..outputs.theme import PROJECT_TEMPLATES, Theme
 from .workers import cpu_count
 from . import search as search_module
 from .write import Lock, check_output, output_lock, write_site
@@ -79,7 +79,8 @@ class Builder:
         started = time.perf_counter()
         theme = Theme.resolve(self.templates)  # templates/ may appear or go between two builds of serve
         if self.output is not None:  # a folder no build may replace: refused before anything is read
-            check_output(self.output, self.source, theme.folder)
+            # the templates folder, there or not yet: an output inside it would become part of the theme
+            check_output(self.output, self.source, self.templates or PROJECT_TEMPLATES)
         errors = Collector()  # every problem of the run, reported together (see pipeline.generate)
         config = load_config(self.source, self.overrides, errors)
         notes: tuple[str, ...] = ()
