@@ -123,7 +123,7 @@ def test_one_check_reports_every_problem_of_every_file_sorted_with_the_count(pro
     assert result.code == 1
     assert result.out == "" and "Traceback" not in result.err
     assert_reports(result.err, expected)
-    assert sorted(p.name for p in project.iterdir()) == ["seeds"]  # check writes nothing
+    assert sorted(p.name for p in project.iterdir()) == ["seeds", "templates"]  # check writes nothing
 
 
 def test_one_build_reports_them_all_and_leaves_the_previous_output_byte_identical(project, run, built):
