@@ -27,19 +27,18 @@ REPO = BENCH.parent
 WORK = BENCH / "runs"
 VENV = BENCH / ".venv"
 OURS_PY = Path(os.environ.get("SITE_BUILDER_PYTHON", REPO / ".venv" / "bin" / "python"))
-CODE = WORK / "code"  # site_builder/ and templates/ exported from one commit: edits made meanwhile do not leak in
-TEMPLATES = CODE / "templates"
+CODE = WORK / "code"  # site_builder/ (its theme inside) exported from one commit: edits made meanwhile do not leak in
 sys.path.insert(0, str(BENCH))
 
 from generate import generate  # noqa: E402
 
 
 def export_code(commit: str) -> str:
-    """Export site_builder/ and templates/ of commit into bench/runs/code; return the full commit hash."""
+    """Export site_builder/ (with its theme) of commit into bench/runs/code; return the full commit hash."""
     if CODE.exists():
         shutil.rmtree(CODE)
     CODE.mkdir(parents=True)
-    archive = subprocess.run(["git", "archive", commit, "site_builder", "templates"], cwd=REPO,
+    archive = subprocess.run(["git", "archive", commit, "site_builder"], cwd=REPO,
                              capture_output=True, check=True).stdout
     subprocess.run(["tar", "-x", "-C", str(CODE)], input=archive, check=True)
     # compiled to bytecode now, as pip compiles an installed package (Pelican's too): otherwise, wherever
@@ -85,7 +84,7 @@ class Tools:
         self.ours_env = {"SITE_BUILDER_PAGEFIND": ""}  # no search index: neither Pelican nor Hugo builds one
 
     def ours(self) -> dict:
-        return measure([str(OURS_PY), "-m", "site_builder", "build", "--templates", str(TEMPLATES)],
+        return measure([str(OURS_PY), "-m", "site_builder", "build"],  # the package's theme
                        self.root / "ours", self.ours_env)
 
     def pelican(self) -> dict:

@@ -13,6 +13,7 @@ from . import __version__
 from .engine.build import Builder
 from .core.chars import char_problem, url_problem
 from .core.config import load_config
+from .commands import SERVE_DIR
 from .core.errors import SiteError, counted, display_path
 from .core.urls import slugify
 
@@ -45,15 +46,16 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--debug", action="store_true", help="also show a traceback with each error")
 
 
-def _site_options(p: argparse.ArgumentParser, output: bool = True) -> None:
+def _site_options(p: argparse.ArgumentParser, output: str | None = "output") -> None:
     _common(p)
-    p.add_argument("--templates", type=_path, default=Path("templates"), metavar="FOLDER",
-                   help="the templates folder (default: templates)")
+    p.add_argument("--templates", type=_path, default=None, metavar="FOLDER",
+                   help="your templates, each overriding the built-in theme's file of the same name "
+                        "(default: templates, when there is such a folder)")
     p.add_argument("--base-url", metavar="URL", help="the absolute URL the site is served from, e.g. "
                                                      "https://user.github.io/archive/ (default: the base_url setting)")
     if output:
-        p.add_argument("--output", type=_path, default=Path("output"), metavar="FOLDER",
-                       help="where the site is written (default: output)")
+        p.add_argument("--output", type=_path, default=Path(output), metavar="FOLDER",
+                       help=f"where the site is written (default: {output})")
 
 
 def _command(sub, name: str, summary: str) -> argparse.ArgumentParser:
@@ -73,12 +75,17 @@ def parser() -> argparse.ArgumentParser:
     _site_options(p)
     p.add_argument("--strict", action="store_true", help="treat warnings as errors: exit 1, write nothing")
     p = _command(sub, "check", "validate and render the archive without writing anything")
-    _site_options(p, output=False)
+    _site_options(p, output=None)
     p.add_argument("--strict", action="store_true", help="treat warnings as errors: exit 1")
-    p = _command(sub, "serve", "build, serve the site on 127.0.0.1 and rebuild on changes (Ctrl-C stops)")
-    _site_options(p)
+    p = _command(sub, "serve", "build into its own folder, serve it on 127.0.0.1 and rebuild on changes "
+                               "(output/ is left alone; Ctrl-C stops)")
+    _site_options(p, output=SERVE_DIR)
     p.add_argument("--port", type=_port, default=8000, help="the port on 127.0.0.1, 0 to 65535; 0: any free port "
                                                           "(default: 8000)")
+    p = _command(sub, "init", "start a new archive: FOLDER/seeds/ with its settings, registry and folders")
+    p.add_argument("folder", nargs="?", type=_path, default=Path("."), metavar="FOLDER",
+                   help="where (default: the current folder)")
+    p.add_argument("--debug", action="store_true", help="also show a traceback with each error")
     p = _command(sub, "new", "create a draft article file with its front matter filled in")
     _common(p)
     p.add_argument("title", type=_title, metavar="TITLE", help="the article's title (it gives the file name)")
@@ -219,8 +226,18 @@ def _source_problem(source: Path) -> str | None:
     """Every command needs an archive folder that exists: a mistyped --source must not start a new archive (an
     error in the archive, exit 1, as docs/guarantees.md says, not a usage error)."""
     if not source.is_dir():
-        return f"{display_path(source)}: {'source folder not found' if not source.exists() else 'not a folder'}"
+        return (f"{display_path(source)}: " + ("source folder not found (`site-builder init` starts a new archive)"
+                                               if not source.exists() else "not a folder"))
     return None
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from .commands.init import init_archive
+
+    for path in init_archive(args.folder):
+        print(f"created {display_path(path)}{'/' if path.is_dir() else ''}")
+    print("next: add articles (site-builder new, site-builder import), then site-builder build")
+    return 0
 
 
 def cmd_new(args: argparse.Namespace) -> int:
@@ -262,7 +279,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"build": cmd_build, "check": cmd_build, "serve": cmd_serve, "new": cmd_new, "import": cmd_import}
+COMMANDS = {"build": cmd_build, "check": cmd_build, "serve": cmd_serve, "init": cmd_init, "new": cmd_new, "import": cmd_import}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -271,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     if (base_url := getattr(args, "base_url", None)) is not None and (msg := url_problem(base_url, base=True)):
         print(f"site-builder: error: argument --base-url: {msg}", file=sys.stderr)  # bad usage: one line
         return 2
-    if msg := _source_problem(args.source):
+    if args.command != "init" and (msg := _source_problem(args.source)):  # init makes the source folder
         print(f"{msg}\n{counted(1, 'error')}; nothing was written", file=sys.stderr)
         return 1
     if (templates := getattr(args, "templates", None)) is not None and not templates.is_dir():

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import settings
 
 from site_builder.cli import main
+from site_builder.outputs.theme import PACKAGE_THEME
 
 # `pytest --hypothesis-profile=long tests/test_stateful.py`: a long run of the incremental-build state machine
 # (stop it when you like: each example is a fresh project; a failure is shrunk and reported)
@@ -23,6 +24,8 @@ REPO = Path(__file__).resolve().parents[1]
 SEED_RAW = REPO / "seeds" / "raw" / "000_ff62e51a18514715.txt"
 SEED_SLUG = "gt-voice-synergy-between-mainland-ai-companies-hk-market-fosters-new-tech-financing-hub"
 SEED_ARTICLE = REPO / "seeds" / "articles" / f"{SEED_SLUG}.md"
+# the scratch projects' address: the seeds set none (a deployment passes its own), the tests' projects set this one
+BASE = "https://archive.example/"
 COMPANY_IDS = ["gigadevice-semiconductor", "knowledge-atlas-technology", "minimax",
                "shanghai-biren-technology", "shanghai-iluvatar-corex-semiconductor"]
 
@@ -38,9 +41,11 @@ class Result:
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    """A scratch project: a copy of the real seeds/ and templates/, with tmp_path as the working folder."""
+    """A scratch project: a copy of the real seeds/ with base_url set to BASE (the package's theme, no templates
+    folder of its own), with tmp_path as the working folder."""
     shutil.copytree(REPO / "seeds", tmp_path / "seeds")
-    shutil.copytree(REPO / "templates", tmp_path / "templates")
+    with (tmp_path / "seeds" / "site.toml").open("a", encoding="utf-8") as f:
+        f.write(f'base_url = "{BASE}"\n')
     return tmp_path
 
 
@@ -56,6 +61,14 @@ def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
         captured = capsys.readouterr()
         return Result(code, captured.out, captured.err)
     return _run
+
+
+def own_template(root: Path, name: str) -> Path:
+    """root/templates/<name>: the project's own copy of the package theme's file, to edit (an override)."""
+    path = root / "templates" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(PACKAGE_THEME / name, path)
+    return path
 
 
 def write_article(root: Path, name: str, front: str, body: str = "Body text.\n") -> Path:

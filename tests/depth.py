@@ -10,6 +10,7 @@ import pytest
 
 from conftest import REPO, minimal_front, write_article
 from site_builder.cli import main
+from site_builder.outputs.theme import PACKAGE_THEME
 
 BASE = "https://example.org/sub/"
 EPOCH = "1772330400"  # 2026-03-01T02:00:00Z = 2026-03-01T10:00:00+08:00
@@ -43,7 +44,7 @@ def build(root: Path, *extra: str, epoch: str = EPOCH) -> int:
     """Build root/seeds into root/output with SOURCE_DATE_EPOCH=epoch; the exit code."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("SOURCE_DATE_EPOCH", epoch)
-        return main(["build", "--source", str(root / "seeds"), "--templates", str(REPO / "templates"),
+        return main(["build", "--source", str(root / "seeds"), "--templates", str(PACKAGE_THEME),
                      "--output", str(root / "output"), *extra])
 
 

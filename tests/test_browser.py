@@ -19,6 +19,7 @@ import pytest
 
 from conftest import REPO, SEED_SLUG
 from site_builder.engine.build import build
+from site_builder.outputs.theme import PACKAGE_THEME
 
 REQUIRED = os.environ.get("SITE_BUILDER_REQUIRE_BROWSER") == "1"
 TOOLS = Path(os.environ.get("SITE_BUILDER_TOOLS", REPO / ".tools")) / "node_modules"
@@ -71,7 +72,7 @@ def served(tmp_path_factory) -> tuple[str, Path]:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(root)))
     base = f"http://127.0.0.1:{server.server_port}{SUBPATH}"
     output = root / SUBPATH.strip("/")
-    summary = build(REPO / "seeds", output, REPO / "templates", {"base_url": base})
+    summary = build(REPO / "seeds", output, PACKAGE_THEME, {"base_url": base})
     assert not [w for w in summary.warnings if w.path == "pagefind"], "the search index was not built"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

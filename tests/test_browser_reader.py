@@ -13,6 +13,7 @@ import pytest
 from conftest import REPO, SEED_SLUG, minimal_front, write_article
 from site_builder.engine.build import build
 from test_browser import AXE, AXE_RUN, PAGES, SUBPATH, _Quiet, browser, missing, open_page, served  # noqa: F401
+from site_builder.outputs.theme import PACKAGE_THEME
 
 HEADER_BUDGET = 0.15 * 844  # px of a 390x844 phone's viewport the header may take before the headline
 MONTHS = ["2026-01", "2026-02", "2026-03", "2026-04", "2026-05", "2026-06"]  # the spread archive's months
@@ -31,7 +32,7 @@ def spread_site(tmp_path_factory) -> tuple[str, str]:
     root = project / "www"
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(root)))
     base = f"http://127.0.0.1:{server.server_port}{SUBPATH}"
-    build(project / "seeds", root / SUBPATH.strip("/"), REPO / "templates", {"base_url": base})
+    build(project / "seeds", root / SUBPATH.strip("/"), PACKAGE_THEME, {"base_url": base})
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield base, "companies/minimax/index.html"

@@ -76,7 +76,7 @@ def test_every_bad_command_line_value_is_one_line_exit_2_and_changes_nothing(pro
     assert tree_digest(project) == before
 
 
-@pytest.mark.parametrize("source, message", [("seedz", "seedz: source folder not found"),
+@pytest.mark.parametrize("source, message", [("seedz", "seedz: source folder not found (`site-builder init` starts a new archive)"),
                                              ("seeds/companies.yaml", "seeds/companies.yaml: not a folder")])
 def test_a_source_folder_that_is_not_there_is_an_error_of_the_archive_exit_1(project, run, source, message):
     """Not a usage error: the archive is missing (docs/guarantees.md), and nothing is created in its place."""

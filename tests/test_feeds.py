@@ -12,6 +12,7 @@ import yaml
 
 from conftest import COMPANY_IDS, REPO, SEED_SLUG, minimal_front, write_article
 from site_builder.engine.build import build
+from site_builder.outputs.theme import PACKAGE_THEME
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
@@ -36,7 +37,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
         extra = f"slug: {slug}\n" + ("draft: true\n" if slug.startswith("draft") else "")
         write_article(root, f"{slug}.md", minimal_front(title=f"Article {slug}", published=f"2026-02-0{day}T09:00:00Z",
                                                         companies=f"[{', '.join(companies)}]", extra=extra))
-    build(root / "seeds", root / "output", REPO / "templates", {"base_url": BASE, "page_size": 2})  # two list pages
+    build(root / "seeds", root / "output", PACKAGE_THEME, {"base_url": BASE, "page_size": 2})  # two list pages
     return root / "output"
 
 

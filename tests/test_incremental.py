@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import COMPANY_IDS, SEED_ARTICLE, minimal_front, tree_digest, write_article
+from conftest import COMPANY_IDS, minimal_front, own_template, SEED_ARTICLE, tree_digest, write_article
 from site_builder.engine.build import Builder
 from site_builder.engine.store import CACHE_DIR, CACHE_FILE, SPARE_DIR, STORE_DIR
 from site_builder.core.errors import SiteError
@@ -52,7 +52,7 @@ CHANGES = {
     "registry entry": lambda p: _edit(p / "seeds/companies.yaml", "description: GPU maker",
                                       "description: GPU maker, renamed in this test"),
     "registry alias": lambda p: _edit(p / "seeds/companies.yaml", "aliases: []", "aliases: [First paragraph]"),
-    "template": lambda p: _edit(p / "templates/article.html", "{% block main %}", "{% block main %}<!-- edited -->"),
+    "template": lambda p: _edit(own_template(p, "article.html"), "{% block main %}", "{% block main %}<!-- edited -->"),
     "config": lambda p: (p / "seeds/site.toml").write_text(
         (p / "seeds/site.toml").read_text().replace("page_size = 10", "page_size = 2")),
     "article deleted": lambda p: (p / "seeds/articles/note-5.md").unlink(),

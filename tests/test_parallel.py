@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import COMPANY_IDS, fill_the_disk, minimal_front, tree_digest, write_article
+from conftest import COMPANY_IDS, fill_the_disk, minimal_front, own_template, tree_digest, write_article
 from site_builder.engine import store as cache_module
 from site_builder.engine import workers as parallel
 from site_builder.engine.build import Builder
@@ -140,8 +140,8 @@ def test_pages_made_by_two_processes_fail_the_same_way_every_time(big, run, monk
     monkeypatch.setattr("site_builder.engine.build.cpu_count", lambda: 2)
     assert run(big, "build").code == 0
     before = tree_digest(big / "output")
-    _break(big / "templates" / "company.html", "{% block main %}", "{% block main %}{{ no_such_thing }}")
-    _break(big / "templates" / "article.html", "{% block main %}", "{% block main %}{{ nor_this }}")
+    _break(own_template(big, "company.html"), "{% block main %}", "{% block main %}{{ no_such_thing }}")
+    _break(own_template(big, "article.html"), "{% block main %}", "{% block main %}{{ nor_this }}")
     results = [run(big, "build") for _ in range(3)]
     assert {r.code for r in results} == {1}
     assert len({r.err for r in results}) == 1, [r.err for r in results]

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -44,7 +43,6 @@ SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[Healt
 
 
 def _write_site(root: Path, article: dict, company: dict, body: str) -> None:
-    shutil.copytree(REPO / "templates", root / "templates")
     (root / "seeds" / "articles").mkdir(parents=True)
     (root / "seeds" / "companies.yaml").write_text(yaml.safe_dump([company], allow_unicode=True), encoding="utf-8")
     front = yaml.safe_dump(article, allow_unicode=True, sort_keys=False)

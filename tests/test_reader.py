@@ -13,6 +13,7 @@ import lxml.html
 import pytest
 
 from conftest import COMPANY_IDS, SEED_SLUG, minimal_front, tree_digest, write_article
+from site_builder.outputs.theme import PACKAGE_THEME
 from site_builder.engine.build import Builder
 from site_builder.outputs.charts import draws_chart, month_counts, month_span, timeline_sentence, timeline_svg
 from site_builder.outputs.favicon import favicon_svg, theme_colours
@@ -248,7 +249,7 @@ def test_every_page_links_the_favicon_written_at_the_root(project, run, monkeypa
     assert run(project, "build").code == 0
     out = project / "output"
     icon = (out / "favicon.svg").read_bytes()
-    css = (project / "templates" / "static" / "style.css").read_text(encoding="utf-8")
+    css = (PACKAGE_THEME / "static" / "style.css").read_text(encoding="utf-8")
     assert icon == favicon_svg("Source Archive", css)
     pages = [p for p in out.rglob("*.html") if "http-equiv=\"refresh\"" not in p.read_text(encoding="utf-8")]
     assert len(pages) > 10

@@ -13,8 +13,9 @@ import lxml.etree
 import lxml.html
 import pytest
 
-from conftest import COMPANY_IDS, REPO, SEED_RAW, SEED_SLUG, minimal_front, write_article
+from conftest import BASE, COMPANY_IDS, minimal_front, REPO, SEED_RAW, SEED_SLUG, write_article
 from site_builder.engine.build import build
+from site_builder.outputs.theme import PACKAGE_THEME
 
 ARTICLE = f"articles/{SEED_SLUG}/index.html"
 ORIGINAL_URL = "https://www.globaltimes.cn/page/202601/1353362.shtml"
@@ -84,7 +85,7 @@ def seed_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The real seeds/ built once, read by many tests."""
     root = tmp_path_factory.mktemp("seed-site")
     shutil.copytree(REPO / "seeds", root / "seeds")
-    build(root / "seeds", root / "output", REPO / "templates")
+    build(root / "seeds", root / "output", PACKAGE_THEME, {"base_url": BASE})
     return root / "output"
 
 

@@ -11,7 +11,7 @@ import lxml.etree
 import lxml.html
 import pytest
 
-from conftest import COMPANY_IDS, SEED_SLUG, minimal_front, tree_digest, write_article
+from conftest import BASE, COMPANY_IDS, minimal_front, SEED_SLUG, tree_digest, write_article
 from site_builder.engine.build import Builder
 from site_builder.engine.search import find_pagefind
 
@@ -87,7 +87,7 @@ def test_the_feeds_page_explains_feeds_and_lists_every_feed_with_its_url(built):
     page = _page(built, FEEDS_PAGE)
     text = " ".join(page.xpath("//main")[0].text_content().split())
     assert "A feed is" in text and "feed reader" in text and "Copy its address" in text
-    base = "http://127.0.0.1:8000/"  # site.toml's base_url
+    base = BASE  # the project's base_url
     listed = [" ".join(c.text_content().split()) for c in page.xpath("//main//li[@id]//code")]
     assert sorted(u for u in listed if u.endswith(".xml")) == sorted(base + f for f in _feeds(built))
     assert base + "feed.json" in listed
@@ -111,13 +111,13 @@ def test_company_and_source_pages_link_to_their_feeds_entry_on_the_feeds_page(bu
     target, _, anchor = links[0].partition("#")
     assert ((built / path).parent / target).resolve() == (built / FEEDS_PAGE).resolve()
     entry = _page(built, FEEDS_PAGE).get_element_by_id(anchor)
-    assert entry.xpath(".//code")[0].text == "http://127.0.0.1:8000/" + feed
+    assert entry.xpath(".//code")[0].text == BASE + feed
     assert page.xpath('//head/link[@rel="alternate"][@type="application/atom+xml"]/@href')[-1] == "feed.xml"
 
 
 def test_the_feeds_page_is_neither_searched_nor_left_out_of_the_sitemap(built):
     assert "data-pagefind-body" not in (built / FEEDS_PAGE).read_text(encoding="utf-8")
-    assert "http://127.0.0.1:8000/feeds/" in (built / "sitemap.xml").read_text(encoding="utf-8")
+    assert BASE + "feeds/" in (built / "sitemap.xml").read_text(encoding="utf-8")
 
 
 # ------------------------------------------------------------------ the feeds are still Atom
@@ -134,7 +134,7 @@ def test_every_feed_is_valid_atom_for_feed_readers(built):
             assert len(root.findall(f"{ATOM}{name}")) == 1 and root.findtext(f"{ATOM}{name}").strip(), (path, name)
         assert root.find(f"{ATOM}author/{ATOM}name").text
         self_links = [e.get("href") for e in root.findall(f"{ATOM}link") if e.get("rel") == "self"]
-        assert self_links == ["http://127.0.0.1:8000/" + path]
+        assert self_links == [BASE + path]
         entries = root.findall(f"{ATOM}entry")
         assert entries, path
         for entry in entries:

@@ -18,6 +18,7 @@ import pytest
 from conftest import SEED_ARTICLE, SEED_SLUG
 from site_builder.engine import pipeline
 from site_builder.engine.build import Builder
+from site_builder.commands import SERVE_DIR
 from site_builder.commands.serve import LiveState, _rebuild
 
 
@@ -84,7 +85,7 @@ def test_serve_reloads_open_pages_and_shows_build_errors_in_them(project: Path):
         home = _fetch(base)
         assert home.endswith('<script src="/__site-builder/live.js" defer></script></body>\n</html>\n')
         assert "window.location.reload()" in _fetch(base + "__site-builder/live.js")
-        assert "__site-builder" not in (project / "output" / "index.html").read_text(encoding="utf-8")
+        assert "__site-builder" not in (project / SERVE_DIR / "index.html").read_text(encoding="utf-8")
         with pytest.raises(urllib.error.HTTPError) as missing:
             _fetch(base + "no/such/page/")
         assert missing.value.code == 404 and b"Page not found" in missing.value.read()

@@ -12,8 +12,9 @@ import lxml.html
 import pytest
 import yaml
 
-from conftest import COMPANY_IDS, REPO, SEED_SLUG, minimal_front, write_article
+from conftest import BASE, COMPANY_IDS, REPO, SEED_SLUG, minimal_front, write_article
 from site_builder.cli import main
+from site_builder.outputs.theme import PACKAGE_THEME
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
@@ -70,7 +71,7 @@ def target_of(root: Path, page: str, href: str, base_path: str = "/") -> Path:
 
 
 def build_with_cli(source: Path, output: Path, *extra: str) -> None:
-    code = main(["build", "--source", str(source), "--templates", str(REPO / "templates"),
+    code = main(["build", "--source", str(source), "--templates", str(PACKAGE_THEME),
                  "--output", str(output), *extra])
     assert code == 0
 
@@ -79,7 +80,7 @@ def build_with_cli(source: Path, output: Path, *extra: str) -> None:
 def seed_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("site")
     shutil.copytree(REPO / "seeds", root / "seeds")
-    build_with_cli(root / "seeds", root / "output")
+    build_with_cli(root / "seeds", root / "output", "--base-url", BASE)
     return root / "output"
 
 
@@ -141,7 +142,7 @@ def test_the_stylesheet_exists_and_its_name_carries_a_hash(seed_site, seed_pages
     assert len(sheets) == 1
     sheet = sheets.pop()
     assert re.fullmatch(r"static/style\.[0-9a-f]{8,}\.css", sheet), sheet
-    assert (seed_site / sheet).read_bytes() == (REPO / "templates" / "static" / "style.css").read_bytes()
+    assert (seed_site / sheet).read_bytes() == (PACKAGE_THEME / "static" / "style.css").read_bytes()
     assert seed_pages["404.html"].xpath("//link[@rel='stylesheet']/@href") == ["/" + sheet]
 
 

@@ -21,6 +21,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from conftest import REPO, SEED_ARTICLE, tree_digest
 from site_builder.engine.build import Builder
 from site_builder.core.errors import SiteError
+from site_builder.outputs.theme import PACKAGE_THEME
 
 TITLES = ["Alpha", "Beta news", "Gamma: a story", "Über MiniMax", "Zhipu and MiniMax", "Delta"]
 DATES = ["2026-01-05T10:00:00+08:00", "2026-01-05T10:00:00+08:00", "2026-02-01T23:30:00-05:00",
@@ -140,21 +141,26 @@ class IncrementalEqualsClean(RuleBasedStateMachine):
             f"title = {json.dumps(self.state.title)}\npage_size = {self.state.page_size}\n", encoding="utf-8")
 
     def _write_theme(self) -> None:
+        """The default theme: no templates/ folder (the package's theme); a custom one: templates/ holding its own
+        base.html and atom.xml (the rest from the package's theme)."""
         theme, folder = self.state.theme, self.root / "templates"
+        if not theme.custom:
+            shutil.rmtree(folder, ignore_errors=True)
+            return
+        folder.mkdir(exist_ok=True)
         for name in ("base.html", "atom.xml"):
-            text = (REPO / "templates" / name).read_text(encoding="utf-8")
-            if theme.custom and name == "base.html":
+            text = (PACKAGE_THEME / name).read_text(encoding="utf-8")
+            if name == "base.html":
                 text = text.replace(FOOTER_ANCHOR, FOOTER_ANCHOR + f"\n    <p>{FOOTERS[theme.footer]}</p>")
-            if theme.custom and name == "atom.xml" and theme.feed is not None:
+            if name == "atom.xml" and theme.feed is not None:
                 text = text.replace(FEED_ANCHOR, FEED_ANCHOR + f"  <subtitle>{FOOTERS[theme.feed]}</subtitle>\n")
-            if (folder / name).read_text(encoding="utf-8") != text:
+            if not (folder / name).exists() or (folder / name).read_text(encoding="utf-8") != text:
                 (folder / name).write_text(text, encoding="utf-8")
 
     # steps ---------------------------------------------------------------------------------------------
     @initialize(in_place=st.booleans(), notes=st.integers(0, 4))
     def start(self, in_place, notes):
         shutil.copytree(REPO / "seeds", self.root / "seeds")
-        shutil.copytree(REPO / "templates", self.root / "templates")
         ids = [e.id for e in self.state.registry]
         for i in range(notes):
             self.state.notes[f"note-{i}.md"] = Note(TITLES[i], DATES[i], tuple(ids[i:i + 2]), BODIES[i % len(BODIES)])

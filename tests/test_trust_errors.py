@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, SEED_SLUG, minimal_front, tree_digest
+from conftest import minimal_front, own_template, REPO, SEED_SLUG, tree_digest
 
 ART = "seeds/articles"
 SEED = f"{ART}/{SEED_SLUG}.md"
@@ -36,7 +36,7 @@ def put(project: Path, files: dict[str, str]) -> None:
 
 def insert_in_template(project: Path, name: str, inserted: str) -> int:
     """Put inserted right after the template's '{% block main %}'; return that line."""
-    path = project / "templates" / name
+    path = own_template(project, name)
     text = path.read_text(encoding="utf-8")
     marker = "{% block main %}"
     path.write_text(text.replace(marker, marker + inserted, 1), encoding="utf-8")

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import COMPANY_IDS, REPO, minimal_front, tree_digest, write_article
+from conftest import COMPANY_IDS, minimal_front, tree_digest, write_article
 from site_builder.engine.build import Builder
-from site_builder.outputs.theme import DEFAULT_THEME, is_default_theme, theme_digests
+from site_builder.outputs.theme import PACKAGE_THEME, Theme
 
 FOOTER = ("<p>{{ config.title }}: {{ config.description }}</p>",
           "<p>{{ config.title }}: {{ config.description }}</p>\n"
@@ -18,16 +18,17 @@ FOOTER = ("<p>{{ config.title }}: {{ config.description }}</p>",
 
 @pytest.fixture
 def archive(project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The real seed plus six notes, and theme/: a copy of the default theme whose footer prints site-wide data."""
+    """The real seed plus six notes (the package's theme: no templates/ folder), and theme/: a folder with a
+    base.html of its own, whose footer prints site-wide data (the rest comes from the package's theme)."""
     monkeypatch.setenv("SITE_BUILDER_PAGEFIND", "")  # no search index: these tests are about the keys
     monkeypatch.setattr("site_builder.engine.store.tool_key", lambda: "test")
     for i in range(6):
         companies = "[" + ", ".join(COMPANY_IDS[i % 5:i % 5 + 2]) + "]"
         write_article(project, f"note-{i}.md", minimal_front(f"Note {i}", f"2026-02-0{i + 1}T10:00:00+08:00",
                                                              companies), f"MiniMax in note {i}.\n")
-    shutil.copytree(project / "templates", project / "theme")
+    (project / "theme").mkdir()
     base = project / "theme" / "base.html"
-    text = base.read_text(encoding="utf-8")
+    text = (PACKAGE_THEME / "base.html").read_text(encoding="utf-8")
     assert FOOTER[0] in text
     base.write_text(text.replace(FOOTER[0], FOOTER[1]), encoding="utf-8")
     return project
@@ -82,30 +83,24 @@ def test_switching_between_the_default_and_a_custom_theme(archive, run):
     for templates, edit in steps:
         if edit:
             EDITS[edit](archive)
-        assert run(archive, "build", "--templates", templates).code == 0
+        chosen = ["--templates", templates] if templates == "theme" else []  # else the package's theme
+        assert run(archive, "build", *chosen).code == 0
         assert tree_digest(archive / "output") == _clean(archive, templates), (templates, edit)
 
 
-def test_the_default_theme_manifest_matches_the_templates_folder():
-    assert theme_digests(REPO / "templates") == DEFAULT_THEME, \
-        "templates/ changed: update DEFAULT_THEME in site_builder/theme.py to theme_digests(templates)"
-
-
 def test_which_folders_count_as_the_default_theme(archive):
-    assert is_default_theme(archive / "templates")
-    assert not is_default_theme(archive / "theme")  # one template edited
-    crlf = archive / "crlf"
-    shutil.copytree(archive / "templates", crlf)
-    for path in crlf.glob("*.html"):
-        path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
-    assert is_default_theme(crlf)  # the same templates as Jinja reads them
-    (crlf / "static" / "extra.css").write_text("p {}\n")
-    assert is_default_theme(crlf)  # static files are copied as they are, never rendered
-    (crlf / "extra.html").write_text("{{ site.articles|length }}\n")
-    assert not is_default_theme(crlf)  # a template more
-    (crlf / "extra.html").unlink()
-    (crlf / "_macros.html").unlink()
-    assert not is_default_theme(crlf)  # a template fewer
+    assert Theme.resolve(archive / "templates").is_default  # no such folder: the package's theme alone
+    assert Theme.resolve(PACKAGE_THEME).is_default  # the package's own folder, named
+    assert not Theme.resolve(archive / "theme").is_default  # base.html from the project
+    own = archive / "own"
+    (own / "static").mkdir(parents=True)
+    (own / "static" / "extra.css").write_text("p {}\n")
+    assert Theme.resolve(own).is_default  # static files are copied as they are, never rendered
+    (own / "extra.html").write_text("{{ site.articles|length }}\n")
+    assert not Theme.resolve(own).is_default  # a template of the project's, which a build may load
+    (own / "extra.html").unlink()
+    shutil.copy(PACKAGE_THEME / "_macros.html", own / "_macros.html")
+    assert not Theme.resolve(own).is_default  # any override, even a copy: the project's file is loaded
 
 
 def test_the_default_theme_keeps_its_fine_keys_and_a_custom_one_remakes_every_templated_page(archive):

@@ -16,7 +16,7 @@ import html5lib
 import lxml.etree
 import pytest
 
-from conftest import minimal_front, tree_digest, write_article
+from conftest import minimal_front, own_template, tree_digest, write_article
 from site_builder.content import load
 from site_builder.engine.build import Builder
 from site_builder.engine.search import ENV_BINARY, find_pagefind
@@ -347,7 +347,7 @@ ORIGINAL_CHANGES = {
         (p / "seeds/articles/evidence.md").read_text(encoding="utf-8").replace("An article", "Retitled"),
         encoding="utf-8"),
     "original moved to a folder": _move_original,
-    "template": lambda p: (p / "templates/original.html").write_text(
+    "template": lambda p: own_template(p, "original.html").write_text(
         (p / "templates/original.html").read_text(encoding="utf-8").replace("<h2", "<!-- edited --><h2", 1),
         encoding="utf-8"),
 }

@@ -330,7 +330,8 @@ def test_a_bad_url_option_is_a_usage_error_and_writes_nothing(project, run, url)
 def test_a_missing_source_folder_is_an_error_for_every_command(project, run, args):
     result = run(project, *args, "--source", "seedz")
     assert (result.code, result.out) == (1, "")
-    assert result.err.splitlines() == ["seedz: source folder not found", "1 error; nothing was written"]
+    assert result.err.splitlines() == ["seedz: source folder not found (`site-builder init` starts a new archive)",
+                                       "1 error; nothing was written"]
     assert not (project / "seedz").exists()
     assert not (project / "output").exists()
 
@@ -338,5 +339,5 @@ def test_a_missing_source_folder_is_an_error_for_every_command(project, run, arg
 def test_serve_with_a_missing_source_folder_stops_at_once(project):
     result = cli(project, "serve", "--source", "seedz", "--port", "0")
     assert result.returncode == 1
-    assert first_line(result.stderr) == "seedz: source folder not found"
+    assert first_line(result.stderr) == "seedz: source folder not found (`site-builder init` starts a new archive)"
     assert not (project / "seedz").exists()

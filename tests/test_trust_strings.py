@@ -26,6 +26,7 @@ from site_builder.outputs.citations import bibtex
 from site_builder.cli import main
 from site_builder.core.config import Config
 from site_builder.core.models import Article
+from site_builder.outputs.theme import PACKAGE_THEME
 
 NOTHING = "nothing was written"
 
@@ -200,12 +201,12 @@ _BIB_TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc", "Cn")), min_
 def test_every_bibtex_field_round_trips_through_bibtexparser(title, source, column, site):
     article = Article(path="x.md", slug="x", title=title, published=datetime(2026, 1, 15, tzinfo=timezone.utc),
                       source=source, companies=(), body="", column=column, url="https://example.org/a?b={c}%20d")
-    entry = bib_entry(bibtex(article, Config(title=site)))
+    entry = bib_entry(bibtex(article, Config(title=site, base_url="https://archive.example/")))
     assert unbib(entry["title"]) == " ".join(title.split())
     assert entry["author"][0] + entry["author"][-1] == "{}" and unbib(entry["author"][1:-1]) == " ".join(source.split())
     assert unbib(entry["journaltitle"]) == " ".join(source.split())
     assert unbib(entry["issuetitle"]) == " ".join(column.split())
-    assert unbib(entry["note"]) == " ".join(f"Archived in {site}:".split()) + r" \url{http://127.0.0.1:8000/articles/x/}"
+    assert unbib(entry["note"]) == " ".join(f"Archived in {site}:".split()) + r" \url{https://archive.example/articles/x/}"
     assert entry["url"] == "https://example.org/a?b=%7Bc%7D%20d"
 
 
@@ -310,7 +311,7 @@ def test_no_string_breaks_out_of_any_output(monkeypatch, values, wild, wild_text
     company = {"id": "acme", "name": name, "aliases": [alias], "description": "A company"}
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        shutil.copytree(REPO / "templates", root / "templates")
+        shutil.copytree(PACKAGE_THEME, root / "templates")
         (root / "seeds" / "articles").mkdir(parents=True)
         (root / "seeds" / "companies.yaml").write_text(yaml.safe_dump([company], allow_unicode=True), encoding="utf-8")
         front = yaml.safe_dump(article, allow_unicode=True, sort_keys=False)

@@ -1,4 +1,6 @@
-"""`site-builder serve`: build, serve output/ on 127.0.0.1, rebuild when the archive or templates change.
+"""`site-builder serve`: build into its own folder (.site-builder-serve/, never the deployable output/), serve it
+on 127.0.0.1, rebuild when the archive or templates change. Its pages use the server's own address as their base
+URL (unless --base-url is given), which is why they never go into output/.
 
 Pages are served with one extra external script (CSP allows only the site's own files), which polls the server
 and reloads the page after each rebuild. When a rebuild fails the previous site stays in place and every page
@@ -20,6 +22,7 @@ from pathlib import Path
 from ..engine.build import Builder
 from ..core.errors import SiteError
 from ..engine.write import check_output
+from ..outputs.theme import PROJECT_TEMPLATES
 
 LIVE = "/__site-builder/"  # the live-reload endpoints: LIVE + "status" and LIVE + "live.js"
 LIVE_SCRIPT = f'<script src="{LIVE}live.js" defer></script>'
@@ -133,8 +136,9 @@ def _changes(folders: list[Path]):
         yield sorted({os.path.relpath(path) for _, path in changes})
 
 
-def serve(source: Path, output: Path, templates: Path, port: int, base_url: str | None) -> int:
+def serve(source: Path, output: Path, templates: Path | None, port: int, base_url: str | None) -> int:
     """Serve until Ctrl-C; return the exit code."""
+    templates = templates or PROJECT_TEMPLATES  # the project's templates folder, there or not (yet)
     check_output(output, source, templates)  # a folder no build may replace: refused before anything starts
     state = LiveState()
     changes = _changes([source, templates])

@@ -15,6 +15,9 @@ from .errors import Collector, SiteError, decode_utf8
 from .safefs import Refused, Within, read_regular
 
 CONFIG_NAME = "site.toml"
+# the one warning of a build without a base URL (a project's site.toml, or none, and no --base-url)
+BASE_URL_UNSET = ("base_url is not set: feeds, the sitemap, canonical links and citations need the site's address; "
+                  "set base_url or pass --base-url")
 MAX_CONFIG_BYTES = 1024 * 1024  # settings are a few lines; a larger file is refused unread
 
 
@@ -24,7 +27,7 @@ class Config:
 
     title: str = "Source Archive"
     description: str = "An archive of news articles and the companies they mention."
-    base_url: str = "http://127.0.0.1:8000/"
+    base_url: str | None = None  # the site's address; without it nothing absolute is claimed (BASE_URL_UNSET)
     language: str = "en"
     timezone: str = "Asia/Shanghai"
     page_size: int = 10
@@ -34,7 +37,7 @@ class Config:
     @property
     def base_path(self) -> str:
         """The path part of base_url, always starting and ending with '/'."""
-        path = urlsplit(self.base_url).path or "/"
+        path = urlsplit(self.base_url).path or "/" if self.base_url else "/"
         return path if path.endswith("/") else path + "/"
 
     @property
@@ -46,14 +49,14 @@ class Config:
 _TYPES: dict[str, object] = {f.name: f.type for f in fields(Config)}  # "int" or "str": annotations are strings
 
 
-def normalise_base_url(url: str) -> str:
-    """Ensure a base URL is absolute http(s) and ends with '/'."""
-    return url if url.endswith("/") else url + "/"
+def normalise_base_url(url: str | None) -> str | None:
+    """Ensure a base URL ends with '/'; None (not set) stays None."""
+    return url if url is None or url.endswith("/") else url + "/"
 
 
 def _check_value(key: str, value: object) -> str | None:
     """Return a message if value is wrong for key, else None."""
-    want = _TYPES[key]
+    want = _TYPES[key].replace(" | None", "")
     if want == "int":
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             return f"{key}: expected a positive whole number, got {value!r}"

@@ -103,11 +103,12 @@ def relative(from_path: str, to_path: str) -> str:
     return "../" * (len(here) - common) + "/".join(there[common:])
 
 
-def absolute(base_url: str, path: str) -> str:
-    """The absolute URL of output path `path`; folder pages end in '/'."""
+def absolute(base_url: str | None, path: str) -> str:
+    """The absolute URL of output path `path`; folder pages end in '/'. Without a base URL (not set), the
+    root-relative URL ('/articles/x/'): never an address the site is not at."""
     if path == "index.html" or path.endswith("/index.html"):
         path = path[: -len("index.html")]
-    return base_url + path
+    return (base_url or "/") + path
 
 
 def site_path(base_path: str, path: str) -> str:

@@ -18,6 +18,7 @@ from .store import (SPARE_DIR, BuildCache, CacheData, Snapshot, cache_folder, lo
 from ..core.config import Config, load_config
 from ..core.errors import Collector, Problem, SiteError, display_path
 from ..outputs.base import ready
+from ..outputs.theme import PROJECT_TEMPLATES, Theme
 from .workers import cpu_count
 from . import search as search_module
 from .write import Lock, check_output, output_lock, write_site
@@ -39,7 +40,7 @@ class Summary:
     notes: tuple[str, ...] = ()  # e.g. why the build cache was ignored
 
 
-def build(source: Path, output: Path | None, templates: Path, overrides: dict | None = None,
+def build(source: Path, output: Path | None, templates: Path | None = None, overrides: dict | None = None,
           strict: bool = False) -> Summary:
     """Build the site; with output None, validate and render only (check).
 
@@ -55,7 +56,7 @@ class Builder:
     on disk beside output/ (.site-builder-cache/), so the next process starts warm. check uses no cache.
     """
 
-    def __init__(self, source: Path, output: Path | None, templates: Path, overrides: dict | None = None,
+    def __init__(self, source: Path, output: Path | None, templates: Path | None = None, overrides: dict | None = None,
                  strict: bool = False, cache: bool = True, progress=None, in_place: bool = False,
                  defer_save: bool = False):
         self.source, self.output, self.templates = source, output, templates
@@ -76,13 +77,15 @@ class Builder:
 
     def _build(self) -> Summary:
         started = time.perf_counter()
+        theme = Theme.resolve(self.templates)  # templates/ may appear or go between two builds of serve
         if self.output is not None:  # a folder no build may replace: refused before anything is read
-            check_output(self.output, self.source, self.templates)
+            # the templates folder, there or not yet: an output inside it would become part of the theme
+            check_output(self.output, self.source, self.templates or PROJECT_TEMPLATES)
         errors = Collector()  # every problem of the run, reported together (see pipeline.generate)
         config = load_config(self.source, self.overrides, errors)
         notes: tuple[str, ...] = ()
         self._indexer = search_module.find_pagefind()  # installing it later is a change: the next build indexes
-        snapshot = Snapshot.take(self.source, self.templates, self.output, self.overrides, self.strict,
+        snapshot = Snapshot.take(self.source, theme.folders, self.output, self.overrides, self.strict,
                                  extra=(str(self._indexer), search_module.why_missing() if self._indexer is None else ""))
         kept, last = None, None
         if self.use_cache and self.output is not None and self.output.is_dir():
@@ -98,20 +101,20 @@ class Builder:
             articles, companies, count, warnings, held_back = kept
             summary = Summary(articles, companies, count, 0.0, config, warnings, held_back, 0, count, notes)
         else:
-            summary = self._full(config, snapshot, notes, errors)
+            summary = self._full(config, theme, snapshot, notes, errors)
         if self.strict and summary.warnings:
             raise SiteError([w.as_strict() for w in summary.warnings])
         return dataclasses.replace(summary, seconds=time.perf_counter() - started)
 
-    def _full(self, config: Config, snapshot: Snapshot, notes: tuple[str, ...], errors: Collector) -> Summary:
+    def _full(self, config: Config, theme: Theme, snapshot: Snapshot, notes: tuple[str, ...], errors: Collector) -> Summary:
         from . import pipeline  # Jinja, Markdown and YAML: imported only when a build has work to do
 
         cache = BuildCache(self._state, self.progress, memo=self.use_cache)
         try:
-            site = pipeline.generate(self.source, self.templates, config, cache, snapshot.files, errors, self.strict)
+            site = pipeline.generate(self.source, theme, config, cache, snapshot.files, errors, self.strict)
         finally:
             cache.close()  # the progress bar, and a pool left by a build that failed
-        explain = functools.partial(pipeline.explain, self.templates)
+        explain = functools.partial(pipeline.explain, theme)
         outputs, warnings = site.outputs, site.warnings
         if self.output is not None:  # kept outputs need not be made, so a build names the ones it makes
             previous = cache.records

@@ -16,7 +16,7 @@ from ..outputs.api import render_api
 from .store import search_key, tree_key
 from ..model.checks import find_warnings
 from ..outputs.citations import render_citations
-from ..core.config import Config
+from ..core.config import BASE_URL_UNSET, CONFIG_NAME, Config
 from ..core.errors import Collector, Problem, SiteError, display_path
 from ..outputs.favicon import FAVICON, favicon_file
 from ..outputs.feeds import render_feeds, render_sitemap
@@ -29,23 +29,25 @@ from ..outputs.pages import BytecodeStore, make_env, render_originals, render_si
 from ..model.schedule import build_now
 from .search import SearchIndex, index_search
 from ..outputs.source_pages import render_feeds_page, render_source_feeds, render_source_pages
-from ..outputs.theme import is_default_theme
+from ..outputs.theme import Theme
 from ..core.urls import article_path, raw_path
 
 if TYPE_CHECKING:
     from .store import BuildCache
 
 
-def _template_error(templates: Path, exc: jinja2.TemplateError) -> SiteError:
+def _template_error(theme: Theme, exc: jinja2.TemplateError) -> SiteError:
     """Name the template file and line: from a syntax error, or from the innermost template frame."""
     name = getattr(exc, "filename", None)
     line = getattr(exc, "lineno", None) or 0
     if not name:
-        root = templates.resolve()  # frames name templates as the loader found them: relative to the folder given
-        frames = [f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename).resolve().is_relative_to(root)]
+        # frames name templates as the loader found them: relative to the folder given
+        roots = [folder.resolve() for folder in theme.folders]
+        frames = [f for f in traceback.extract_tb(exc.__traceback__)
+                  if any(Path(f.filename).resolve().is_relative_to(root) for root in roots)]
         if frames:
             name, line = frames[-1].filename, frames[-1].lineno or 0
-    where = display_path(name) if name else display_path(templates)
+    where = display_path(name) if name else display_path(theme.folders[0])
     return SiteError([Problem(where, line, f"template error: {exc.message or exc}")])
 
 
@@ -62,7 +64,7 @@ class Generated:
     searchable: frozenset[str] = frozenset()
 
 
-def compile_templates(env: jinja2.Environment, templates: Path, errors: Collector) -> None:
+def compile_templates(env: jinja2.Environment, templates: Theme, errors: Collector) -> None:
     """Compile every page template now (the environment keeps them), so a syntax error in any of them is
     reported with the archive's problems, in the same run, and not only when a page needs that template."""
     for name in env.list_templates(extensions=("html", "xml")):
@@ -74,7 +76,7 @@ def compile_templates(env: jinja2.Environment, templates: Path, errors: Collecto
             errors.extend(_template_error(templates, exc))
 
 
-def generate(source: Path, templates: Path, config: Config, cache: BuildCache | None = None,
+def generate(source: Path, templates: Theme, config: Config, cache: BuildCache | None = None,
              states: dict[str, tuple[int, ...]] | None = None, errors: Collector | None = None,
              strict: bool = False) -> Generated:
     """Load and model the archive, and define every output of the site (made later, by the write step).
@@ -95,9 +97,6 @@ def generate(source: Path, templates: Path, config: Config, cache: BuildCache | 
     except SiteError as exc:  # a bad SOURCE_DATE_EPOCH: reported with the rest; every article checked as if due
         errors.extend(exc)
         now = None
-    if not (templates / "base.html").is_file():
-        errors.add(templates, 0, "templates folder not found (no base.html in it)")
-        errors.raise_if_any()
     env = make_env(templates)
     if cache is not None and cache.reuse:  # compiled templates, kept in the cache
         env.bytecode_cache = BytecodeStore(cache.previous.bytecode, cache.current.bytecode)
@@ -109,10 +108,11 @@ def generate(source: Path, templates: Path, config: Config, cache: BuildCache | 
         errors.raise_if_any()
     outputs, stylesheet = static_assets(templates)
     outputs.append(ready(FAVICON, favicon_file(config.title, templates)))  # linked from every page
-    keys = Keys(global_key(tree_key(templates), stylesheet, config, site.companies), site)
+    theme_key = "\0".join(tree_key(folder) for folder in templates.folders)
+    keys = Keys(global_key(theme_key, stylesheet, config, site.companies), site)
     # what a template makes is keyed on what the code declares only for the templates those keys were written
-    # for (the default theme); with any other, on the whole site (theme.py)
-    templated = keys if is_default_theme(templates) else keys.whole_site(site)
+    # for (the package's theme); when any of them comes from the project's folder, on the whole site (theme.py)
+    templated = keys if templates.is_default else keys.whole_site(site)
     pages = (render_site(env, config, site, stylesheet, templated)
              + render_source_pages(env, config, site, stylesheet, templated)
              + render_feeds_page(env, config, site, stylesheet, templated))
@@ -133,6 +133,8 @@ def generate(source: Path, templates: Path, config: Config, cache: BuildCache | 
     if archive.lost:  # a link to an article left out for an error of its own is not a second problem
         files |= {article_path(slug) for slug in archive.lost if slug}
     warnings = find_warnings(archive.articles, site, files, config.base_path, memo)
+    if not config.base_url:  # one warning for every output that needs the site's address (config.py)
+        warnings.insert(0, Problem(display_path(source / CONFIG_NAME), 0, BASE_URL_UNSET))
     if errors.problems:
         if strict:
             errors.problems += [w.as_strict() for w in warnings]
@@ -142,7 +144,7 @@ def generate(source: Path, templates: Path, config: Config, cache: BuildCache | 
     return Generated(outputs, len(site.articles), len(site.companies), warnings, held_back, searchable)
 
 
-def explain(templates: Path, exc: Exception) -> SiteError | None:
+def explain(templates: Theme, exc: Exception) -> SiteError | None:
     """A template error as a SiteError naming the template file and line; None for any other exception."""
     return _template_error(templates, exc) if isinstance(exc, jinja2.TemplateError) else None
 

@@ -405,11 +405,11 @@ class Snapshot:
         self.inputs = inputs
 
     @classmethod
-    def take(cls, source: Path, templates: Path, output: Path | None, overrides: dict | None,
+    def take(cls, source: Path, templates: list[Path], output: Path | None, overrides: dict | None,
              strict: bool, extra: tuple = ()) -> "Snapshot":
         """Stat every input file; note the settings, environment variables and tools (extra) a build uses."""
         env = sorted((k, v) for k, v in os.environ.items() if k.startswith("SITE_BUILDER") or k == "SOURCE_DATE_EPOCH")
-        return cls((file_states(source, templates), repr(sorted((overrides or {}).items())), strict,
+        return cls((file_states(source, *templates), tuple(str(t.absolute()) for t in templates), repr(sorted((overrides or {}).items())), strict,
                     str(output.absolute()) if output else None, os.getcwd(), tuple(env), extra))
 
     @property

@@ -73,7 +73,7 @@ def render_api(config: Config, site: Site, keys: Keys) -> list[Output]:
         path = api_article_path(a.slug)
         out.append(Output(path, keys(path, [a], site.related.get(a.slug, ())),
                           partial(_article_file, sch["article"], a, config, site)))
-    out += [ready(SCHEMA_PATHS[name], json_file(schema)) for name, schema in schemas(config.base_url).items()]
+    out += [ready(SCHEMA_PATHS[name], json_file(schema)) for name, schema in schemas(config.base_url or "/").items()]
     return out
 
 

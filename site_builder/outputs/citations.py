@@ -36,7 +36,10 @@ def citation_text(article: Article, config: Config) -> str:
     parts.append(f"{article.column}, {_day(article.published)}." if article.column else f"{_day(article.published)}.")
     if article.url:
         parts.append(f"{article.url}.")
-    parts.append(f"Archived in {config.title}: {absolute(config.base_url, article_path(article.slug))}.")
+    if config.base_url:  # without the site's address, no archive URL (never one the site is not at)
+        parts.append(f"Archived in {config.title}: {absolute(config.base_url, article_path(article.slug))}.")
+    else:
+        parts.append(f"Archived in {config.title}.")
     if article.retrieved:
         parts.append(f"Accessed {_day(article.retrieved)}.")
     return " ".join(parts)
@@ -51,7 +54,9 @@ def csl_item(article: Article, config: Config, summary: str) -> dict:
     item = {"id": article.slug, "type": "article-newspaper", "title": article.title,
             "author": [{"literal": article.source}], "container-title": article.source,
             "issued": _date_parts(article.published), "language": article.language, "abstract": summary,
-            "archive": config.title, "archive_location": absolute(config.base_url, article_path(article.slug))}
+            "archive": config.title}
+    if config.base_url:
+        item["archive_location"] = absolute(config.base_url, article_path(article.slug))
     if article.column:
         item["section"] = article.column
     if article.url:
@@ -73,9 +78,16 @@ def _bib_url(url: str, in_text: bool = False) -> str:
     return re.sub(r"[%#]", lambda m: "\\" + m.group(0), url) if in_text else url
 
 
+def _bib_note(article: Article, config: Config) -> str:
+    """'Archived in <title>: \\url{<the article's page>}', or without the URL when the site's address is unknown."""
+    if not config.base_url:
+        return bib_escape(f"Archived in {config.title}.")
+    archive = absolute(config.base_url, article_path(article.slug))
+    return bib_escape(f"Archived in {config.title}:") + r" \url{" + _bib_url(archive, in_text=True) + "}"
+
+
 def bibtex(article: Article, config: Config) -> str:
     """The article as one biblatex @article entry (also read by BibTeX, which ignores unknown fields)."""
-    archive = absolute(config.base_url, article_path(article.slug))
     fields = [("author", "{" + bib_escape(article.source) + "}"), ("title", bib_escape(article.title)),
               ("journaltitle", bib_escape(article.source)), ("journal", bib_escape(article.source))]
     if article.column:
@@ -86,7 +98,7 @@ def bibtex(article: Article, config: Config) -> str:
     if article.retrieved:
         fields.append(("urldate", f"{article.retrieved:%Y-%m-%d}"))
     fields += [("langid", bib_escape(article.language)),
-               ("note", bib_escape(f"Archived in {config.title}:") + r" \url{" + _bib_url(archive, in_text=True) + "}")]
+               ("note", _bib_note(article, config))]
     body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
     return f"@article{{{article.slug},\n{body}\n}}\n"
 

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from xml.sax.saxutils import escape
+
+from .theme import Theme
 
 FAVICON = "favicon.svg"  # output path, at the site's root
 DEFAULTS = {"accent": "#8a1c1c", "bg": "#fdfcf9"}  # the default theme's light colours
@@ -38,8 +39,8 @@ def favicon_svg(title: str, css: str = "") -> bytes:
             f'<rect width="64" height="64" rx="12" fill="{colours["accent"]}"/>{text}</svg>\n').encode("utf-8")
 
 
-def favicon_file(title: str, templates: Path) -> bytes:
-    """The icon for a site with this title, coloured after templates/static/style.css (when there is one)."""
-    style = templates / "static" / "style.css"
-    css = style.read_text(encoding="utf-8", errors="replace") if style.is_file() else ""
+def favicon_file(title: str, theme: Theme) -> bytes:
+    """The icon for a site with this title, coloured after the theme's static/style.css (when there is one)."""
+    style = theme.static_files().get("style.css")
+    css = style.read_text(encoding="utf-8", errors="replace") if style is not None else ""
     return favicon_svg(title, css)

@@ -40,8 +40,11 @@ def render_feeds(env: Environment, config: Config, site: Site, keys: Keys) -> li
 
 
 def render_sitemap(env: Environment, config: Config, site: Site, keys: Keys, pages: list[str]) -> list[Output]:
-    """sitemap.xml listing every HTML page but 404.html, and robots.txt naming it."""
+    """sitemap.xml listing every HTML page but 404.html, and robots.txt naming it. A sitemap lists absolute
+    URLs only: without the site's address there is none, and robots.txt names none."""
     pages = sorted(pages)
+    if not config.base_url:
+        return [Output("robots.txt", keys("robots.txt"), partial(_robots, config))]
     return [Output("sitemap.xml", keys("sitemap.xml", lists=site.articles, extra=pages), partial(_sitemap, env, config, site, pages)),
             Output("robots.txt", keys("robots.txt"), partial(_robots, config))]
 
@@ -54,6 +57,8 @@ def _sitemap(env: Environment, config: Config, site: Site, pages: list[str]) -> 
 
 
 def _robots(config: Config) -> bytes:
+    if not config.base_url:
+        return b"User-agent: *\nAllow: /\n"
     sitemap = absolute(config.base_url, "sitemap.xml")
     if (msg := invisible_problem(sitemap)) is not None:  # base_url is checked where it is read: never met
         raise ValueError(f"robots.txt: the sitemap URL {sitemap!r} {msg}")

@@ -6,12 +6,11 @@ import json
 from dataclasses import dataclass
 from functools import partial
 from datetime import datetime
-from pathlib import Path
 from typing import Any, Iterable
 
 import jinja2
 import jinja2.bccache
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
 from .. import __version__
@@ -23,6 +22,7 @@ from ..content.markdown import mention_pattern
 from ..core.models import Article, Company, CompanyPage, Site
 from .originals import DETECTOR, show as show_original
 from .base import Keys, Output, ready
+from .theme import Theme
 from ..core.urls import (FEEDS_PAGE, absolute, article_path, citation_path, company_feed_path, company_path, feed_anchor, index_path,
                    original_path, page_path, raw_path, relative, site_path, source_feed_path, source_path)
 
@@ -30,9 +30,11 @@ STYLESHEET = "style.css"
 LETTER_SECTIONS_AFTER = 20  # the company index is split by first letter only when it lists more companies
 
 
-def make_env(templates: Path) -> Environment:
-    """Jinja with autoescaping for HTML and XML and StrictUndefined, so a template typo fails the build."""
-    env = Environment(loader=FileSystemLoader(str(templates)), undefined=StrictUndefined,
+def make_env(theme: Theme) -> Environment:
+    """Jinja with autoescaping for HTML and XML and StrictUndefined, so a template typo fails the build. Templates
+    are looked up in the project's folder first, then in the package's theme (theme.py)."""
+    loader = ChoiceLoader([FileSystemLoader(str(folder)) for folder in theme.folders])
+    env = Environment(loader=loader, undefined=StrictUndefined,
                       autoescape=select_autoescape(["html", "xml"], default_for_string=True),
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
                       auto_reload=False)  # each build makes a new environment: no need to stat a template per page
@@ -109,14 +111,13 @@ def json_ld(data: dict[str, Any]) -> Markup:
     return Markup(text)
 
 
-def static_assets(templates: Path) -> tuple[list[Output], str]:
-    """Every file of templates/static; the stylesheet gets a content-hashed name, which is returned too."""
+def static_assets(theme: Theme) -> tuple[list[Output], str]:
+    """Every file of the theme's static/ (the project's file where it has one, else the package's); the
+    stylesheet gets a content-hashed name, which is returned too."""
     files: dict[str, bytes] = {}
     css_path = ""
-    root = templates / "static"
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+    for rel, path in theme.static_files().items():
         data = path.read_bytes()
-        rel = path.relative_to(root).as_posix()
         if rel == STYLESHEET:
             css_path = f"static/style.{hashlib.sha256(data).hexdigest()[:10]}.css"
             files[css_path] = data
@@ -146,7 +147,7 @@ class Renderer:
         link = (lambda to: relative(path, to)) if path != "404.html" else (lambda to: site_path(self.config.base_path, to))
         html = self.env.get_template(template).render(
             config=self.config, site=self.site, path=path, link=link, title=title, description=description,
-            canonical=absolute(self.config.base_url, path), stylesheet=link(self.stylesheet),
+            canonical=absolute(self.config.base_url, path) if self.config.base_url else None, stylesheet=link(self.stylesheet),
             article_path=article_path, company_path=company_path, company_feed_path=company_feed_path,
             generator=f"site-builder {__version__}", **context)
         return html.encode("utf-8")
@@ -176,21 +177,22 @@ class Renderer:
     def _article(self, article: Article, path: str) -> bytes:
         older, newer = self.site.neighbours[article.slug]
         by_id = {c.id: c for c in self.site.companies}
-        canonical = absolute(self.config.base_url, path)
         ld = {"@context": "https://schema.org", "@type": "NewsArticle", "headline": article.title,
               "datePublished": article.published.isoformat(),
               "dateModified": (article.updated or article.published).isoformat(),
               "description": self.site.summaries[article.slug], "inLanguage": article.language,
-              "mainEntityOfPage": canonical, "url": canonical,
               "author": {"@type": "Organization", "name": article.source},
               "publisher": {"@type": "Organization", "name": article.source}}
+        if self.config.base_url:  # the page's address, only when the site's is known
+            ld["mainEntityOfPage"] = ld["url"] = absolute(self.config.base_url, path)
         if article.url:
             ld["isBasedOn"] = article.url
         if article.section or article.column:
             ld["articleSection"] = article.column or article.section
         if article.companies:
             ld["mentions"] = [{"@type": "Organization", "name": by_id[c].name,
-                               "url": absolute(self.config.base_url, company_path(c))} for c in article.companies]
+                               **({"url": absolute(self.config.base_url, company_path(c))} if self.config.base_url
+                                  else {})} for c in article.companies]
         if article.illustration:
             ld["creditText"] = article.illustration
         return self.render("article.html", path, article.title, self.site.summaries[article.slug], dict(

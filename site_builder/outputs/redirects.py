@@ -104,4 +104,4 @@ def render_redirects(env: Environment, config: Config, site: Site, keys: Keys, f
 
 def _redirect_page(env: Environment, config: Config, article: Article, path: str, target: str) -> bytes:
     return env.get_template("redirect.html").render(config=config, article=article, target=relative(path, target),
-                                                    canonical=absolute(config.base_url, target)).encode("utf-8")
+                                                    canonical=absolute(config.base_url, target) if config.base_url else None).encode("utf-8")

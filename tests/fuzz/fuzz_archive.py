@@ -7,7 +7,7 @@ odd file names, colliding aliases and slugs, hostile `--base-url` and `--output`
 
     CASE/outside/            a sibling folder with a user's files (nothing may touch it)
     CASE/project/seeds/      the archive under test
-    CASE/project/templates/  a copy of the real templates
+    CASE/project/templates/  a copy of the package's theme
     CASE/project/output/     the site a previous, good build wrote (a copy)
 
 and `check` then `build` run on it as subprocesses (SITE_BUILDER_PAGEFIND= empty, a timeout per run). A
@@ -22,7 +22,7 @@ finding is any of:
   disagree     `check` and `build` gave different exit codes, or (both failing) different problems
   ill-formed   an output file does not parse: .html (html5lib strict, plus the inertness rules of
                tests/test_properties.py), .xml (lxml), .json (json), .bib (balanced braces), `_redirects`
-               (three fields a line), `robots.txt` (the four expected lines), raw/ not byte for byte
+               (three fields a line), `robots.txt` (the four expected lines, two without a base URL), raw/ not byte for byte
   unstable     an immediate second build (nothing changed) failed, wrote elsewhere or wrote other bytes
 
 Usage:
@@ -67,7 +67,7 @@ except ImportError:  # run with a bare python3: use the project's virtual enviro
     raise
 
 SEEDS = REPO / "seeds"
-TEMPLATES = REPO / "templates"
+TEMPLATES = REPO / "site_builder" / "theme"  # the package's theme
 SEED_ARTICLE = next(iter(sorted((SEEDS / "articles").glob("*.md"))))
 SEED_RAW = next(iter(sorted((SEEDS / "raw").iterdir())))
 
@@ -957,7 +957,8 @@ def check_output(out: Path, seeds: Path) -> list[tuple[str, str]]:
                     problems.append((rel, f"line {n} is not 'from to status': {line[:80]!r}"))
         elif rel == "robots.txt":
             lines = data.decode("utf-8", "replace").split("\n")
-            ok = (len(lines) == 5 and lines[:3] == ["User-agent: *", "Allow: /", ""] and lines[4] == ""
+            ok = lines == ["User-agent: *", "Allow: /", ""] or (  # without a base URL: no sitemap to name
+                  len(lines) == 5 and lines[:3] == ["User-agent: *", "Allow: /", ""] and lines[4] == ""
                   and re.fullmatch(r"Sitemap: \S+sitemap\.xml", lines[3]) is not None
                   and not any(unicodedata.category(ch)[0] in "CZ" for ch in lines[3][9:]))
             if not ok:
