@@ -132,8 +132,9 @@ def test_a_projects_templates_override_the_theme_file_by_file(seeds_only, run):
 
 def test_a_missing_templates_folder_given_is_an_error(seeds_only, run):
     result = run(seeds_only, "build", "--templates", "nope")
-    assert result.code == 1
-    assert result.err.splitlines()[0] == "nope: templates folder not found"
+    assert result.code == 2  # a bad command-line value
+    assert result.err == "site-builder: error: argument --templates: folder not found: nope\n"
+    assert not (seeds_only / "output").exists()
 
 
 def test_init_scaffolds_an_archive_that_builds(tmp_path, run):
