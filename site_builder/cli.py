@@ -28,6 +28,11 @@ def _site_options(p: argparse.ArgumentParser, output: bool = True) -> None:
         p.add_argument("--output", type=Path, default=Path("output"), help="where the site goes (default: output)")
 
 
+def _executor_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--executor", metavar="URL", help="convert the Markdown bodies on a dask cluster: "
+                   "dask://HOST:PORT, its scheduler (needs site-builder[dask]; default: this machine's cores)")
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser (README's CLI section is checked against it)."""
     top = argparse.ArgumentParser(prog="site-builder", description=__doc__)
@@ -36,9 +41,11 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("build", help="validate the archive and write the site into output/")
     _site_options(p)
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    _executor_option(p)
     p = sub.add_parser("check", help="validate and render the archive without writing anything")
     _site_options(p, output=False)
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    _executor_option(p)
     p = sub.add_parser("serve", help="build, serve output/ on 127.0.0.1 and rebuild on changes")
     _site_options(p)
     p.add_argument("--port", type=_port, default=8000, help="port on 127.0.0.1, 0 to 65535; 0: any free port "
@@ -103,13 +110,15 @@ def _progress_bar(total: int | None):
     """A progress bar on the terminal for builds that take more than a moment (article bodies converted)."""
     from tqdm import tqdm
 
+    tqdm.monitor_interval = 0  # no monitor thread: this process forks its workers (never safe with threads running)
     return tqdm(total=total, unit=" articles", file=sys.stderr, delay=0.5, leave=False, dynamic_ncols=True)
 
 
 def cmd_build(args: argparse.Namespace) -> int:
     output = getattr(args, "output", None) if args.command == "build" else None
-    summary = Builder(args.source, output, args.templates, _overrides(args), strict=args.strict,
-                      progress=_progress_bar if sys.stderr.isatty() else None).build()
+    with _executor(args.executor) as executor:
+        summary = Builder(args.source, output, args.templates, _overrides(args), strict=args.strict,
+                          progress=_progress_bar if sys.stderr.isatty() else None, executor=executor).build()
     for note in summary.notes:
         print(f"warning: {note}", file=sys.stderr)
     for warning in summary.warnings:
@@ -121,6 +130,17 @@ def cmd_build(args: argparse.Namespace) -> int:
     print(f"{verb}: {summary.articles} articles, {summary.companies} companies, {summary.files} files "
           f"in {summary.seconds:.2f} s{done}")
     return 0
+
+
+def _executor(url: str | None):
+    """The executor --executor names (a context manager giving None without one)."""
+    if url is None:
+        from contextlib import nullcontext
+
+        return nullcontext(None)
+    from .engine.executors import open_executor
+
+    return open_executor(url)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -166,9 +186,16 @@ def main(argv: list[str] | None = None) -> int:
     if (base_url := getattr(args, "base_url", None)) is not None and (msg := url_problem(base_url, base=True)):
         print(f"site-builder: error: argument --base-url: {msg}", file=sys.stderr)  # bad usage: one line
         return 2
+    from .engine.executors import ExecutorError, check as check_executor
+
     try:
+        if getattr(args, "executor", None) is not None:
+            check_executor(args.executor)  # a bad URL, or no dask installed: before anything is read
         _source_exists(args.source)
         return COMMANDS[args.command](args)
+    except ExecutorError as exc:
+        print(f"site-builder: error: argument --executor: {exc}", file=sys.stderr)
+        return 2
     except SiteError as exc:
         if args.debug:
             import traceback
