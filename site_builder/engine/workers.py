@@ -1,6 +1,7 @@
-"""Work on every core: Markdown conversion in a process pool with one configured Converter per worker (started
-while the archive is still loading, in a cold build), and forked workers that die with their parent. Imports
-Python-Markdown only when it converts."""
+"""Work on every core: Markdown conversion on a concurrent.futures Executor (by default a ProcessPoolExecutor of
+ours with one configured Converter per worker, started while the archive is still loading, in a cold build; or one
+given, e.g. dask's), and pools whose workers are forked only where that is safe (no thread in this process) and die
+with their parent. Imports Python-Markdown only when it converts."""
 from __future__ import annotations
 
 import os
