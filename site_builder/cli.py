@@ -63,6 +63,11 @@ def _command(sub, name: str, summary: str) -> argparse.ArgumentParser:
     return sub.add_parser(name, help=summary, description=f"{summary[0].upper()}{summary[1:]}.", epilog=EXIT_CODES)
 
 
+def _executor_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--executor", metavar="URL", help="convert the Markdown bodies on a dask cluster: "
+                   "dask://HOST:PORT, its scheduler (needs site-builder[dask]; default: this machine's cores)")
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser (README's CLI section is checked against it)."""
     top = _Parser(prog=PROG, description="Build a static website from an archive of news articles.",
@@ -74,9 +79,11 @@ def parser() -> argparse.ArgumentParser:
     p = _command(sub, "build", "validate the archive and write the site into the output folder")
     _site_options(p)
     p.add_argument("--strict", action="store_true", help="treat warnings as errors: exit 1, write nothing")
+    _executor_option(p)
     p = _command(sub, "check", "validate and render the archive without writing anything")
     _site_options(p, output=None)
     p.add_argument("--strict", action="store_true", help="treat warnings as errors: exit 1")
+    _executor_option(p)
     p = _command(sub, "serve", "build into its own folder, serve it on 127.0.0.1 and rebuild on changes "
                                "(output/ is left alone; Ctrl-C stops)")
     _site_options(p, output=SERVE_DIR)
@@ -196,13 +203,15 @@ def _progress_bar(total: int | None):
     """A progress bar on the terminal for builds that take more than a moment (article bodies converted)."""
     from tqdm import tqdm
 
+    tqdm.monitor_interval = 0  # no monitor thread: this process forks its workers (never safe with threads running)
     return tqdm(total=total, unit=" articles", file=sys.stderr, delay=0.5, leave=False, dynamic_ncols=True)
 
 
 def cmd_build(args: argparse.Namespace) -> int:
     output = getattr(args, "output", None) if args.command == "build" else None
-    summary = Builder(args.source, output, args.templates, _overrides(args), strict=args.strict,
-                      progress=_progress_bar if sys.stderr.isatty() else None).build()
+    with _executor(args.executor) as executor:
+        summary = Builder(args.source, output, args.templates, _overrides(args), strict=args.strict,
+                          progress=_progress_bar if sys.stderr.isatty() else None, executor=executor).build()
     for note in summary.notes:
         print(f"warning: {note}", file=sys.stderr)
     for warning in summary.warnings:
@@ -214,6 +223,17 @@ def cmd_build(args: argparse.Namespace) -> int:
     print(f"{verb}: {counted(summary.articles, 'article')}, {counted(summary.companies, 'company', 'companies')}, "
           f"{counted(summary.files, 'file')} in {summary.seconds:.2f} s{done}")
     return 0
+
+
+def _executor(url: str | None):
+    """The executor --executor names (a context manager giving None without one)."""
+    if url is None:
+        from contextlib import nullcontext
+
+        return nullcontext(None)
+    from .engine.executors import open_executor
+
+    return open_executor(url)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -294,8 +314,15 @@ def main(argv: list[str] | None = None) -> int:
     if (templates := getattr(args, "templates", None)) is not None and not templates.is_dir():
         return _usage_error("--templates", f"{'folder not found' if not templates.exists() else 'not a folder'}: "
                                            f"{display_path(templates)}")
+    from .engine.executors import ExecutorError, check as check_executor
+
     try:
+        if getattr(args, "executor", None) is not None:
+            check_executor(args.executor)  # a bad URL, or no dask installed: before anything is read
         return COMMANDS[args.command](args)
+    except ExecutorError as exc:
+        print(f"site-builder: error: argument --executor: {exc}", file=sys.stderr)
+        return 2
     except SiteError as exc:
         if args.debug:
             import traceback

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import shutil
@@ -127,3 +128,22 @@ def fill_the_disk(monkeypatch: pytest.MonkeyPatch, after: int = 0, here=lambda: 
         return real_open(path, flags, *args, **kwargs)
 
     monkeypatch.setattr(os, "open", full)
+
+
+def forking(test):
+    """For a test of forked workers: a process with threads never forks them (see engine/workers.can_fork), and the
+    browser tests leave their HTTP servers' threads running in the suite's process; there, the test runs alone in a
+    process of its own, and passes when it passes there."""
+    @functools.wraps(test)
+    def run_forking(*args, **kwargs):
+        from site_builder.engine import workers
+
+        if workers.can_fork() or os.environ.get("SITE_BUILDER_FORKING_TEST") or \
+                "fork" not in __import__("multiprocessing").get_all_start_methods():
+            return test(*args, **kwargs)
+        nodeid = os.environ["PYTEST_CURRENT_TEST"].rpartition(" ")[0]
+        done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", nodeid], cwd=REPO,
+                              env={**os.environ, "SITE_BUILDER_FORKING_TEST": "1"}, capture_output=True, text=True,
+                              timeout=300)
+        assert done.returncode == 0 and done.stdout.splitlines()[-1].startswith("1 passed"), done.stdout[-4000:] + done.stderr[-2000:]
+    return run_forking

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import COMPANY_IDS, fill_the_disk, minimal_front, own_template, tree_digest, write_article
+from conftest import COMPANY_IDS, fill_the_disk, forking, minimal_front, own_template, tree_digest, write_article
 from site_builder.engine import store as cache_module
 from site_builder.engine import workers as parallel
 from site_builder.engine.build import Builder
@@ -96,9 +96,13 @@ def test_a_build_that_fails_while_loading_leaves_no_worker_behind(big, monkeypat
     assert not (big / "output").exists()
 
 
+def _href(cid: str) -> str:  # a module's function: workers that are not forked are given it pickled
+    return f"../../companies/{cid}/"
+
+
 def test_prefetch_gives_back_each_body_in_order_however_often_it_was_added():
     companies = (Company("acme", "Acme", ("ACME Corp",), "d"),)
-    href = lambda cid: f"../../companies/{cid}/"  # noqa: E731
+    href = _href
     texts = [f"Text {i}: Acme *{i % 3}*." for i in range(parallel.MIN_PARALLEL)] * 2
     prefetch = parallel.Prefetch(companies, href, 2)
     try:
@@ -133,6 +137,7 @@ def _break(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
+@forking
 def test_pages_made_by_two_processes_fail_the_same_way_every_time(big, run, monkeypatch):
     """A template error met while two processes make the pages: the error of the first page in order, whichever
     process met it; exit 1, the previous site untouched, no worker left."""
@@ -153,6 +158,7 @@ def test_pages_made_by_two_processes_fail_the_same_way_every_time(big, run, monk
 
 
 @needs_fork
+@forking
 def test_a_full_disk_met_by_the_other_writing_process_is_the_same_clear_error(big, run, monkeypatch):
     monkeypatch.setattr("site_builder.engine.build.cpu_count", lambda: 2)
     assert run(big, "build").code == 0

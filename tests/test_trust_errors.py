@@ -19,7 +19,7 @@ REGISTRY = (REPO / "seeds" / "companies.yaml").read_text(encoding="utf-8")
 SITE_TOML = (REPO / "seeds" / "site.toml").read_text(encoding="utf-8")
 REG_END = REGISTRY.count("\n") + 2  # the line of the first entry appended after a blank line
 LINE = re.compile(r"^(?P<path>[^:]+)(?::(?P<line>\d+))?: (?P<message>.*)$")  # no line: 'path: message'
-COUNT = re.compile(r"^(\d+) error\(s\); nothing was written$")
+COUNT = re.compile(r"^(\d+) errors?; nothing was written$")
 
 
 def article(extra: str = "", body: str = "Body text.\n", **kw) -> str:

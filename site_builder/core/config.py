@@ -56,7 +56,7 @@ def normalise_base_url(url: str | None) -> str | None:
 
 def _check_value(key: str, value: object) -> str | None:
     """Return a message if value is wrong for key, else None."""
-    want = _TYPES[key].replace(" | None", "")
+    want = str(_TYPES[key]).replace(" | None", "")
     if want == "int":
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             return f"{key}: expected a positive whole number, got {value!r}"

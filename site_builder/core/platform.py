@@ -223,6 +223,33 @@ def can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
+def fork_is_safe() -> bool:
+    """can_fork, where forking is also safe: not on macOS, whose system libraries break in a forked child."""
+    return can_fork() and sys.platform != "darwin"
+
+
+def other_start_method() -> str:
+    """How to start pool workers where fork is not safe: forkserver (POSIX but macOS), else spawn."""
+    import multiprocessing
+
+    methods = multiprocessing.get_all_start_methods()
+    return "forkserver" if "forkserver" in methods and sys.platform != "darwin" and not PORTABLE else "spawn"
+
+
+def thread_count() -> int:
+    """The threads this process runs: the system's count where it tells (Linux: native threads too, such as
+    watchfiles' watcher), else Python's."""
+    if not PORTABLE:
+        try:
+            with open("/proc/self/stat", "rb") as f:
+                return int(f.read().rpartition(b")")[2].split()[17])
+        except (OSError, ValueError, IndexError):
+            pass
+    import threading
+
+    return threading.active_count()
+
+
 def libc_function(name: str) -> Any:
     """A function of the C library this process already has (Linux only: no library search, which would run
     ldconfig), or None."""

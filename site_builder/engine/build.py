@@ -12,6 +12,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .store import (SPARE_DIR, BuildCache, CacheData, Snapshot, cache_folder, load_cache_for, load_snapshot_for,
                     forget_cache_for, save_cache_for)
@@ -22,6 +23,9 @@ from ..outputs.theme import PROJECT_TEMPLATES, Theme
 from .workers import cpu_count
 from . import search as search_module
 from .write import Lock, check_output, output_lock, write_site
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
 
 
 @dataclass(frozen=True)
@@ -41,12 +45,13 @@ class Summary:
 
 
 def build(source: Path, output: Path | None, templates: Path | None = None, overrides: dict | None = None,
-          strict: bool = False) -> Summary:
-    """Build the site; with output None, validate and render only (check).
+          strict: bool = False, executor: Executor | None = None) -> Summary:
+    """Build the site; with output None, validate and render only (check). executor: where the Markdown bodies are
+    converted (any concurrent.futures.Executor; None: a process pool of ours when there are enough).
 
     Raises SiteError on bad input, and on any warning when strict.
     """
-    return Builder(source, output, templates, overrides, strict).build()
+    return Builder(source, output, templates, overrides, strict, executor=executor).build()
 
 
 class Builder:
@@ -58,8 +63,9 @@ class Builder:
 
     def __init__(self, source: Path, output: Path | None, templates: Path | None = None, overrides: dict | None = None,
                  strict: bool = False, cache: bool = True, progress=None, in_place: bool = False,
-                 defer_save: bool = False):
+                 defer_save: bool = False, executor: Executor | None = None):
         self.source, self.output, self.templates = source, output, templates
+        self.executor = executor  # where bodies are converted (e.g. dask's, see executors.py); None: a pool of ours
         self.in_place = in_place  # after the first build, replace changed files one by one (serve)
         self.defer_save = defer_save  # leave the cache file to save(), called when the caller is idle (serve)
         self._unsaved: CacheData | None = None
@@ -109,7 +115,7 @@ class Builder:
     def _full(self, config: Config, theme: Theme, snapshot: Snapshot, notes: tuple[str, ...], errors: Collector) -> Summary:
         from . import pipeline  # Jinja, Markdown and YAML: imported only when a build has work to do
 
-        cache = BuildCache(self._state, self.progress, memo=self.use_cache)
+        cache = BuildCache(self._state, self.progress, memo=self.use_cache, executor=self.executor)
         try:
             site = pipeline.generate(self.source, theme, config, cache, snapshot.files, errors, self.strict)
         finally:

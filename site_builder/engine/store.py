@@ -31,10 +31,12 @@ from .. import __version__
 from ..core.errors import display_path
 from ..content.limits import refuse
 from ..core.platform import installed_versions
-from .workers import Prefetch, can_fork, convert_bodies, cpu_count
+from .workers import Conversion, convert_bodies, cpu_count, worth_a_pool
 from .write import CACHE_DIR, MARKER
 
 if TYPE_CHECKING:  # a build with nothing to do never imports the model (the cache loader finds its classes by name)
+    from concurrent.futures import Executor
+
     from ..content.load import Memo
     from ..core.models import Article, Body, Company
 
@@ -239,13 +241,15 @@ class BuildCache:
     """The cache as one build uses it: reads the previous build's entries, records this build's."""
 
     def __init__(self, previous: CacheData, progress: Callable[[int | None], Any] | None = None,
-                 memo: bool = True):
+                 memo: bool = True, executor: Executor | None = None):
+        """executor: where bodies are converted (e.g. dask's); None: a process pool of ours, when it pays."""
         self.previous = previous
+        self.executor = executor
         self.reuse = memo  # False: every output is made anew (a clean build, check)
         self.current = CacheData(previous.tool, stored=dict(previous.stored))  # the shard files on disk
         self._progress = progress
         self._bar: Any = None
-        self._prefetch: Prefetch | None = None
+        self._prefetch: Conversion | None = None
         self._prefetch_links = ""  # the company links the prefetching pool was started with
         self.converted = 0  # bodies converted in this build
         self.made = 0  # outputs made in this build (the others were kept: their keys were unchanged)
@@ -274,15 +278,16 @@ class BuildCache:
                  count: int) -> Callable[[str], None] | None:
         """With no body in the cache (a cold build) and count bodies to come: start converting them in a process
         pool as they load; the function returned takes each body. convert() collects them; close() ends the
-        pool. None when a pool does not pay."""
+        pool. None when a pool does not pay (with an executor given: when there is no body)."""
         workers = cpu_count()
-        if self.previous.bodies or not can_fork(workers, count):
+        if self.previous.bodies or not (worth_a_pool(workers, count) if self.executor is None else count):
             return None
         self.close()
+        links = _links(companies, href)
+        self._prefetch = Conversion(companies, href, workers, executor=self.executor, key=links)
         if self._progress is not None and count >= PROGRESS_MIN:  # the bar moves as the workers finish bodies
-            self._bar = self._progress(count)
-        self._prefetch = Prefetch(companies, href, workers, progress=self._bar)
-        self._prefetch_links = _links(companies, href)
+            self._bar = self._prefetch.progress = self._progress(count)  # made after the pool: no thread forked
+        self._prefetch_links = links
         return self._prefetch.add
 
     def convert(self, companies: tuple[Company, ...], href: Callable[[str], str],
@@ -307,7 +312,8 @@ class BuildCache:
             self.close()  # a pool started for other links (a bar with it)
             if self._progress is not None and len(missing) >= PROGRESS_MIN:
                 self._bar = self._progress(len(missing))
-            converted = convert_bodies(companies, href, texts, progress=self._bar)
+            converted = convert_bodies(companies, href, texts, workers=cpu_count(), progress=self._bar,
+                                       executor=self.executor, key=links)
         self.close()
         refuse(missing, converted)
         fresh = dict(zip((keys[a.slug] for a in missing), converted))

@@ -1,42 +1,58 @@
-"""Work on every core: Markdown conversion in a process pool with one configured Converter per worker (started
-while the archive is still loading, in a cold build), and forked workers that die with their parent. Imports
-Python-Markdown only when it converts."""
+"""Work on every core: Markdown conversion on a concurrent.futures Executor (by default a ProcessPoolExecutor of
+ours with one configured Converter per worker, started while the archive is still loading, in a cold build; or one
+given, e.g. dask's), and pools whose workers are forked only where that is safe (no thread in this process) and die
+with their parent. Imports Python-Markdown only when it converts."""
 from __future__ import annotations
 
 import os
+import threading
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
-from ..core.platform import can_fork as _can_fork_here, cpu_count, die_with
+from ..core.platform import cpu_count, die_with, fork_is_safe, other_start_method, thread_count
 
 if TYPE_CHECKING:  # a build with nothing to do never imports the model
+    from concurrent.futures import Executor, Future
+
     from ..content.markdown import Converter
     from ..core.models import Body, Company
 
 MIN_PARALLEL = 48  # fewer bodies than this convert faster in this process than a pool starts
-_worker: Converter | None = None
 
 
-def _init(companies: tuple[Company, ...], href: Callable[[str], str], parent: int) -> None:
-    from ..content.markdown import Converter
-
-    global _worker
-    die_with(parent)  # a killed build leaves no worker behind
-    _worker = Converter(companies, href)
-
-
-def _convert(text: str) -> Body:
-    assert _worker is not None
-    return _worker.convert(text)
+def can_fork() -> bool:
+    """Whether this process may fork workers: the system's fork is safe (core/platform.py: not macOS, where system
+    libraries break in a forked child) and no thread runs here (a fork copies a lock another thread holds: Python
+    3.12+ warns), as in `serve` (its watcher and HTTP server)."""
+    return fork_is_safe() and thread_count() == 1
 
 
-def _convert_batch(texts: list[str]) -> list[Body]:
-    assert _worker is not None
-    return [_worker.convert(t) for t in texts]
+def start_method() -> str:
+    """How a process pool starts its workers: fork where it is safe (they inherit everything loaded, at no cost),
+    else forkserver (POSIX) or spawn."""
+    if can_fork():
+        return "fork"
+    return other_start_method()
 
 
-def can_fork(workers: int, count: int) -> bool:
-    """Whether count bodies are worth a pool of that many forked workers."""
-    return workers >= 2 and count >= MIN_PARALLEL and _can_fork_here()
+def process_pool(workers: int, initializer: Callable[..., None] | None = None, initargs: tuple = (),
+                 method: str | None = None) -> Executor:
+    """A ProcessPoolExecutor of `workers` processes, started the way start_method() says (or method). Forked
+    workers die with this process (Linux), so a killed build leaves none behind."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    method = method or start_method()
+    pool = ProcessPoolExecutor(workers, mp_context=_multiprocessing().get_context(method), initializer=_started,
+                               initargs=(os.getpid() if method == "fork" else None, initializer, initargs))
+    if method == "fork":  # fork every worker now, while this process has no other thread (the pool's own comes next)
+        pool.submit(int)
+    return pool
+
+
+def _started(parent: int | None, initializer: Callable[..., None] | None, initargs: tuple) -> None:
+    if parent is not None:
+        die_with(parent)
+    if initializer is not None:
+        initializer(*initargs)
 
 
 def _multiprocessing():
@@ -46,22 +62,62 @@ def _multiprocessing():
     return multiprocessing
 
 
-class Prefetch:
-    """Bodies converted by a forked pool while the archive is still loading: the loader adds each body as it
-    reads its file, so both cores are busy from the first file on, and collect() gives the bodies back, in
-    order, when the model asks for them. close() ends the pool (whatever was not collected is dropped)."""
+# The converters of this worker (a process of a pool, or a thread of a dask worker): one per setup, made on first use.
+_local = threading.local()
 
-    BATCH = 8  # bodies per task: fewer round trips than one each, and the pool still starts work at once
+
+def _convert_batch(setup: tuple[str, tuple[Company, ...], Callable[[str], str]], texts: list[str]) -> list[Body]:
+    """Convert texts with the Converter for setup (key, companies, href); the key names the companies and links."""
+    from ..content.markdown import Converter
+
+    key, companies, href = setup
+    converters = getattr(_local, "converters", None)
+    if converters is None:
+        converters = _local.converters = {}
+    converter = converters.get(key)
+    if converter is None:
+        if href is None:
+            raise RuntimeError("a conversion worker was not given its companies")
+        converters.clear()  # one setup at a time: a new build's links replace the last one's
+        converter = converters[key] = Converter(companies, href)
+    return [converter.convert(t) for t in texts]
+
+
+def _install(setup: tuple[str, tuple[Company, ...], Callable[[str], str]]) -> None:
+    """A pool worker's initializer: its Converter made once (forked workers inherit the setup without pickling)."""
+    _convert_batch(setup, [])
+
+
+def worth_a_pool(workers: int, count: int) -> bool:
+    """Whether count bodies are worth a process pool of that many workers."""
+    return workers >= 2 and count >= MIN_PARALLEL
+
+
+class Conversion:
+    """Bodies converted on an executor (a process pool of ours, or one given, e.g. dask's), possibly while the
+    archive is still loading: the loader adds each body as it reads its file, so every core is busy from the first
+    file on, and collect() gives the bodies back, in order, when the model asks for them. close() ends a pool of
+    ours (whatever was not collected is dropped); a given executor is left running."""
+
+    BATCH = 8  # bodies per task: fewer round trips than one each, and work still starts at once
 
     def __init__(self, companies: Iterable[Company], href: Callable[[str], str], workers: int,
-                 progress: Any = None):
-        """progress, if given, has update(n) (a tqdm bar): called as the workers finish each batch of bodies."""
+                 progress: Any = None, executor: Executor | None = None, key: str = ""):
+        """progress, if given, has update(n) (a tqdm bar): called as batches of bodies are done. key: a digest of
+        the companies and href (what a converted body depends on besides its text)."""
         from ..content.markdown import Converter  # noqa: F401 - Python-Markdown: imported once, before forking
 
-        self._done = (lambda batch: progress.update(len(batch))) if progress is not None else None
-        self._pool = _multiprocessing().get_context("fork").Pool(workers, _init, (tuple(companies), href, os.getpid()))
+        self.progress = progress
+        self._own = executor is None
+        setup = (key or os.urandom(8).hex(), tuple(companies), href)
+        # a pool of ours is given the companies once per worker; another executor's tasks carry them
+        self._executor = process_pool(workers, _install, (setup,)) if executor is None else executor
+        self._setup = (setup[0], (), None) if executor is None else setup
         self._where: dict[str, tuple[int, int]] = {}  # body -> (task, index in it)
-        self._tasks: list[Any] = []  # AsyncResult of each task, in order
+        self._tasks: list[Future] = []  # each task, in order
+        self._sizes: list[int] = []
+        self._reported: set[int] = set()  # tasks counted on the progress bar
+        self._lock = threading.Lock()
         self._batch: list[str] = []
 
     def add(self, text: str) -> None:
@@ -75,8 +131,20 @@ class Prefetch:
 
     def _flush(self) -> None:
         if self._batch:
-            self._tasks.append(self._pool.apply_async(_convert_batch, (self._batch,), callback=self._done))
+            task = len(self._tasks)
+            future = self._executor.submit(_convert_batch, self._setup, self._batch)
+            self._tasks.append(future)
+            self._sizes.append(len(self._batch))
             self._batch = []
+            future.add_done_callback(lambda f, task=task: f.cancelled() or f.exception() or self._report(task))
+
+    def _report(self, task: int) -> None:
+        """Move the bar by task's bodies, once (from the executor's thread as it finishes, or from collect)."""
+        with self._lock:
+            if task in self._reported or self.progress is None:
+                return
+            self._reported.add(task)
+            self.progress.update(self._sizes[task])
 
     def collect(self, texts: Sequence[str]) -> list[Body]:
         """The converted bodies of texts, in order (any not added yet are converted now)."""
@@ -88,35 +156,38 @@ class Prefetch:
         for text in texts:
             task, index = self._where[text]
             if task not in done:
-                done[task] = self._tasks[task].get()
+                done[task] = self._tasks[task].result()
+                self._report(task)
             out.append(done[task][index])
         return out
 
     def close(self) -> None:
-        self._pool.terminate()
-        self._pool.join()
+        for future in self._tasks:
+            future.cancel()
+        if self._own:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+
+
+Prefetch = Conversion  # the name a cold build's early conversion had
 
 
 def convert_bodies(companies: Iterable[Company], href: Callable[[str], str], texts: Sequence[str],
-                   workers: int | None = None, progress: Any = None) -> list[Body]:
-    """Convert Markdown bodies in order; in a forked pool of `workers` processes when it pays. progress, if
-    given, has update(n) (a tqdm bar): called as bodies are done."""
+                   workers: int | None = None, progress: Any = None, executor: Executor | None = None,
+                   key: str = "") -> list[Body]:
+    """Convert Markdown bodies in order: on executor when given, else in a process pool of `workers` processes
+    when it pays, else here. progress, if given, has update(n) (a tqdm bar): called as bodies are done."""
     companies = tuple(companies)
     workers = cpu_count() if workers is None else workers
     from ..content.markdown import Converter  # Python-Markdown: imported when there is a body to convert (before forking)
 
-    if not can_fork(workers, len(texts)):
+    if not texts or (executor is None and not worth_a_pool(workers, len(texts))):
         converter = Converter(companies, href)
         out = [converter.convert(t) for t in texts]
         if progress is not None:
             progress.update(len(out))
         return out
-    # fork: the workers inherit companies and href (a lambda) without pickling them
-    with _multiprocessing().get_context("fork").Pool(workers, _init, (companies, href, os.getpid())) as pool:
-        chunk = max(1, min(32, len(texts) // (workers * 8)))
-        out = []
-        for body in pool.imap(_convert, texts, chunksize=chunk):
-            out.append(body)
-            if progress is not None:
-                progress.update(1)
-        return out
+    conversion = Conversion(companies, href, workers, progress, executor, key)
+    try:
+        return conversion.collect(texts)
+    finally:
+        conversion.close()

@@ -12,7 +12,8 @@ from typing import Any, Callable, Iterable
 
 from ..core.errors import Problem, SiteError, display_path
 from ..outputs.base import Output, by_path, ready
-from ..core.platform import CAN_LOCK, can_fork, die_with, exchange, hard_link, home_folder, open_fd, start_detached, try_lock
+from ..core.platform import CAN_LOCK, exchange, hard_link, home_folder, open_fd, start_detached, try_lock
+from .workers import can_fork, process_pool
 
 CACHE_DIR = ".site-builder-cache"  # beside the output folder (cache.py); git-ignored
 MARKER = ".site-builder-output"  # marks a folder as ours, so we never replace a folder a user wrote
@@ -379,89 +380,47 @@ class _Job:
 
     def _make(self, todo: list[Output], staging: Path | None) -> dict[str, Record]:
         """Make and write todo: into staging (linking unchanged bytes to the previous file), or in place. With
-        several workers, this process and forked ones claim chunks of todo in turn from a shared counter, so
-        every process stays busy to the end however unevenly the outputs cost (one page may list every article).
-        The failure reported is the one at the lowest index of todo, whichever process met it: chunks are
-        claimed in order, so that one is always reached, and the same input fails the same way every time."""
-        import multiprocessing  # here: a build with nothing to do never needs it
-
+        several workers, and where this process may fork (see workers.can_fork), a pool of forked processes makes
+        it in chunks: each worker takes the next chunk as it finishes one, so every process stays busy to the end
+        however unevenly the outputs cost (one page may list every article). Forked, because the workers inherit
+        the outputs (functions over the whole model) rather than receive them pickled. The failure reported is the
+        one at the lowest index of todo, whichever process met it: chunks are handed out in order, so every chunk
+        before a failed one has been taken and is waited for, and the same input fails the same way every time."""
         if self.workers < 2 or len(todo) < MIN_PARALLEL or not can_fork():
             return self._make_here(todo, staging)
-        context = multiprocessing.get_context("fork")
-        claimed = context.Value("q", 0)  # the index of todo the next chunk starts at
-        children = []
-        for _ in range(self.workers - 1):
-            receive, send = context.Pipe(duplex=False)
-            child = context.Process(target=self._child, args=(todo, claimed, staging, send, os.getpid()), daemon=True)
-            child.start()
-            send.close()
-            children.append((child, receive))
-        try:
-            records, failure = self._claim(todo, claimed, staging)
-        except BaseException:  # interrupted: no worker may go on writing
-            for child, _ in children:
-                child.kill()
-            raise
-        failures = [failure] if failure is not None else []
-        for child, receive in children:
-            try:
-                message = receive.recv()
-            except EOFError:  # its chunk was left unfinished: the build fails
-                message = ("failed", len(todo), "crash", f"a worker process died (exit {child.exitcode})")
-            child.join()
-            if message[0] == "ok":
-                _, made, written = message
-                records.update(made)
-                self.made += len(made)
-                self.written += written
-            else:
-                _, index, kind, value = message
-                failures.append((index, SiteError(value) if kind == "error" else
-                                 OSError(*value) if kind == "oserror" else RuntimeError(value)))
-        if failures:
-            raise min(failures, key=lambda f: f[0])[1]
-        return records
+        from concurrent.futures import BrokenExecutor  # here: a build with nothing to do never needs it
 
-    def _claim(self, todo: list[Output], claimed: Any, staging: Path | None
-               ) -> tuple[dict[str, Record], tuple[int, Exception] | None]:
-        """Make the chunks of todo this process claims until none is left or an output fails (which stops every
-        process claiming more). Returns what was made, and the failure: its index in todo and exception."""
+        global _JOB
+        _JOB = (self, todo, staging)  # what the forked workers make: inherited, never pickled
         records: dict[str, Record] = {}
-        while True:
-            with claimed.get_lock():
-                start = claimed.value
-                claimed.value = start + _CHUNK
-            if start >= len(todo):
-                return records, None
-            for i in range(start, min(start + _CHUNK, len(todo))):
-                try:
-                    records.update(self._make_here([todo[i]], staging))
-                except Exception as exc:  # noqa: BLE001 - reported by the parent
-                    with claimed.get_lock():
-                        claimed.value = len(todo)
-                    return records, (i, exc)
-
-    def _child(self, todo: list[Output], claimed: Any, staging: Path | None, send: Any, parent: int) -> None:
-        import traceback
-
-        die_with(parent)  # a killed build must not leave a worker writing, and holding the output's lock
-        self.written = 0
+        failure: Exception | None = None
+        pool = process_pool(self.workers, method="fork")
         try:
-            records, failure = self._claim(todo, claimed, staging)
-            if failure is None:
-                send.send(("ok", records, self.written))
-            else:
-                index, exc = failure
-                if isinstance(exc, SiteError):
-                    send.send(("failed", index, "error", exc.problems))
-                elif isinstance(exc, OSError):
-                    send.send(("failed", index, "oserror", (exc.errno, exc.strerror)))
+            chunks = [pool.submit(_make_chunk, start) for start in range(0, len(todo), _CHUNK)]
+            for future in chunks:
+                if failure is not None:
+                    future.cancel()  # not started: nothing after the failure is needed
+                    continue
+                try:
+                    message = future.result()
+                except BrokenExecutor as exc:  # a worker died: its chunk was left unfinished
+                    failure = RuntimeError(f"a worker process died ({exc})")
+                    continue
+                if message[0] == "ok":
+                    _, made, written = message
+                    records.update(made)
+                    self.made += len(made)
+                    self.written += written
                 else:
-                    send.send(("failed", index, "crash", "".join(traceback.format_exception(exc))))
-        except BaseException:  # noqa: BLE001 - reported to the parent, which raises it
-            send.send(("failed", len(todo), "crash", traceback.format_exc()))
+                    _, kind, value = message
+                    failure = (SiteError(value) if kind == "error" else OSError(*value) if kind == "oserror"
+                               else RuntimeError(value))
         finally:
-            send.close()
+            pool.shutdown(wait=True, cancel_futures=True)  # no worker goes on writing once this returns
+            _JOB = None
+        if failure is not None:
+            raise failure
+        return records
 
     def _make_here(self, todo: list[Output], staging: Path | None) -> dict[str, Record]:
         records = {}
@@ -486,6 +445,30 @@ class _Job:
             records[o.path] = _record(o.key, st)
             self.made += 1
         return records
+
+
+_JOB: tuple[_Job, list[Output], Path | None] | None = None  # the write a pool's forked workers do
+
+
+def _make_chunk(start: int) -> tuple:
+    """In a forked worker: make the chunk of the write's outputs from index start. Returns ("ok", records, files
+    written), or at the first failure ("failed", kind, value) with what the parent needs to raise it again."""
+    import traceback
+
+    assert _JOB is not None
+    job, todo, staging = _JOB
+    job.written, job.made = 0, 0
+    records: dict[str, Record] = {}
+    for i in range(start, min(start + _CHUNK, len(todo))):
+        try:
+            records.update(job._make_here([todo[i]], staging))
+        except SiteError as exc:
+            return "failed", "error", exc.problems
+        except OSError as exc:
+            return "failed", "oserror", (exc.errno, exc.strerror)
+        except Exception as exc:  # noqa: BLE001 - reported by the parent
+            return "failed", "crash", "".join(traceback.format_exception(exc))
+    return "ok", records, job.written
 
 
 def _lstat(path: str) -> tuple[int, int, int] | None:
