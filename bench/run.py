@@ -138,7 +138,7 @@ os.environ["SITE_BUILDER_PAGEFIND"] = ""
 from site_builder.engine.build import Builder
 root = Path({str(root / 'ours')!r})
 # as serve does: files updated in place, the cache file saved once the pages are live (not timed)
-builder = Builder(root / "seeds", root / "output", Path({str(TEMPLATES)!r}), in_place=True, defer_save=True)
+builder = Builder(root / "seeds", root / "output", None, in_place=True, defer_save=True)  # the package theme
 builder.build()
 builder.save()
 article = root / "seeds/articles/article-00011.md"
