@@ -250,13 +250,13 @@ def write_site(outputs: Iterable[Output] | dict[str, bytes], output: Path, sourc
                 records = job.in_place()
             else:
                 records = job.staged(trash, spare, spare_records or {})
+            if stats is not None:  # before after(): it records whether the replaced site became the spare
+                stats.update(written=job.written, unchanged=len(outputs) - job.written, made=job.made,
+                             spared=job.spared, in_place=job.updated_in_place)
             if after is not None:
                 after(held, records)
     except OSError as exc:  # read-only or full disk
         raise _fail(output, f"cannot write the site: {exc.strerror or exc}") from None
-    if stats is not None:
-        stats.update(written=job.written, unchanged=len(outputs) - job.written, made=job.made, spared=job.spared,
-                     in_place=job.updated_in_place)
     return records
 
 
