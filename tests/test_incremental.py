@@ -345,3 +345,24 @@ def test_the_cache_key_names_each_library_at_the_version_importlib_metadata_repo
     from site_builder.engine.store import _LIBRARIES, _installed_versions
 
     assert _installed_versions() == {dist: version(dist) for dist in _LIBRARIES}
+
+
+def test_a_rebuild_keeps_the_spare_sites_files_rather_than_linking_every_one_again(archive, run, monkeypatch):
+    """Through the CLI, as a user rebuilds: after two builds the spare is the site before last, and a third build
+    after a one-body edit keeps its unchanged files as they are (only what changed is made or linked). Saving the
+    cache under the lock once recorded the spare's files as none, so every rebuild relinked the whole site."""
+    from site_builder.engine import write
+
+    edit = archive / "seeds" / "articles" / "note-3.md"
+    assert run(archive, "build").code == 0
+    edit.write_text(edit.read_text(encoding="utf-8") + "\nA first edit.\n", encoding="utf-8")
+    assert run(archive, "build").code == 0  # the first site is the spare now, its files recorded
+    links = []
+    real = write.hard_link
+    monkeypatch.setattr(write, "hard_link", lambda a, b: links.append(b) or real(a, b))
+    edit.write_text(edit.read_text(encoding="utf-8") + "\nA second edit.\n", encoding="utf-8")
+    result = run(archive, "build")
+    assert result.code == 0, result.err
+    total = sum(1 for p in (archive / "output").rglob("*") if p.is_file())
+    assert total > 50 and len(links) < total // 4, f"{len(links)} of {total} files linked again"
+    assert tree_digest(archive / "output") == _clean(archive)
