@@ -108,7 +108,16 @@ def build_site(archive: Archive, now: datetime | None = None, convert: BodyConve
                        "(no page or feed may carry it)")
     if not collect:  # else the caller raises, once every other check has run too
         errors.raise_if_any()
-    summaries = {a.slug: a.summary or summarise(bodies[a.slug].first_paragraph) for a in articles}
+    def summary(a: Article) -> str:
+        if a.summary:
+            return a.summary
+        first = bodies[a.slug].first_paragraph
+        if memo is not None and a.source_digest:  # a function of the file it was loaded from: kept across builds
+            kept: str = memo("summary:" + a.source_digest.hex(), lambda: summarise(first))
+            return kept
+        return summarise(first)
+
+    summaries = {a.slug: summary(a) for a in articles}
     named = {a.slug: bodies[a.slug].named for a in articles}
     mentioning: dict[str, list[Article]] = {c.id: [] for c in companies}
     for a in articles:  # newest first, as each company page lists them
