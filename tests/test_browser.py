@@ -140,13 +140,21 @@ axe.run(document, {resultTypes: ['violations']})
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("kind", list(PAGES))
 def test_axe_finds_no_serious_or_critical_violation(browser, served, kind, scheme):
+    base, _ = served
+    assert_axe_clean(browser, base, PAGES[kind], scheme)
+
+
+def assert_axe_clean(browser, base: str, path: str, scheme: str, width: int | None = None) -> None:
+    """axe-core finds no serious or critical violation on the page at path, in the colour scheme given."""
     if not AXE.is_file():
         missing(f"axe-core is not installed ({AXE} is missing)")
-    base, _ = served
     browser.execute_cdp_cmd("Emulation.setEmulatedMedia",
                             {"features": [{"name": "prefers-color-scheme", "value": scheme}]})
     try:
-        open_page(browser, base, PAGES[kind])
+        if width is None:
+            open_page(browser, base, path)
+        else:
+            open_page(browser, base, path, width=width)
         browser.execute_script(AXE.read_text(encoding="utf-8"))  # WebDriver scripts are not subject to the CSP
         violations = browser.execute_async_script(AXE_RUN)
     finally:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import json
 import shutil
 import threading
 
@@ -12,7 +11,7 @@ import pytest
 
 from conftest import REPO, SEED_SLUG, minimal_front, write_article
 from site_builder.engine.build import build
-from test_browser import AXE, AXE_RUN, PAGES, SUBPATH, _Quiet, browser, missing, open_page, served  # noqa: F401
+from test_browser import PAGES, SUBPATH, _Quiet, assert_axe_clean, browser, open_page, served  # noqa: F401
 from site_builder.outputs.theme import PACKAGE_THEME
 
 HEADER_BUDGET = 0.15 * 844  # px of a 390x844 phone's viewport the header may take before the headline
@@ -103,19 +102,8 @@ SPREAD_PAGES = {"home": "index.html", "article": f"articles/{SEED_SLUG}/index.ht
 @pytest.mark.parametrize("width", [390, 320])
 @pytest.mark.parametrize("kind", list(SPREAD_PAGES))
 def test_axe_is_clean_on_the_changed_pages_on_a_phone(browser, spread_site, kind, width, scheme):
-    if not AXE.is_file():
-        missing(f"axe-core is not installed ({AXE} is missing)")
     base, _ = spread_site
-    browser.execute_cdp_cmd("Emulation.setEmulatedMedia",
-                            {"features": [{"name": "prefers-color-scheme", "value": scheme}]})
-    try:
-        open_page(browser, base, SPREAD_PAGES[kind], width=width)
-        browser.execute_script(AXE.read_text(encoding="utf-8"))
-        violations = browser.execute_async_script(AXE_RUN)
-    finally:
-        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
-    serious = [v for v in violations if v["impact"] in ("serious", "critical")]
-    assert serious == [], json.dumps(serious, indent=1)
+    assert_axe_clean(browser, base, SPREAD_PAGES[kind], scheme, width=width)
     scroll = browser.execute_script("return document.documentElement.scrollWidth")
     assert scroll <= width
 

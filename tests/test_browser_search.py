@@ -6,12 +6,11 @@ snippet cut out of a longer text says so with an ellipsis.
 """
 from __future__ import annotations
 
-import json
 
 import pytest
 
 from conftest import SEED_SLUG
-from test_browser import AXE, AXE_RUN, browser, missing, open_page, served  # noqa: F401 - fixtures
+from test_browser import assert_axe_clean, browser, open_page, served  # noqa: F401 - fixtures
 
 SEARCH = "search/index.html"
 ARTICLE = f"articles/{SEED_SLUG}/"
@@ -91,19 +90,8 @@ def test_the_header_feeds_link_opens_the_feeds_page_and_a_company_link_its_entry
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_the_feeds_page_passes_axe(browser, served, scheme):
-    if not AXE.is_file():
-        missing(f"axe-core is not installed ({AXE} is missing)")
     base, _ = served
-    browser.execute_cdp_cmd("Emulation.setEmulatedMedia",
-                            {"features": [{"name": "prefers-color-scheme", "value": scheme}]})
-    try:
-        open_page(browser, base, "feeds/index.html")
-        browser.execute_script(AXE.read_text(encoding="utf-8"))
-        violations = browser.execute_async_script(AXE_RUN)
-    finally:
-        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
-    serious = [v for v in violations if v["impact"] in ("serious", "critical")]
-    assert serious == [], json.dumps(serious, indent=1)
+    assert_axe_clean(browser, base, "feeds/index.html", scheme)
 
 
 @pytest.mark.parametrize("width", [390, 320])
