@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import holding_lock, minimal_front, tree_digest, write_article
+from conftest import holding_lock, tree_digest
+from test_hardening import _synthetic  # the same synthetic archive the older kill tests build
 from site_builder.core.platform import dies_with_this_process
 from site_builder.engine.store import CACHE_DIR
 from site_builder.engine.search import ENV_BINARY
@@ -219,15 +220,6 @@ def _until(predicate, proc: subprocess.Popen, limit: float = 60) -> bool:
             return True
         time.sleep(0.001)
     return False
-
-
-def _synthetic(project: Path, count: int, title: str) -> None:
-    paragraph = "Shanghai Biren Technology Co and MiniMax appear in this paragraph of synthetic archive text. " * 12
-    for i in range(count):
-        write_article(project, f"synthetic-{i:04d}.md",
-                      minimal_front(title=f"{title} {i}", published=f"2025-{1 + i % 12:02d}-{1 + i % 28:02d}T08:00:00+08:00",
-                                    companies="[shanghai-biren-technology, minimax]"),
-                      body="\n\n".join([paragraph] * 6) + "\n")
 
 
 @needs_proc

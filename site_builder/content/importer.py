@@ -224,15 +224,6 @@ class Planned:
     folders: tuple[Path, Path]  # real paths of articles/ and raw/, created when missing
 
 
-def import_raw(raw_file: Path, source: Path, zone: tzinfo, publication: str | None, url: str | None, force: bool,
-               retrieved: datetime | None = None, default_publication: str = "Global Times") -> tuple[Path, Path]:
-    """Import one raw file into source; return the article path and the raw original's. Nothing is written on any
-    error (see plan_import)."""
-    plan = plan_import(raw_file, source, zone, publication, url, force, retrieved, default_publication)
-    write_import(plan)
-    return plan.article, plan.raw_shown
-
-
 def import_all(raw_files: list[Path], source: Path, zone: tzinfo, publication: str | None, url: str | None,
                force: bool, retrieved: datetime | None = None,
                default_publication: str = "Global Times") -> list[Planned]:
