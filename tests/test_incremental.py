@@ -1,7 +1,9 @@
 """Incremental builds: after any kind of change, the same bytes as a clean build; unchanged files untouched."""
 from __future__ import annotations
 
+import contextlib
 import os
+import sqlite3
 import pickle
 import shutil
 from pathlib import Path
@@ -10,7 +12,7 @@ import pytest
 
 from conftest import COMPANY_IDS, minimal_front, own_template, SEED_ARTICLE, tree_digest, write_article
 from site_builder.engine.build import Builder
-from site_builder.engine.store import CACHE_DIR, CACHE_FILE, SPARE_DIR, STORE_DIR
+from site_builder.engine.store import CACHE_DIR, CACHE_FILE, SPARE_DIR
 from site_builder.core.errors import SiteError
 from site_builder.outputs.base import Output
 from site_builder.engine.write import MARKER, write_site
@@ -319,21 +321,54 @@ def test_the_spare_site_is_reused_and_loses_files_no_longer_built(tmp_path):
     assert (spare / "a/index.html").read_bytes() == b"one, edited"  # never written through a shared link
 
 
-def test_an_edit_rewrites_only_the_cache_shards_it_changes_and_a_broken_shard_means_a_clean_build(archive, run):
-    store = archive / CACHE_DIR / "output" / STORE_DIR
+def _rows(db: Path) -> dict[str, dict[str, bytes]]:
+    """Every body and article row of the cache's database: {table: {key: its bytes}}."""
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        return {table: {key: bytes(a) + b"\0" + bytes(b) for key, a, b in conn.execute(sql)}
+                for table, sql in (("bodies", "SELECT key, record, html FROM bodies"),
+                                   ("articles", "SELECT file, value, value FROM articles"))}
+
+
+def test_an_edit_rewrites_only_its_rows_of_the_cache_and_a_broken_database_means_a_clean_build(archive, run):
+    db = archive / CACHE_DIR / "output" / CACHE_FILE
     assert run(archive, "build").code == 0
-    before = {p.name: p.stat().st_mtime_ns for p in store.iterdir()}
-    assert len(before) == 32
+    before = _rows(db)
+    articles = len(list((archive / "seeds/articles").glob("*.md")))
+    assert sum(1 for file in before["articles"] if file.endswith(".md")) == articles  # and the registry's row
+    assert len(before["bodies"]) == articles
     CHANGES["body"](archive)
     assert run(archive, "build").code == 0
-    after = {p.name: p.stat().st_mtime_ns for p in store.iterdir()}
-    rewritten = sorted(name for name in after if after[name] != before[name])
-    assert rewritten and len(rewritten) <= 3  # the new body's shard, its article's, maybe the old body's
-    (store / rewritten[0]).write_bytes(b"site-builder-cache\n" + b"\x80\x05truncated")
+    after = _rows(db)
+    for table in ("bodies", "articles"):
+        changed = {k for k in after[table].keys() | before[table].keys() if after[table].get(k) != before[table].get(k)}
+        # the edited article's row; its new body in, its old body out
+        assert len(changed) == {"bodies": 2, "articles": 1}[table], (table, changed)
+    data = db.read_bytes()
+    db.write_bytes(data[:4096] + b"\xff" * (len(data) - 4096))  # the header intact, every page after it garbage
     CHANGES["title"](archive)
     result = run(archive, "build")
     assert result.code == 0
     assert "ignored the build cache, it cannot be read" in result.err
+    assert tree_digest(archive / "output") == _clean(archive)
+
+
+def test_a_rebuild_reads_no_unchanged_body_html_from_the_cache(archive, monkeypatch):
+    """A page kept as it was needs no body: a rebuild after one edit reads only the HTML of the pages it makes."""
+    from site_builder.engine import store
+
+    for i in range(60):  # older than every article the feeds show (20, with their bodies)
+        write_article(archive, f"old-{i}.md", minimal_front(f"Old {i}", f"2020-01-{i % 28 + 1:02d}T10:00:00+00:00"),
+                      f"Old body {i}.\n")
+    builder = Builder(archive / "seeds", archive / "output", archive / "templates")
+    builder.build()
+    builder = Builder(archive / "seeds", archive / "output", archive / "templates")  # a new process, as the CLI
+    read: list[str] = []
+    real = store.Database.body
+    monkeypatch.setattr(store.Database, "body", lambda self, key, column: read.append(key) or real(self, key, column))
+    CHANGES["body"](archive)
+    builder.build()
+    assert builder.last is not None and builder.last.converted == 1
+    assert 1 <= len(set(read)) <= 20 + 1, read  # the edited page, the feeds' 20 latest (and no other)
     assert tree_digest(archive / "output") == _clean(archive)
 
 

@@ -20,33 +20,34 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import io
 import os
 import pickle
 import sys
-import zlib
+import threading
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from .. import __version__
 from ..core.errors import display_path
 from ..content.limits import refuse
 from ..core.platform import installed_versions
-from .workers import Conversion, convert_bodies, cpu_count, worth_a_pool
+from .workers import Conversion, body_key, convert_bodies, cpu_count, worth_a_pool
 from .write import CACHE_DIR, MARKER
 
 if TYPE_CHECKING:  # a build with nothing to do never imports the model (the cache loader finds its classes by name)
+    import sqlite3
     from concurrent.futures import Executor
 
     from ..content.load import Memo
     from ..core.models import Article, Body, Company
 
-CACHE_FILE = "cache.pickle"
+CACHE_FILE = "cache.sqlite"  # the cache: an SQLite database (Database)
 SNAPSHOT_FILE = "snapshot.pickle"  # the last build's snapshot alone: a build with nothing changed reads only this
-STORE_DIR = "store"  # the bodies and loaded articles, in shard files: an edit rewrites two of them, not all
-_SHARDS = 16
 SPARE_DIR = "spare"  # in the cache folder: the site before the current one, hard links mostly
 _MAGIC = b"site-builder-cache\n"
-_FORMAT = 6
+_FORMAT = 7
 PROGRESS_MIN = 200  # bodies to convert: fewer convert too quickly for a progress bar
 _PACKAGE = Path(__file__).resolve().parents[1]  # site_builder/
 
@@ -105,14 +106,18 @@ class CacheData:
     memo: dict[str, Any] = dataclasses.field(default_factory=dict)  # results of pure functions, by input digest
     bytecode: dict[str, bytes] = dataclasses.field(default_factory=dict)  # compiled templates, by Jinja's key
     snapshot: dict[str, Any] | None = None  # the last build's inputs, outputs and summary
-    # shard file name -> the signature of what it holds on disk (see _signature): unchanged shards are not saved
-    stored: dict[str, str] = dataclasses.field(default_factory=dict, repr=False)
+    db: Database | None = dataclasses.field(default=None, repr=False)  # where it is kept (None: nowhere)
+    # article file -> the state its row in the database was saved with: unchanged rows are not written again
+    stored: dict[str, Any] = dataclasses.field(default_factory=dict, repr=False)
+
+
+_STATE = ("records", "spare_records", "search", "memo", "bytecode")  # kept in one row of the database
 
 
 class _Unpickler(pickle.Unpickler):
     """Loads only our own records and plain values: a foreign pickle cannot run code."""
 
-    _ALLOWED = {("site_builder.engine.store", "CacheData"), ("site_builder.core.models", "Body"),
+    _ALLOWED = {("site_builder.core.models", "Body"),
                 ("site_builder.core.models", "Company"), ("site_builder.core.models", "Article"),
                 ("datetime", "datetime"), ("datetime", "date"),
                 ("datetime", "timezone"), ("datetime", "timedelta"),
@@ -124,30 +129,170 @@ class _Unpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"unexpected {module}.{name} in the cache")
 
 
+def _loads(data: bytes) -> Any:
+    return _Unpickler(io.BytesIO(data)).load()
+
+
+def _dumps(value: Any) -> bytes:
+    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BLOB);
+CREATE TABLE IF NOT EXISTS articles (file TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS bodies (key TEXT PRIMARY KEY, record BLOB NOT NULL, html BLOB NOT NULL,
+                                   text BLOB NOT NULL);
+"""
+
+
+class Database:
+    """The cache's SQLite file (the standard library's sqlite3): one row per converted body and per loaded article,
+    written as they change, and one row for the rest (the output records, the memo, compiled templates, the search
+    index). A rebuild reads each body's record (its first paragraph, mentions and links), never its HTML: a page
+    made anew reads its body's HTML then (StoredBody), and a page kept reads nothing. A cold build puts the bodies
+    in as the workers finish them, so no build holds every body's HTML in memory.
+
+    SQLite's transactions keep the file whole if a build is killed while writing; the cache is only ever an
+    optimisation, so a power cut may lose it (synchronous off): the next build finds it unreadable, says so and
+    builds from scratch. One connection per process: a forked writer that reads a body opens its own."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._pid = -1
+        self._conn: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
+
+    def __getstate__(self) -> dict[str, Any]:  # a connection is never pickled: a new process opens its own
+        return {"path": self.path}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["path"])  # type: ignore[misc]
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        if self._pid != os.getpid() or self._conn is None:
+            import sqlite3
+
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA synchronous=OFF")
+            conn.executescript(_SCHEMA)
+            self._conn, self._pid = conn, os.getpid()
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None and self._pid == os.getpid():
+            self._conn.close()
+        self._conn = None
+
+    def remove(self) -> None:
+        """Delete the file (it is the cache's own): a database no build can use is made anew."""
+        self.close()
+        for suffix in ("", "-journal"):
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            conn = self.conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def read(self, sql: str, args: tuple = ()) -> list[tuple]:
+        with self._lock:
+            return self.conn.execute(sql, args).fetchall()
+
+    def meta(self) -> dict[str, Any]:
+        return {name: value for name, value in self.read("SELECT name, value FROM meta")}
+
+    def body(self, key: str, column: str) -> bytes:
+        rows = self.read(f"SELECT {column} FROM bodies WHERE key = ?", (key,))  # column: html or text, ours
+        if not rows:  # removed by another build since this one read the records: never a wrong page
+            raise RuntimeError(f"{display_path(self.path)}: a body was removed from the build cache during the build "
+                               "(another build of the same output?); build again")
+        return bytes(rows[0][0])
+
+    def put_bodies(self, bodies: Iterable[tuple[str, Body]]) -> list[Body]:
+        """Put converted bodies in (one transaction); return them as records that read their HTML from here."""
+        rows, kept = [], []
+        for key, body in bodies:
+            if body.stored is None:
+                rows.append((key, _dumps(_record(body)), body.packed_html, body.packed_text))
+            kept.append(_stored(self, key, _record(body)))
+        if rows:
+            with self.transaction() as conn:
+                conn.executemany("INSERT OR REPLACE INTO bodies VALUES (?, ?, ?, ?)", rows)
+        return kept
+
+
+def _record(body: Body) -> tuple:
+    """What a rebuild needs of a body without its HTML and text."""
+    return (body.first_paragraph, body.named, body.hrefs, body.forbidden)
+
+
+def _stored(db: Database, key: str, record: tuple) -> Body:
+    from ..core.models import Body  # a build with nothing to do never imports the model
+
+    first, named, hrefs, forbidden = record
+    return Body(b"", b"", first, named, hrefs, forbidden, stored=StoredBody(db, key))
+
+
+@dataclasses.dataclass(frozen=True)
+class StoredBody:
+    """A body's HTML and text, read from the cache's database when a page asks (models.Stored)."""
+
+    db: Database
+    key: str
+
+    def html(self) -> bytes:
+        return self.db.body(self.key, "html")
+
+    def text(self) -> bytes:
+        return self.db.body(self.key, "text")
+
+
 def load_cache(folder: Path | None, tool: str, snapshot: dict[str, Any] | None = None) -> tuple[CacheData, str | None]:
-    """The cache in folder and None, or an empty cache and a warning saying why the stored one is ignored. Its
-    snapshot is in a file of its own: given as snapshot when already read, else read here."""
+    """The cache in folder and None, or an empty cache and a warning saying why the stored one is ignored (its file
+    is then made anew). Its snapshot is in a file of its own: given as snapshot when already read, else read here."""
     path = folder / CACHE_FILE if folder else None
-    if path is None or not path.exists():
+    if path is None:
         return CacheData(tool), None
+    db = Database(path)
+    if not path.exists():
+        return CacheData(tool, db=db), None
     why = None
     try:
-        with open(path, "rb") as handle:  # unpickled from the file as it is read: no copy of its bytes
-            magic = handle.read(len(_MAGIC))
-            fmt, data = _Unpickler(handle).load() if magic == _MAGIC else (None, None)
-        if magic != _MAGIC:
+        with open(path, "rb") as handle:
+            is_sqlite = handle.read(16) == b"SQLite format 3\0"
+        meta = db.meta() if is_sqlite else {}
+        if meta.get("format") is None:
             why = "it is not a site-builder cache"
-        elif fmt != _FORMAT or not isinstance(data, CacheData):
+        elif meta["format"] != str(_FORMAT):
             why = "it has another format"
-        elif data.tool != tool:
+        elif meta.get("tool") != tool:
             why = "it was written by another version of site-builder"
         else:
-            _load_store(folder / STORE_DIR, data)
-            data.snapshot = snapshot if snapshot is not None else load_snapshot(folder, tool)
+            state = _loads(meta["state"])
+            data = CacheData(tool, db=db, **{name: state[name] for name in _STATE})
+            for file, value in db.read("SELECT file, value FROM articles"):
+                entry = data.articles[file] = _loads(value)
+                data.stored[file] = entry[:2]
+            data.bodies = {key: _stored(db, key, _loads(record))
+                           for key, record in db.read("SELECT key, record FROM bodies")}
+            data.snapshot = snapshot if snapshot is not None else load_snapshot(folder, tool)  # type: ignore[arg-type]
             return data, None
     except Exception as exc:  # any corruption at all: the cache is only ever an optimisation
         why = f"it cannot be read ({type(exc).__name__})"
-    return CacheData(tool), f"{display_path(path)}: ignored the build cache, {why}; building from scratch"
+    try:
+        db.remove()
+    except OSError:
+        pass
+    return CacheData(tool, db=Database(path)), f"{display_path(path)}: ignored the build cache, {why}; building from scratch"
 
 
 def load_snapshot(folder: Path, tool: str) -> dict[str, Any] | None:
@@ -179,54 +324,43 @@ def _dump(path: Path, value: Any, claim: Callable[[Path], None] | None = None) -
         tmp.unlink(missing_ok=True)
 
 
-def _shard_of(key: str) -> str:
-    return f"{zlib.crc32(key.encode('utf-8', 'surrogatepass')) % _SHARDS:x}"
-
-
-def _store(data: CacheData) -> dict[str, dict]:
-    """The bodies and the loaded articles split by key: {shard file name: its entries}."""
-    out: dict[str, dict] = {f"{kind}-{i:x}.pickle": {} for kind in ("bodies", "articles") for i in range(_SHARDS)}
-    for kind, entries in (("bodies", data.bodies), ("articles", data.articles)):
-        for key, value in entries.items():
-            out[f"{kind}-{_shard_of(key)}.pickle"][key] = value
-    return out
-
-
-def _signature(entries: dict) -> str:
-    """What a shard holds: its keys (a body's key is a digest of its content) and each article's file state."""
-    items = sorted((key, value[:2] if isinstance(value, tuple) else None) for key, value in entries.items())
-    return hashlib.sha256(repr(items).encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def _load_store(folder: Path, data: CacheData) -> None:
-    """Read every shard into data (an exception when one is missing or unreadable: the cache is then ignored)."""
-    for name in _store(CacheData()):
-        with open(folder / name, "rb") as handle:
-            if handle.read(len(_MAGIC)) != _MAGIC:
-                raise pickle.UnpicklingError(f"{name} is not a cache file")
-            fmt, (tool, entries) = _Unpickler(handle).load()
-        if fmt != _FORMAT or tool != data.tool or not isinstance(entries, dict):
-            raise pickle.UnpicklingError(f"{name} belongs to another cache")
-        (data.bodies if name.startswith("bodies") else data.articles).update(entries)
-        data.stored[name] = _signature(entries)
-
-
 def save_cache(folder: Path, data: CacheData, claim: Callable[[Path], None] | None = None) -> None:
-    """Write the cache: the shards whose content changed, then the rest, then its snapshot alone beside it,
-    each file atomically. A shard is only ever valid content (bodies by content, articles checked against
-    their file's state), so files from different saves never make a wrong build, only a slower one."""
-    store = folder / STORE_DIR
-    store.mkdir(parents=True, exist_ok=True)
-    for name, entries in _store(data).items():
-        signature = _signature(entries)
-        if data.stored.get(name) != signature or not (store / name).is_file():
-            _dump(store / name, (data.tool, entries), claim)
-            data.stored[name] = signature
-    _dump(folder / CACHE_FILE, dataclasses.replace(data, snapshot=None, bodies={}, articles={}, stored={}), claim)
+    """Write the cache in one transaction: the article rows whose file changed, the bodies not in yet, the removal
+    of those this build did not use, and the rest in one row; then the snapshot alone in its own file (written
+    atomically). A body row is only ever valid content (keyed by its text and links), so a row left by a build
+    that failed never makes a wrong build, only a larger file until the next save removes it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    db = data.db if data.db is not None else Database(folder / CACHE_FILE)
+    import sqlite3
+
+    try:
+        _save_rows(db, data)
+    except sqlite3.Error as exc:  # a full disk, say: reported as the OSError it is (build.py)
+        error = OSError(str(exc))
+        error.strerror = str(exc)
+        raise error from exc
     _dump(folder / SNAPSHOT_FILE, (data.tool, data.snapshot), claim)
     gitignore = folder.parent / ".gitignore"
     if not gitignore.exists():
         gitignore.write_text("*\n")
+
+
+def _save_rows(db: Database, data: CacheData) -> None:
+    stale_bodies = [(key,) for (key,) in db.read("SELECT key FROM bodies") if key not in data.bodies]
+    fresh = [(key, body) for key, body in data.bodies.items() if body.stored is None]
+    kept = db.put_bodies(fresh)
+    for (key, _), body in zip(fresh, kept):
+        data.bodies[key] = body
+    changed = [(file, _dumps(entry)) for file, entry in data.articles.items() if data.stored.get(file) != entry[:2]]
+    gone = [(file,) for file in data.stored if file not in data.articles]
+    with db.transaction() as conn:
+        conn.executemany("DELETE FROM bodies WHERE key = ?", stale_bodies)
+        conn.executemany("INSERT OR REPLACE INTO articles VALUES (?, ?)", changed)
+        conn.executemany("DELETE FROM articles WHERE file = ?", gone)
+        conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                         [("format", str(_FORMAT)), ("tool", data.tool),
+                          ("state", _dumps({name: getattr(data, name) for name in _STATE}))])
+    data.stored = {file: entry[:2] for file, entry in data.articles.items()}
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -246,7 +380,8 @@ class BuildCache:
         self.previous = previous
         self.executor = executor
         self.reuse = memo  # False: every output is made anew (a clean build, check)
-        self.current = CacheData(previous.tool, stored=dict(previous.stored))  # the shard files on disk
+        # the article rows in the database, as saved; the database itself only when this build keeps a cache
+        self.current = CacheData(previous.tool, stored=dict(previous.stored), db=previous.db if memo else None)
         self._progress = progress
         self._bar: Any = None
         self._prefetch: Conversion | None = None
@@ -284,7 +419,7 @@ class BuildCache:
             return None
         self.close()
         links = _links(companies, href)
-        self._prefetch = Conversion(companies, href, workers, executor=self.executor, key=links)
+        self._prefetch = Conversion(companies, href, workers, executor=self.executor, key=links, keep=self._keep)
         if self._progress is not None and count >= PROGRESS_MIN:  # the bar moves as the workers finish bodies
             self._bar = self._prefetch.progress = self._progress(count)  # made after the pool: no thread forked
         self._prefetch_links = links
@@ -298,7 +433,7 @@ class BuildCache:
 
         def key(a: Article) -> str:
             def make() -> str:
-                return hashlib.sha256(f"{links}\0{a.body}".encode("utf-8", "surrogatepass")).hexdigest()
+                return body_key(links, a.body)
             # an article loaded from a file: its body is a function of that file, whose digest is known already,
             # so a rebuild need not hash every body again
             return self.memo(f"body:{links}:{a.source_digest.hex()}", make) if a.source_digest else make()
@@ -313,7 +448,7 @@ class BuildCache:
             if self._progress is not None and len(missing) >= PROGRESS_MIN:
                 self._bar = self._progress(len(missing))
             converted = convert_bodies(companies, href, texts, workers=cpu_count(), progress=self._bar,
-                                       executor=self.executor, key=links)
+                                       executor=self.executor, key=links, keep=self._keep)
         self.close()
         refuse(missing, converted)
         fresh = dict(zip((keys[a.slug] for a in missing), converted))
@@ -323,6 +458,14 @@ class BuildCache:
             key = keys[a.slug]
             bodies[a.slug] = self.current.bodies[key] = fresh[key] if key in fresh else self.previous.bodies[key]
         return bodies
+
+    def _keep(self, keys: list[str], bodies: list[Body]) -> list[Body]:
+        """Bodies just converted, put in the cache's database and held as records that read their HTML from there
+        (as they are, when this build keeps no cache, or for a body refused: refuse() reports it)."""
+        db = self.current.db
+        if db is None or not all(hasattr(b, "stored") for b in bodies):
+            return bodies
+        return db.put_bodies(zip(keys, bodies))
 
     def close(self) -> None:
         """End the prefetching pool, if any, and take the progress bar off the terminal."""

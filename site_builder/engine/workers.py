@@ -4,6 +4,8 @@ given, e.g. dask's), and pools whose workers are forked only where that is safe 
 with their parent. Imports Python-Markdown only when it converts."""
 from __future__ import annotations
 
+import collections
+import hashlib
 import os
 import threading
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
@@ -97,35 +99,51 @@ class Conversion:
     """Bodies converted on an executor (a process pool of ours, or one given, e.g. dask's), possibly while the
     archive is still loading: the loader adds each body as it reads its file, so every core is busy from the first
     file on, and collect() gives the bodies back, in order, when the model asks for them. close() ends a pool of
-    ours (whatever was not collected is dropped); a given executor is left running."""
+    ours (whatever was not collected is dropped); a given executor is left running.
+
+    Memory stays bounded by the work in flight, not the archive: at most AHEAD tasks wait for a worker (the loader
+    waits for the oldest one beyond that), a body is known by the digest of its text (not the text), and keep, if
+    given, is handed each task's bodies as they are done (the build cache puts them in its database and holds
+    only their records: see store.py)."""
 
     BATCH = 8  # bodies per task: fewer round trips than one each, and work still starts at once
+    AHEAD = 64  # tasks submitted and not yet done, at most: beyond that the loader waits (bodies queued cost memory)
 
     def __init__(self, companies: Iterable[Company], href: Callable[[str], str], workers: int,
-                 progress: Any = None, executor: Executor | None = None, key: str = ""):
+                 progress: Any = None, executor: Executor | None = None, key: str = "",
+                 keep: Callable[[list[str], list[Body]], list[Body]] | None = None):
         """progress, if given, has update(n) (a tqdm bar): called as batches of bodies are done. key: a digest of
-        the companies and href (what a converted body depends on besides its text)."""
+        the companies and href (what a converted body depends on besides its text). keep(keys, bodies): called
+        with each task's bodies, once done, and their keys (body_key); what it returns is what collect() gives."""
         from ..content.markdown import Converter  # noqa: F401 - Python-Markdown: imported once, before forking
 
         self.progress = progress
         self._own = executor is None
+        self._links = key
+        self._keep = keep
         setup = (key or os.urandom(8).hex(), tuple(companies), href)
         # a pool of ours is given the companies once per worker; another executor's tasks carry them
         self._executor = process_pool(workers, _install, (setup,)) if executor is None else executor
         self._setup = (setup[0], (), None) if executor is None else setup
-        self._where: dict[str, tuple[int, int]] = {}  # body -> (task, index in it)
-        self._tasks: list[Future] = []  # each task, in order
+        self._where: dict[str, tuple[int, int]] = {}  # body key -> (task, index in it)
+        self._tasks: list[Future | None] = []  # each task, in order, until its bodies are taken (then None)
+        self._keys: list[list[str]] = []  # each task's body keys
+        self._bodies: dict[int, list[Body]] = {}  # each task's bodies, once taken from its future
+        self._waiting: collections.deque[int] = collections.deque()  # tasks whose bodies are not taken, in order
         self._sizes: list[int] = []
         self._reported: set[int] = set()  # tasks counted on the progress bar
         self._lock = threading.Lock()
         self._batch: list[str] = []
+        self._batch_keys: list[str] = []
 
     def add(self, text: str) -> None:
         """Start converting text (once, however often it is added)."""
-        if text in self._where:
+        key = body_key(self._links, text)
+        if key in self._where:
             return
-        self._where[text] = (len(self._tasks), len(self._batch))
+        self._where[key] = (len(self._tasks), len(self._batch))
         self._batch.append(text)
+        self._batch_keys.append(key)
         if len(self._batch) == self.BATCH:
             self._flush()
 
@@ -134,9 +152,31 @@ class Conversion:
             task = len(self._tasks)
             future = self._executor.submit(_convert_batch, self._setup, self._batch)
             self._tasks.append(future)
+            self._keys.append(self._batch_keys)
             self._sizes.append(len(self._batch))
-            self._batch = []
+            self._waiting.append(task)
+            self._batch, self._batch_keys = [], []
             future.add_done_callback(lambda f, task=task: f.cancelled() or f.exception() or self._report(task))
+            self._drain()
+
+    def _drain(self) -> None:
+        """Take the bodies of the oldest tasks that are done; wait while more than AHEAD are not."""
+        while self._waiting:
+            future = self._tasks[self._waiting[0]]
+            if future is None or not (future.done() or len(self._waiting) > self.AHEAD):
+                break
+            self._take(self._waiting.popleft())
+
+    def _take(self, task: int) -> list[Body]:
+        """Task's bodies (waiting for them), through keep once; the future is dropped, and with it their bytes."""
+        if task not in self._bodies:
+            future = self._tasks[task]
+            assert future is not None
+            bodies = future.result()
+            self._report(task)
+            self._bodies[task] = self._keep(self._keys[task], bodies) if self._keep is not None else bodies
+            self._tasks[task] = None
+        return self._bodies[task]
 
     def _report(self, task: int) -> None:
         """Move the bar by task's bodies, once (from the executor's thread as it finishes, or from collect)."""
@@ -151,21 +191,24 @@ class Conversion:
         for text in texts:
             self.add(text)
         self._flush()
-        done: dict[int, list[Body]] = {}
         out = []
         for text in texts:
-            task, index = self._where[text]
-            if task not in done:
-                done[task] = self._tasks[task].result()
-                self._report(task)
-            out.append(done[task][index])
+            task, index = self._where[body_key(self._links, text)]
+            out.append(self._take(task)[index])
         return out
 
     def close(self) -> None:
         for future in self._tasks:
-            future.cancel()
+            if future is not None:
+                future.cancel()
         if self._own:
             self._executor.shutdown(wait=True, cancel_futures=True)
+
+
+def body_key(links: str, text: str) -> str:
+    """The key of a converted body: a digest of its Markdown text and of links (a digest of the companies and
+    their links: what a converted body depends on besides its text)."""
+    return hashlib.sha256(f"{links}\0{text}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
 Prefetch = Conversion  # the name a cold build's early conversion had
@@ -173,7 +216,7 @@ Prefetch = Conversion  # the name a cold build's early conversion had
 
 def convert_bodies(companies: Iterable[Company], href: Callable[[str], str], texts: Sequence[str],
                    workers: int | None = None, progress: Any = None, executor: Executor | None = None,
-                   key: str = "") -> list[Body]:
+                   key: str = "", keep: Callable[[list[str], list[Body]], list[Body]] | None = None) -> list[Body]:
     """Convert Markdown bodies in order: on executor when given, else in a process pool of `workers` processes
     when it pays, else here. progress, if given, has update(n) (a tqdm bar): called as bodies are done."""
     companies = tuple(companies)
@@ -185,8 +228,8 @@ def convert_bodies(companies: Iterable[Company], href: Callable[[str], str], tex
         out = [converter.convert(t) for t in texts]
         if progress is not None:
             progress.update(len(out))
-        return out
-    conversion = Conversion(companies, href, workers, progress, executor, key)
+        return keep([body_key(key, t) for t in texts], out) if keep is not None else out
+    conversion = Conversion(companies, href, workers, progress, executor, key, keep)
     try:
         return conversion.collect(texts)
     finally:
