@@ -192,7 +192,7 @@ def bench_size(shape: str, n: int, args: argparse.Namespace) -> dict:
     """Every case for one shape and size."""
     root = WORK / f"{shape}-n{n}"
     names = [t for t in args.tools if n <= args.skip_above.get(t, math.inf)]
-    print(f"{shape}, N={n}: generating for {', '.join(names)} ...", flush=True)
+    print(f"{shape}, N={n}: archive for {', '.join(names)} ...", flush=True)
     if not generate(n, args.seed, root, shape, names, keep=args.keep):
         print(f"{shape}, N={n}: kept the archive in {root}", flush=True)
     tools = Tools(root)
