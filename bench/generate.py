@@ -126,7 +126,7 @@ def code_block(rng: random.Random) -> str:
 
 def markdown_body(rng: random.Random, names: list[str]) -> str:
     """About 1,000 words of Markdown-heavy text, each company named at least once (in a plain sentence)."""
-    pending, blocks, refs, words, i = list(names), [], [], 0, 0
+    pending, blocks, refs, words, i = list(names), [], list[str](), 0, 0
     while words < 1000:
         kind = i % 10
         if kind in (3, 8):
@@ -316,7 +316,7 @@ class Hugo:
             "companies": f"[{', '.join(c['id'] for c in a.companies)}]"}, a.body), encoding="utf-8")
 
 
-WRITERS = {"ours": Ours, "pelican": Pelican, "hugo": Hugo}
+WRITERS: dict[str, type[Ours | Pelican | Hugo]] = {"ours": Ours, "pelican": Pelican, "hugo": Hugo}
 
 
 def stamp(n: int, seed: int, shape: str, tools: Sequence[str]) -> dict:
