@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from .. import __version__
-from ..core.errors import display_path
+from ..core.errors import Problem, SiteError, display_path
 from ..content.limits import refuse
 from ..core.platform import installed_versions
 from .workers import Conversion, body_key, convert_bodies, cpu_count, worth_a_pool
@@ -161,6 +161,10 @@ class Database:
         self._pid = -1
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()
+        # bodies put in and not written yet, by key: read from here until written (a forked writer inherits them);
+        # when writing fails (a full disk, say), they stay here for the rest of the build and the save fails
+        self._unwritten: dict[str, tuple[str, bytes, bytes, bytes]] = {}
+        self.failed: Exception | None = None
 
     def __getstate__(self) -> dict[str, Any]:  # a connection is never pickled: a new process opens its own
         return {"path": self.path}
@@ -180,16 +184,34 @@ class Database:
             self._conn, self._pid = conn, os.getpid()
         return self._conn
 
+    def usable(self) -> Database | None:
+        """self, when its file can be opened (made, if need be), else None: a build whose cache folder cannot be
+        written keeps its bodies in memory, and says so when it saves (build.py)."""
+        import sqlite3
+
+        try:
+            self.conn
+        except (OSError, sqlite3.Error):
+            return None
+        return self
+
     def close(self) -> None:
         if self._conn is not None and self._pid == os.getpid():
             self._conn.close()
         self._conn = None
 
     def remove(self) -> None:
-        """Delete the file (it is the cache's own): a database no build can use is made anew."""
+        """Delete the file (it is the cache's own, and no build can read it): it is made anew."""
         self.close()
         for suffix in ("", "-journal"):
             Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+
+    def clear(self) -> None:
+        """Empty every table, in place: another build may have the file open (a file removed under it would leave
+        it writing to nothing)."""
+        with self.transaction() as conn:
+            for table in ("meta", "articles", "bodies"):
+                conn.execute(f"DELETE FROM {table}")
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -211,23 +233,41 @@ class Database:
         return {name: value for name, value in self.read("SELECT name, value FROM meta")}
 
     def body(self, key: str, column: str) -> bytes:
+        row = self._unwritten.get(key)
+        if row is not None:
+            return row[2 if column == "html" else 3]
         rows = self.read(f"SELECT {column} FROM bodies WHERE key = ?", (key,))  # column: html or text, ours
         if not rows:  # removed by another build since this one read the records: never a wrong page
             raise RuntimeError(f"{display_path(self.path)}: a body was removed from the build cache during the build "
                                "(another build of the same output?); build again")
         return bytes(rows[0][0])
 
+    FLUSH = 2048  # bodies written per transaction: each one costs a journal file made and removed
+
     def put_bodies(self, bodies: Iterable[tuple[str, Body]]) -> list[Body]:
-        """Put converted bodies in (one transaction); return them as records that read their HTML from here."""
-        rows, kept = [], []
+        """Put converted bodies in (written by flush(), when FLUSH of them are waiting or when asked); return them
+        as records that read their HTML from here."""
+        kept = []
         for key, body in bodies:
             if body.stored is None:
-                rows.append((key, _dumps(_record(body)), body.packed_html, body.packed_text))
+                self._unwritten[key] = (key, _dumps(_record(body)), body.packed_html, body.packed_text)
             kept.append(_stored(self, key, _record(body)))
-        if rows:
-            with self.transaction() as conn:
-                conn.executemany("INSERT OR REPLACE INTO bodies VALUES (?, ?, ?, ?)", rows)
+        if len(self._unwritten) >= self.FLUSH:
+            self.flush()
         return kept
+
+    def flush(self) -> None:
+        """Write the bodies put in and not written yet. If that fails, they are kept here (see _unwritten)."""
+        if self._unwritten and self.failed is None:
+            import sqlite3
+
+            try:
+                with self.transaction() as conn:
+                    conn.executemany("INSERT OR REPLACE INTO bodies VALUES (?, ?, ?, ?)", self._unwritten.values())
+            except (OSError, sqlite3.Error) as exc:
+                self.failed = exc
+                return
+            self._unwritten = {}
 
 
 def _record(body: Body) -> tuple:
@@ -264,13 +304,15 @@ def load_cache(folder: Path | None, tool: str, snapshot: dict[str, Any] | None =
         return CacheData(tool), None
     db = Database(path)
     if not path.exists():
-        return CacheData(tool, db=db), None
+        return CacheData(tool, db=db.usable()), None
     why = None
     try:
         with open(path, "rb") as handle:
             is_sqlite = handle.read(16) == b"SQLite format 3\0"
-        meta = db.meta() if is_sqlite else {}
-        if meta.get("format") is None:
+        meta = db.meta() if is_sqlite else None
+        if meta == {}:  # made by a build that has not saved yet (another one, now): an empty cache
+            return CacheData(tool, db=db), None
+        if meta is None or meta.get("format") is None:
             why = "it is not a site-builder cache"
         elif meta["format"] != str(_FORMAT):
             why = "it has another format"
@@ -288,11 +330,14 @@ def load_cache(folder: Path | None, tool: str, snapshot: dict[str, Any] | None =
             return data, None
     except Exception as exc:  # any corruption at all: the cache is only ever an optimisation
         why = f"it cannot be read ({type(exc).__name__})"
-    try:
-        db.remove()
-    except OSError:
-        pass
-    return CacheData(tool, db=Database(path)), f"{display_path(path)}: ignored the build cache, {why}; building from scratch"
+    try:  # a database of another version or format is emptied in place; one that cannot be read is made anew
+        db.clear() if why.startswith("it was written by") or why.startswith("it has another") else db.remove()
+    except Exception:
+        try:
+            db.remove()
+        except OSError:
+            pass
+    return CacheData(tool, db=Database(path).usable()), f"{display_path(path)}: ignored the build cache, {why}; building from scratch"
 
 
 def load_snapshot(folder: Path, tool: str) -> dict[str, Any] | None:
@@ -335,7 +380,7 @@ def save_cache(folder: Path, data: CacheData, claim: Callable[[Path], None] | No
 
     try:
         _save_rows(db, data)
-    except sqlite3.Error as exc:  # a full disk, say: reported as the OSError it is (build.py)
+    except sqlite3.Error as exc:  # a full disk, say: reported as an OSError (build.py)
         error = OSError(str(exc))
         error.strerror = str(exc)
         raise error from exc
@@ -349,6 +394,9 @@ def _save_rows(db: Database, data: CacheData) -> None:
     stale_bodies = [(key,) for (key,) in db.read("SELECT key FROM bodies") if key not in data.bodies]
     fresh = [(key, body) for key, body in data.bodies.items() if body.stored is None]
     kept = db.put_bodies(fresh)
+    db.flush()
+    if db.failed is not None:
+        raise db.failed
     for (key, _), body in zip(fresh, kept):
         data.bodies[key] = body
     changed = [(file, _dumps(entry)) for file, entry in data.articles.items() if data.stored.get(file) != entry[:2]]
@@ -450,6 +498,8 @@ class BuildCache:
             converted = convert_bodies(companies, href, texts, workers=cpu_count(), progress=self._bar,
                                        executor=self.executor, key=links, keep=self._keep)
         self.close()
+        if self.current.db is not None:
+            self.current.db.flush()  # before any page is made: a forked writer reads bodies with a connection of its own
         refuse(missing, converted)
         fresh = dict(zip((keys[a.slug] for a in missing), converted))
         self.converted += len(missing)
