@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import random
 import shutil
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 WORDS = ("market capital listing growth investors technology chips models revenue exchange policy "
@@ -73,7 +73,7 @@ def articles(n: int, seed: int) -> list[dict]:
     """n articles, deterministic for the seed."""
     rng = random.Random(seed)
     comps = companies()
-    start = datetime(2021, 1, 1, tzinfo=timezone.utc)
+    start = datetime(2021, 1, 1, tzinfo=UTC)
     out = []
     for i in range(n):
         chosen = rng.sample(comps, rng.randint(1, 5))

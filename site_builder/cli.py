@@ -10,12 +10,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from . import __version__
-from .engine.build import Builder
+from .commands import SERVE_DIR
 from .core.chars import char_problem, url_problem
 from .core.config import load_config
-from .commands import SERVE_DIR
 from .core.errors import SiteError, counted, display_path
 from .core.urls import slugify
+from .engine.build import Builder
 
 PROG = "site-builder"
 EXIT_CODES = "exit codes: 0 done, 1 bad content (every problem is listed, nothing is written), 2 bad usage."

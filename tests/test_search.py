@@ -1,8 +1,7 @@
 """Search (Pagefind run during build) and the company timeline chart: what the build writes, without a browser."""
 from __future__ import annotations
 
-import re
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta, timezone
 
 import lxml.html
 import pytest

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 from conftest import SEED_ARTICLE, SEED_SLUG
-from site_builder.engine import pipeline
-from site_builder.engine.build import Builder
 from site_builder.commands import SERVE_DIR
 from site_builder.commands.serve import LiveState, _rebuild
+from site_builder.engine import pipeline
+from site_builder.engine.build import Builder
 
 
 def _wait_for(predicate, timeout: float = 20.0):

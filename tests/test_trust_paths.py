@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import REPO, SEED_ARTICLE, SEED_RAW, SEED_SLUG, minimal_front, tree_digest, write_article
+from conftest import REPO, SEED_RAW, SEED_SLUG, minimal_front, tree_digest, write_article
 
 RAW_NAME = SEED_RAW.name
 ARTICLE_REL = f"seeds/articles/{SEED_SLUG}.md"

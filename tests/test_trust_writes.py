@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 
 from conftest import holding_lock, tree_digest
-from test_hardening import _synthetic  # the same synthetic archive the older kill tests build
 from site_builder.core.platform import dies_with_this_process
-from site_builder.engine.store import CACHE_DIR
 from site_builder.engine.search import ENV_BINARY
+from site_builder.engine.store import CACHE_DIR
 from site_builder.engine.write import MARKER
+from test_hardening import _synthetic  # the same synthetic archive the older kill tests build
 
 NOTHING = "nothing was written"
 

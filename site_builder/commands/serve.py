@@ -19,8 +19,8 @@ import threading
 import traceback
 from pathlib import Path
 
-from ..engine.build import Builder
 from ..core.errors import SiteError
+from ..engine.build import Builder
 from ..engine.write import check_output
 from ..outputs.theme import PROJECT_TEMPLATES
 
@@ -64,7 +64,7 @@ LIVE_JS = """/* site-builder serve: reload after each rebuild; show build errors
   }
   poll();
 })();
-""" % POLL_MS
+""" % POLL_MS  # noqa: UP031 - a format string would need every brace of the JavaScript doubled
 
 
 class LiveState:
@@ -179,10 +179,10 @@ class LiveHandler(http.server.SimpleHTTPRequestHandler):
         self.state = state
         super().__init__(*args, **kwargs)
 
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 - the base class names it so
+    def log_message(self, format: str, *args) -> None:  # "format": the base class names it so
         pass
 
-    def do_GET(self) -> None:  # noqa: N802 - the base class names it so
+    def do_GET(self) -> None:  # the base class names it so
         """Live endpoints, HTML pages with the script added, everything else as files."""
         path = self.path.split("?", 1)[0].split("#", 1)[0]
         if path == LIVE + "status":

@@ -6,7 +6,6 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
-
 _HREF = re.compile(r'<a\b[^>]*?\bhref="([^"]*)"')
 
 

@@ -24,12 +24,13 @@ import os
 import pickle
 import sys
 import zlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from .. import __version__
-from ..core.errors import display_path
 from ..content.limits import refuse
+from ..core.errors import display_path
 from ..core.platform import installed_versions
 from .workers import Conversion, convert_bodies, cpu_count, worth_a_pool
 from .write import CACHE_DIR, MARKER
@@ -112,11 +113,11 @@ class CacheData:
 class _Unpickler(pickle.Unpickler):
     """Loads only our own records and plain values: a foreign pickle cannot run code."""
 
-    _ALLOWED = {("site_builder.engine.store", "CacheData"), ("site_builder.core.models", "Body"),
-                ("site_builder.core.models", "Company"), ("site_builder.core.models", "Article"),
-                ("datetime", "datetime"), ("datetime", "date"),
-                ("datetime", "timezone"), ("datetime", "timedelta"),
-                ("site_builder.core.errors", "Problem"), ("builtins", "set"), ("builtins", "frozenset")}
+    _ALLOWED = frozenset({("site_builder.engine.store", "CacheData"), ("site_builder.core.models", "Body"),
+                          ("site_builder.core.models", "Company"), ("site_builder.core.models", "Article"),
+                          ("datetime", "datetime"), ("datetime", "date"),
+                          ("datetime", "timezone"), ("datetime", "timedelta"),
+                          ("site_builder.core.errors", "Problem"), ("builtins", "set"), ("builtins", "frozenset")})
 
     def find_class(self, module: str, name: str) -> Any:
         if (module, name) in self._ALLOWED:
@@ -316,7 +317,7 @@ class BuildCache:
                                        executor=self.executor, key=links)
         self.close()
         refuse(missing, converted)
-        fresh = dict(zip((keys[a.slug] for a in missing), converted))
+        fresh = dict(zip((keys[a.slug] for a in missing), converted, strict=True))
         self.converted += len(missing)
         bodies = {}
         for a in articles:
@@ -345,7 +346,7 @@ class BuildCache:
         return self.previous.spare_records if self.reuse else {}
 
     # search ------------------------------------------------------------------------------------------
-    def search(self, key: str) -> "SearchFiles | None":
+    def search(self, key: str) -> SearchFiles | None:
         """The search index the last build made from the same pages, if any."""
         hit = self.previous.search.get(key)
         return SearchFiles(*hit) if hit is not None else None
@@ -412,7 +413,7 @@ class Snapshot:
 
     @classmethod
     def take(cls, source: Path, templates: list[Path], output: Path | None, overrides: dict | None,
-             strict: bool, extra: tuple = ()) -> "Snapshot":
+             strict: bool, extra: tuple = ()) -> Snapshot:
         """Stat every input file; note the settings, environment variables and tools (extra) a build uses."""
         env = sorted((k, v) for k, v in os.environ.items() if k.startswith("SITE_BUILDER") or k == "SOURCE_DATE_EPOCH")
         return cls((file_states(source, *templates), tuple(str(t.absolute()) for t in templates), repr(sorted((overrides or {}).items())), strict,
