@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import needs_symlinks
 from site_builder.core import platform, safefs
 from site_builder.core.platform import exchange, hard_link, installed_versions, open_fd, time_limit, try_lock
 from site_builder.engine.store import _LIBRARIES
@@ -136,6 +137,7 @@ def test_a_hard_link_or_the_callers_fallback_gives_the_same_bytes(mode, tmp_path
     assert sorted(p.name for p in tmp_path.iterdir()) == (["a", "b", "c", "d"] if linked else ["a", "c", "d"])
 
 
+@needs_symlinks
 def test_opening_without_following_refuses_a_link(mode, tmp_path):
     (tmp_path / "real").write_bytes(b"x")
     (tmp_path / "link").symlink_to(tmp_path / "real")

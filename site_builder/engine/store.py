@@ -227,7 +227,7 @@ def save_cache(folder: Path, data: CacheData, claim: Callable[[Path], None] | No
     _dump(folder / SNAPSHOT_FILE, (data.tool, data.snapshot), claim)
     gitignore = folder.parent / ".gitignore"
     if not gitignore.exists():
-        gitignore.write_text("*\n")
+        gitignore.write_bytes(b"*\n")  # not write_text: "\r\n" on Windows
 
 
 # ---------------------------------------------------------------------------------------------------------

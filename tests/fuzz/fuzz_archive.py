@@ -776,7 +776,10 @@ def _run(args: list[str], cwd: Path, timeout: float | None = None, confirm: bool
         code: int | None = proc.returncode
     except subprocess.TimeoutExpired:
         try:
-            os.killpg(proc.pid, signal.SIGKILL)  # the group of the process we started: its workers too
+            if hasattr(os, "killpg"):
+                os.killpg(proc.pid, signal.SIGKILL)  # the group of the process we started: its workers too
+            else:
+                proc.kill()  # Windows: no process groups to signal; its workers exit when their pipes close
         except ProcessLookupError:
             pass
         out, err = proc.communicate()
