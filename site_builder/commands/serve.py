@@ -59,12 +59,12 @@ LIVE_JS = """/* site-builder serve: reload after each rebuild; show build errors
       seen = st.generation;
       show(st.error);
     }).catch(function () { /* the server is restarting or stopped: keep trying */ }).then(function () {
-      setTimeout(poll, %d);
+      setTimeout(poll, POLL_MS);
     });
   }
   poll();
 })();
-""" % POLL_MS  # noqa: UP031 - a format string would need every brace of the JavaScript doubled
+""".replace("POLL_MS", str(POLL_MS))  # not a format string: every brace of the JavaScript would need doubling
 
 
 class LiveState:
