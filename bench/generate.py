@@ -29,7 +29,7 @@ import random
 import shutil
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 WORDS = ("market capital listing growth investors technology chips models revenue exchange policy "
@@ -44,7 +44,7 @@ SUFFIXES = ("Semiconductor Robotics Software Biotech Motors Energy Networks Anal
 ABBREVIATIONS = ("AI", "IPO", "R&D", "EV", "GDP", "CEO")
 CREDITS = ("Liu Wen/Bench Wire", "Sara Okafor/Bench Wire", "Tom Reyes/Bench Wire", "Mei Tan/Bench Wire")
 OFFSETS = [timezone(timedelta(hours=h, minutes=m)) for h, m in ((8, 0), (0, 0), (-5, 0), (5, 30), (9, 0), (1, 0))]
-START = datetime(2021, 1, 1, tzinfo=timezone.utc)
+START = datetime(2021, 1, 1, tzinfo=UTC)
 COMPANIES = 200
 PAGE_SIZE = 10
 FEED_SIZE = 20
@@ -148,7 +148,7 @@ def markdown_body(rng: random.Random, names: list[str]) -> str:
             blocks.append(" ".join(parts))
         words += len(blocks[-1].split())
         i += 1
-    return "\n\n".join(blocks + ["\n".join(refs)] if refs else blocks) + "\n"
+    return "\n\n".join([*blocks, "\n".join(refs)] if refs else blocks) + "\n"
 
 
 BODIES = {"prose": prose_body, "markdown": markdown_body}

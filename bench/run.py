@@ -359,14 +359,14 @@ def report(results: dict) -> str:
     """Markdown: machine, versions and command, then per shape the figures and the targets met or missed."""
     v = results["versions"]
     lines = [f"Command: `{results['command']}` ({results['runs']} timed runs per case, seed {results['seed']})", "",
-             "| | |", "|---|---|"] + [f"| {k} | {v[k]} |" for k in sorted(v)]
+             "| | |", "|---|---|", *(f"| {k} | {v[k]} |" for k in sorted(v))]
     for shape, s in results["shapes"].items():
-        lines += ["", f"### Shape `{shape}`", ""] + figures_table(s)
+        lines += ["", f"### Shape `{shape}`", "", *figures_table(s)]
         skipped = sorted({(t, int(n)) for n, r in s.items() for t in r["skipped"]}, key=lambda tn: (tn[0], tn[1]))
         if skipped:
             lines += ["", "Not run (--skip-above): " + "; ".join(f"{NAMES[t]} at N={n:,}" for t, n in skipped) + "."]
-        lines += ["", "Targets of the engine issue:", ""] + targets_table(s, ENGINE_TARGETS)
-        lines += ["", "Targets of issue 5:", ""] + targets_table(s, ISSUE5_TARGETS)
+        lines += ["", "Targets of the engine issue:", "", *targets_table(s, ENGINE_TARGETS)]
+        lines += ["", "Targets of issue 5:", "", *targets_table(s, ISSUE5_TARGETS)]
     return "\n".join(lines)
 
 

@@ -10,12 +10,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from . import __version__
-from .engine.build import Builder
+from .commands import SERVE_DIR
 from .core.chars import char_problem, url_problem
 from .core.config import load_config
-from .commands import SERVE_DIR
 from .core.errors import SiteError, counted, display_path
 from .core.urls import slugify
+from .engine.build import Builder
 
 PROG = "site-builder"
 EXIT_CODES = "exit codes: 0 done, 1 bad content (every problem is listed, nothing is written), 2 bad usage."
@@ -302,8 +302,18 @@ def cmd_import(args: argparse.Namespace) -> int:
 COMMANDS = {"build": cmd_build, "check": cmd_build, "serve": cmd_serve, "init": cmd_init, "new": cmd_new, "import": cmd_import}
 
 
+def _never_fail_to_print() -> None:
+    """Print what the output's encoding cannot hold as \\u escapes (as Python does on stderr) rather than fail with
+    a traceback after the work is done: Windows writes a redirected stdout in its ANSI code page (cp1252, say),
+    which has no Chinese title or file name."""
+    for stream in (sys.stdout, sys.stderr):
+        if getattr(stream, "errors", None) == "strict" and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run a command; exit 0 on success, 1 on bad content, 2 on bad usage."""
+    _never_fail_to_print()
     args = parser().parse_args(argv)
     if (base_url := getattr(args, "base_url", None)) is not None and (msg := url_problem(base_url, base=True)):
         print(f"site-builder: error: argument --base-url: {msg}", file=sys.stderr)  # bad usage: one line

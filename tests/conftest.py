@@ -31,6 +31,44 @@ COMPANY_IDS = ["gigadevice-semiconductor", "knowledge-atlas-technology", "minima
                "shanghai-biren-technology", "shanghai-iluvatar-corex-semiconductor"]
 
 
+# ----------------------------------------------------------------------------------------- other systems
+# The suite runs on Linux, macOS and Windows (.github/workflows/pages.yml); what cannot apply on a system is skipped
+# with the reason.
+
+if os.linesep != "\n":
+    # The tests write their archives' text with Path.write_text and compare what a build makes with bytes they
+    # expect; Windows' text mode would turn each "\n" into "\r\n". They write "\n" everywhere, as on the other
+    # systems (tests/test_portability.py builds an archive with Windows line ends on purpose).
+    _write_text = Path.write_text
+
+    def _write_text_lf(self: Path, data: str, encoding: str | None = None, errors: str | None = None,
+                       newline: str | None = "\n") -> int:
+        return _write_text(self, data, encoding, errors, newline)
+
+    Path.write_text = _write_text_lf  # type: ignore[method-assign]
+
+
+@functools.cache
+def can_symlink() -> bool:
+    """Whether this process may make symbolic links (Windows needs a privilege or Developer Mode)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        try:
+            os.symlink("target", os.path.join(folder, "link"))
+        except (OSError, NotImplementedError, AttributeError):
+            return False
+    return True
+
+
+needs_symlinks = pytest.mark.skipif(not can_symlink(), reason="no symbolic links here (Windows: they need a "
+                                    "privilege or Developer Mode)")
+# Popen.send_signal(SIGINT) is refused on Windows (only CTRL_C_EVENT to a whole console process group)
+needs_sigint = pytest.mark.skipif(sys.platform == "win32", reason="no SIGINT for one child process on Windows")
+# a stand-in for a program, written as a shell script (Windows runs no '#!' file)
+needs_sh = pytest.mark.skipif(sys.platform == "win32", reason="the stand-in program is a /bin/sh script")
+
+
 @dataclass
 class Result:
     """What a CLI run returned and printed."""

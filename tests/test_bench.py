@@ -11,8 +11,8 @@ import pytest
 from conftest import REPO
 
 sys.path.insert(0, str(REPO / "bench"))
-import run as bench_run  # noqa: E402
-from generate import generate  # noqa: E402
+import run as bench_run
+from generate import generate
 
 N = 12
 
@@ -60,7 +60,7 @@ def test_the_three_tools_get_the_same_articles(archives, shape):
 def test_both_shapes_have_the_same_titles_and_dates_and_different_bodies(archives):
     prose, markdown = read(archives["prose"])["ours"], read(archives["markdown"])["ours"]
     assert [row[:3] for row in prose] == [row[:3] for row in markdown]
-    assert all(p[4] != m[4] for p, m in zip(prose, markdown))
+    assert all(p[4] != m[4] for p, m in zip(prose, markdown, strict=True))
 
 
 def test_the_same_seed_writes_the_same_files_and_another_seed_others(archives, tmp_path):

@@ -61,7 +61,7 @@ def _executable(env: str, *names: str) -> str | None:
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 - the base class names it so
+    def log_message(self, format: str, *args) -> None:  # "format": the base class names it so
         pass
 
 
@@ -252,7 +252,7 @@ def test_the_first_tab_reaches_the_skip_link_and_it_moves_focus_to_main(browser,
 def test_no_page_requests_anything_outside_the_site(browser, served):
     base, _ = served
     browser.get_log("performance")  # drop what earlier tests logged
-    for kind, path in PAGES.items():
+    for _kind, path in PAGES.items():
         open_page(browser, base, path)
     requested = set()
     for entry in browser.get_log("performance"):

@@ -11,8 +11,8 @@ import pytest
 
 from conftest import REPO, SEED_SLUG, minimal_front, write_article
 from site_builder.engine.build import build
-from test_browser import PAGES, SUBPATH, _Quiet, assert_axe_clean, browser, open_page, served  # noqa: F401
 from site_builder.outputs.theme import PACKAGE_THEME
+from test_browser import PAGES, SUBPATH, _Quiet, assert_axe_clean, browser, open_page, served  # noqa: F401
 
 HEADER_BUDGET = 0.15 * 844  # px of a 390x844 phone's viewport the header may take before the headline
 MONTHS = ["2026-01", "2026-02", "2026-03", "2026-04", "2026-05", "2026-06"]  # the spread archive's months

@@ -6,7 +6,6 @@ snippet cut out of a longer text says so with an ellipsis.
 """
 from __future__ import annotations
 
-
 import pytest
 
 from conftest import SEED_SLUG

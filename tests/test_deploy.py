@@ -15,7 +15,7 @@ from pathlib import Path
 import lxml.html
 import pytest
 
-from conftest import REPO, SEED_ARTICLE, SEED_RAW, SEED_SLUG, tree_digest
+from conftest import REPO, SEED_ARTICLE, SEED_RAW, SEED_SLUG, needs_sigint, tree_digest
 from site_builder.core.config import BASE_URL_UNSET
 from site_builder.outputs.theme import PACKAGE_THEME
 
@@ -86,6 +86,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@needs_sigint
 def test_serve_builds_into_its_own_folder_and_leaves_output_untouched(seeds_only, run):
     assert run(seeds_only, "build", "--base-url", "https://user.example/").code == 0
     before = tree_digest(seeds_only / "output")
@@ -142,7 +143,7 @@ def test_init_scaffolds_an_archive_that_builds(tmp_path, run):
     assert result.code == 0, result.err
     root = tmp_path / "new-archive"
     assert sorted(p.relative_to(root).as_posix() for p in root.rglob("*")) == [
-        ".gitignore", "seeds", "seeds/articles", "seeds/companies.yaml", "seeds/raw", "seeds/site.toml"]
+        ".gitattributes", ".gitignore", "seeds", "seeds/articles", "seeds/companies.yaml", "seeds/raw", "seeds/site.toml"]
     settings = (root / "seeds" / "site.toml").read_text(encoding="utf-8")
     for key in ("base_url", "title", "description", "language", "timezone", "page_size", "feed_size", "publication"):
         assert re.search(rf"^# {key} = ", settings, re.MULTILINE), key

@@ -9,8 +9,8 @@ import pytest
 
 from conftest import REPO
 from site_builder.cli import parser
-from site_builder.core.config import Config
 from site_builder.content.frontmatter import SCHEMA
+from site_builder.core.config import Config
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
 REFERENCE = (REPO / "docs" / "reference.md").read_text(encoding="utf-8")  # the full reference the README links to

@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import COMPANY_IDS, minimal_front, tree_digest, write_article
-from site_builder.engine import store as cache_module
-from site_builder.engine import workers
+from site_builder.engine import store as cache_module, workers
 from site_builder.engine.build import Builder
 
 COUNT = workers.MIN_PARALLEL + 4  # enough articles for a pool

@@ -6,8 +6,7 @@ import sys
 
 import markdown
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from conftest import REPO
 from site_builder.content import fastmd
@@ -15,7 +14,7 @@ from site_builder.content.markdown import EXTENSIONS, Converter
 from site_builder.core.models import Company
 
 sys.path.insert(0, str(REPO / "bench"))
-from generate import generate  # noqa: E402
+from generate import generate
 
 
 def stock() -> markdown.Markdown:
@@ -82,7 +81,7 @@ def _guarded_block_regexes():
     return found
 
 
-BLOCKISH = st.lists(st.sampled_from(list("ab #>:-=_*[]^.1 \n") + ["\n\n", "   ", "[^1]:", "*[x]:", "---"]),
+BLOCKISH = st.lists(st.sampled_from([*list("ab #>:-=_*[]^.1 \n"), "\n\n", "   ", "[^1]:", "*[x]:", "---"]),
                     max_size=40).map("".join)
 
 
@@ -100,8 +99,7 @@ def _stock_patterns():
     return [md.inlinePatterns[item.name] for item in md.inlinePatterns._priority]
 
 
-MARKDOWNISH = st.lists(st.sampled_from(list("ab *_`\\[]()!<>&#;:/@.-=~^\n") + ["  \n", "http://x.y", "a@b.c", "&amp;",
-                                                                           "&#35;", "[^1]", "<b>", "</b>"]),
+MARKDOWNISH = st.lists(st.sampled_from([*list("ab *_`\\[]()!<>&#;:/@.-=~^\n"), "  \n", "http://x.y", "a@b.c", "&amp;", "&#35;", "[^1]", "<b>", "</b>"]),
                        max_size=40).map("".join)
 
 

@@ -67,8 +67,8 @@ def test_the_output_checks_pass_a_good_site(tmp_path):
 @pytest.mark.parametrize("path, text", [
     ("index.html", "<!DOCTYPE html><html lang=en><head><title>t</title></head><body><p>x&#7;</p></body></html>"),
     ("index.html", "<!DOCTYPE html><html lang=en><head><title>t</title></head><body><script>x</script></body></html>"),
-    ("index.html", "<!DOCTYPE html><html lang=en><head><title>t</title></head><body><a href='javascript:x'>a</a>"
-                   "</body></html>"),
+    ("index.html", ("<!DOCTYPE html><html lang=en><head><title>t</title></head><body><a href='javascript:x'>a</a>"
+                    "</body></html>")),
     ("feed.xml", "<feed>]]></fee>"),
     ("feed.json", "{"),
     ("_redirects", "/old/ /new/\n/x/ 301 /y/ /z/ 301\n"),

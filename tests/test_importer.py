@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import lxml.html
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from conftest import COMPANY_IDS, SEED_ARTICLE, SEED_RAW, SEED_SLUG, tree_digest
 from site_builder.content.importer import markdown_escape
@@ -64,7 +63,7 @@ def fresh(project: Path) -> tuple[Path, Path]:
 @pytest.fixture
 def imported(fresh, run) -> tuple[Path, dict, str]:
     """The raw seed imported with --url into the fresh project: (project, front matter, body)."""
-    project, raw = fresh
+    project, _raw = fresh
     result = run(project, "import", f"incoming/{RAW_NAME}", "--url", URL)
     assert result.code == 0, result.err
     assert result.out == f"imported incoming/{RAW_NAME} -> {ARTICLE_REL}\n"
@@ -105,7 +104,7 @@ def test_published_is_a_datetime_with_the_publishers_offset(imported):
     published = datetime.fromisoformat(front["published"])
     assert published.utcoffset() == timedelta(hours=8)
     assert published == datetime(2026, 1, 15, 23, 42, tzinfo=timezone(timedelta(hours=8)))
-    assert published.astimezone(timezone.utc) == datetime(2026, 1, 15, 15, 42, tzinfo=timezone.utc)
+    assert published.astimezone(UTC) == datetime(2026, 1, 15, 15, 42, tzinfo=UTC)
 
 
 def test_companies_are_every_registry_company_in_order_of_first_mention(imported):

@@ -3,19 +3,19 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sqlite3
 import pickle
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
 
-from conftest import COMPANY_IDS, minimal_front, own_template, SEED_ARTICLE, tree_digest, write_article
+from conftest import COMPANY_IDS, SEED_ARTICLE, minimal_front, own_template, tree_digest, write_article
+from site_builder.core.errors import SiteError
 from site_builder.engine.build import Builder
 from site_builder.engine.store import CACHE_DIR, CACHE_FILE, SPARE_DIR
-from site_builder.core.errors import SiteError
-from site_builder.outputs.base import Output
 from site_builder.engine.write import MARKER, write_site
+from site_builder.outputs.base import Output
 
 
 @pytest.fixture

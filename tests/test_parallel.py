@@ -8,13 +8,12 @@ from pathlib import Path
 import pytest
 
 from conftest import COMPANY_IDS, fill_the_disk, forking, minimal_front, own_template, tree_digest, write_article
-from site_builder.engine import store as cache_module
-from site_builder.engine import workers as parallel
-from site_builder.engine.build import Builder
-from site_builder.core.errors import SiteError
 from site_builder.content.markdown import Converter
+from site_builder.core.errors import SiteError
 from site_builder.core.models import Company
 from site_builder.core.platform import can_fork
+from site_builder.engine import store as cache_module, workers as parallel
+from site_builder.engine.build import Builder
 
 needs_fork = pytest.mark.skipif(not can_fork(), reason="no fork here (Windows, portable mode): one process does the work")
 

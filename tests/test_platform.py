@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import needs_symlinks
 from site_builder.core import platform, safefs
 from site_builder.core.platform import exchange, hard_link, installed_versions, open_fd, time_limit, try_lock
 from site_builder.engine.store import _LIBRARIES
@@ -126,7 +127,7 @@ def test_a_hard_link_or_the_callers_fallback_gives_the_same_bytes(mode, tmp_path
         assert os.stat(tmp_path / "b").st_ino == os.stat(source).st_ino
     else:
         assert not (tmp_path / "b").exists()
-    placed, st = _place(str(tmp_path / "c"), b"page", str(source))  # the writer: a link, else a new file
+    placed, _st = _place(str(tmp_path / "c"), b"page", str(source))  # the writer: a link, else a new file
     assert (tmp_path / "c").read_bytes() == b"page" and placed == int(mode == "native")
     safefs.write_new(tmp_path / "d", b"new")  # the archive's writer: a link, else an exclusive create
     assert (tmp_path / "d").read_bytes() == b"new"
@@ -136,6 +137,7 @@ def test_a_hard_link_or_the_callers_fallback_gives_the_same_bytes(mode, tmp_path
     assert sorted(p.name for p in tmp_path.iterdir()) == (["a", "b", "c", "d"] if linked else ["a", "c", "d"])
 
 
+@needs_symlinks
 def test_opening_without_following_refuses_a_link(mode, tmp_path):
     (tmp_path / "real").write_bytes(b"x")
     (tmp_path / "link").symlink_to(tmp_path / "real")
@@ -269,8 +271,7 @@ def test_the_time_limit_interrupts_a_block_that_takes_too_long(mode):
 
 
 def test_the_time_limit_refuses_a_slow_body_in_either_mode(mode, monkeypatch):
-    from site_builder.content import limits
-    from site_builder.content import markdown as markup
+    from site_builder.content import limits, markdown as markup
     from site_builder.core.models import Company
 
     converter = markup.Converter([Company("acme", "Acme", (), "")], lambda cid: f"/c/{cid}/")

@@ -11,16 +11,14 @@ import lxml.etree
 import lxml.html
 import pytest
 import yaml
-from hypothesis import HealthCheck, event, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, event, given, settings, strategies as st
 
-from conftest import REPO
-from site_builder.engine.build import build
-from site_builder.core.errors import SiteError
 from site_builder.content.markdown import mention_pattern
+from site_builder.core.errors import SiteError
 from site_builder.core.models import Body, Company
-from site_builder.outputs.base import json_file
 from site_builder.core.urls import SLUG_RE, slugify
+from site_builder.engine.build import build
+from site_builder.outputs.base import json_file
 
 HOSTILE = [
     "<script>alert(1)</script>", "</script><script>alert(1)</script>", '"><img src=x onerror=alert(1)>',

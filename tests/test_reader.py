@@ -12,12 +12,12 @@ import lxml.etree
 import lxml.html
 import pytest
 
-from conftest import COMPANY_IDS, SEED_SLUG, minimal_front, tree_digest, write_article
-from site_builder.outputs.theme import PACKAGE_THEME
+from conftest import SEED_SLUG, minimal_front, tree_digest, write_article
 from site_builder.engine.build import Builder
 from site_builder.outputs.charts import draws_chart, month_counts, month_span, timeline_sentence, timeline_svg
 from site_builder.outputs.favicon import favicon_svg, theme_colours
 from site_builder.outputs.pages import headline
+from site_builder.outputs.theme import PACKAGE_THEME
 
 TZ = timezone(timedelta(hours=8))
 SEED_TITLE = "GT Voice: Synergy between mainland AI companies, HK market fosters new tech financing hub"

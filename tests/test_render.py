@@ -13,7 +13,7 @@ import lxml.etree
 import lxml.html
 import pytest
 
-from conftest import BASE, COMPANY_IDS, minimal_front, REPO, SEED_RAW, SEED_SLUG, write_article
+from conftest import BASE, COMPANY_IDS, REPO, SEED_RAW, SEED_SLUG, minimal_front, write_article
 from site_builder.engine.build import build
 from site_builder.outputs.theme import PACKAGE_THEME
 
@@ -333,6 +333,7 @@ def test_hostile_body_is_sanitised(project, run):
 
 def test_the_markdown_extensions_are_extra_and_sane_lists_in_extras_own_order():
     from markdown.extensions.extra import extensions as extra
+
     from site_builder.content.markdown import EXTENSIONS
 
     assert [e.__module__.rsplit(".", 1)[-1] for e in EXTENSIONS] == [*extra, "sane_lists"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,7 @@ FUTURE = "2026-03-01T10:00:01+08:00"  # one second after EPOCH
 
 def every_text(out: Path) -> str:
     return "\n".join(p.read_text(encoding="utf-8") for p in sorted(out.rglob("*"))
-                     if p.is_file() and p.suffix in (".html", ".xml", ".json", ".txt", ".bib") or p.name == "_redirects")
+                     if (p.is_file() and p.suffix in (".html", ".xml", ".json", ".txt", ".bib")) or p.name == "_redirects")
 
 
 @pytest.fixture
@@ -83,8 +83,8 @@ def test_a_bad_source_date_epoch_is_an_error(project, run, monkeypatch, value):
 
 
 def test_build_now_reads_source_date_epoch():
-    assert build_now({"SOURCE_DATE_EPOCH": EPOCH}) == datetime(2026, 3, 1, 2, 0, tzinfo=timezone.utc)
-    assert abs((build_now({}) - datetime.now(timezone.utc)).total_seconds()) < 60
+    assert build_now({"SOURCE_DATE_EPOCH": EPOCH}) == datetime(2026, 3, 1, 2, 0, tzinfo=UTC)
+    assert abs((build_now({}) - datetime.now(UTC)).total_seconds()) < 60
 
 
 def test_builds_with_source_date_epoch_are_byte_identical(tmp_path):

@@ -1,13 +1,12 @@
 """Search (Pagefind run during build) and the company timeline chart: what the build writes, without a browser."""
 from __future__ import annotations
 
-import re
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta, timezone
 
 import lxml.html
 import pytest
 
-from conftest import COMPANY_IDS, SEED_SLUG, tree_digest
+from conftest import COMPANY_IDS, SEED_SLUG, needs_sh, tree_digest
 from site_builder.engine.search import ENV_BINARY, find_pagefind
 
 needs_pagefind = pytest.mark.skipif(find_pagefind() is None, reason="the pagefind binary is not installed "
@@ -77,6 +76,7 @@ def test_without_the_binary_a_strict_build_fails(project, run, monkeypatch):
     assert "pagefind: search index turned off" in result.err
 
 
+@needs_sh
 def test_a_failing_binary_is_reported_and_the_rest_is_built(project, run, monkeypatch, tmp_path):
     fake = tmp_path / "pagefind"
     fake.write_text("#!/bin/sh\necho 'Error: broken index' >&2\nexit 3\n")

@@ -11,7 +11,7 @@ import lxml.etree
 import lxml.html
 import pytest
 
-from conftest import BASE, COMPANY_IDS, minimal_front, SEED_SLUG, tree_digest, write_article
+from conftest import BASE, SEED_SLUG, minimal_front, tree_digest, write_article
 from site_builder.engine.build import Builder
 from site_builder.engine.search import find_pagefind
 

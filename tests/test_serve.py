@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SEED_ARTICLE, SEED_SLUG
-from site_builder.engine import pipeline
-from site_builder.engine.build import Builder
+from conftest import SEED_ARTICLE, SEED_SLUG, needs_sigint
 from site_builder.commands import SERVE_DIR
 from site_builder.commands.serve import LiveState, _rebuild
+from site_builder.engine import pipeline
+from site_builder.engine.build import Builder
 
 
 def _wait_for(predicate, timeout: float = 20.0):
@@ -37,6 +37,7 @@ def _fetch(url: str) -> str:
         return response.read().decode("utf-8")
 
 
+@needs_sigint
 def test_serve_rebuilds_on_change_and_stops_cleanly(project: Path):
     proc = subprocess.Popen([sys.executable, "-m", "site_builder", "serve", "--port", "0"], cwd=project,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -78,6 +79,7 @@ def _status(base: str) -> dict:
     return json.loads(_fetch(base + "__site-builder/status"))
 
 
+@needs_sigint
 def test_serve_reloads_open_pages_and_shows_build_errors_in_them(project: Path):
     proc, base = _start(project)
     try:

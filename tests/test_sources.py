@@ -47,8 +47,8 @@ def test_the_sources_index_lists_every_source_and_column(out):
 
 @pytest.mark.parametrize("feed, titles", [
     ("sources/global-times/feed.xml", ["Fourth", "Second: MiniMax & GigaDevice {R&D} 100% up_now",
-                                       "GT Voice: Synergy between mainland AI companies, HK market fosters new tech "
-                                       "financing hub"]),
+                                       ("GT Voice: Synergy between mainland AI companies, HK market fosters new tech "
+                                        "financing hub")]),
     ("sources/global-times/gt-voice/feed.xml", None),
     ("sources/other-paper/feed.xml", ["Third"]),
 ])

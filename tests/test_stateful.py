@@ -14,13 +14,12 @@ import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from hypothesis import HealthCheck, event, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, event, settings, strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from conftest import REPO, SEED_ARTICLE, tree_digest
-from site_builder.engine.build import Builder
 from site_builder.core.errors import SiteError
+from site_builder.engine.build import Builder
 from site_builder.outputs.theme import PACKAGE_THEME
 
 TITLES = ["Alpha", "Beta news", "Gamma: a story", "Über MiniMax", "Zhipu and MiniMax", "Delta"]

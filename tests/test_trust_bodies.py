@@ -6,8 +6,7 @@ import lxml.html
 import pytest
 
 from conftest import minimal_front, tree_digest, write_article
-from site_builder.content import limits
-from site_builder.content import markdown as markup
+from site_builder.content import limits, markdown as markup
 from site_builder.content.limits import body_problem
 from site_builder.content.markdown import Converter
 from site_builder.core.models import Company
@@ -82,8 +81,8 @@ def test_a_refused_body_is_reported_from_the_worker_processes_too(project, run):
     result = run(project, "build")
     assert result.code == 1
     assert result.err.splitlines() == [
-        f"seeds/articles/s999.md:{BODY_LINE}: body too deeply nested (HTML elements nested 1001 deep; "
-        f"the limit is {limits.MAX_HTML_DEPTH})", f"1 error; {NOTHING.strip()}"]
+        (f"seeds/articles/s999.md:{BODY_LINE}: body too deeply nested (HTML elements nested 1001 deep; "
+         f"the limit is {limits.MAX_HTML_DEPTH})"), f"1 error; {NOTHING.strip()}"]
     assert not (project / "output").exists()
 
 

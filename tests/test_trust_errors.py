@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import minimal_front, own_template, REPO, SEED_SLUG, tree_digest
+from conftest import REPO, SEED_SLUG, minimal_front, own_template, tree_digest
 
 ART = "seeds/articles"
 SEED = f"{ART}/{SEED_SLUG}.md"
@@ -105,7 +105,7 @@ def every_kind_of_problem(project: Path) -> list[tuple[str, int, str]]:
 def assert_reports(err: str, expected: list[tuple[str, int, str]]) -> None:
     found = parse_errors(err)
     assert [(p, n) for p, n, _ in found] == [(p, n) for p, n, _ in expected], err  # every one, each once, no other
-    for (_, _, message), (_, _, word) in zip(found, expected):
+    for (_, _, message), (_, _, word) in zip(found, expected, strict=True):
         assert word in message, err
     assert found == sorted(found)  # sorted by file, then line
 

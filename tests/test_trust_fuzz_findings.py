@@ -6,10 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SEED_ARTICLE, SEED_SLUG, tree_digest
+from conftest import SEED_ARTICLE, SEED_SLUG, needs_symlinks, tree_digest
 
 ARTICLE = f"seeds/articles/{SEED_SLUG}.md"
-needs_links = pytest.mark.skipif(not hasattr(os, "symlink"), reason="no symbolic links here")
 
 
 def _built(project: Path, run) -> dict[str, str]:
@@ -17,7 +16,7 @@ def _built(project: Path, run) -> dict[str, str]:
     return tree_digest(project / "output")
 
 
-@needs_links
+@needs_symlinks
 @pytest.mark.parametrize("where", ["seeds/articles/loop.md", "seeds/raw/loop.txt", "seeds/site.toml"])
 def test_a_link_that_loops_is_one_clear_line_and_the_output_stays(project, run, where):
     """Fuzz 1:16 and 1:429: a link to itself gave a RuntimeError traceback while its path was being shown."""

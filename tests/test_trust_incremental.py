@@ -12,8 +12,8 @@ from site_builder.engine.build import Builder
 from site_builder.outputs.theme import PACKAGE_THEME, Theme
 
 FOOTER = ("<p>{{ config.title }}: {{ config.description }}</p>",
-          "<p>{{ config.title }}: {{ config.description }}</p>\n"
-          "    <p class=\"count\">{{ site.articles|length }} articles; newest: {{ site.articles[0].title }}</p>")
+          ("<p>{{ config.title }}: {{ config.description }}</p>\n"
+           "    <p class=\"count\">{{ site.articles|length }} articles; newest: {{ site.articles[0].title }}</p>"))
 
 
 @pytest.fixture

@@ -86,7 +86,7 @@ def test_an_original_is_published_only_under_a_txt_name_byte_for_byte(project, r
     assert result.code == 0, result.err
     out = project / "output"
     raw_files = sorted(p.relative_to(out).as_posix() for p in (out / "raw").rglob("*") if p.is_file())
-    assert published in raw_files and f"raw/{name}" not in raw_files or name == "plain.txt"
+    assert (published in raw_files and f"raw/{name}" not in raw_files) or name == "plain.txt"
     assert all(f.endswith(".txt") for f in raw_files), raw_files
     assert (out / published).read_bytes() == HOSTILE
     # the article page's download link and the API both lead to that file
@@ -226,16 +226,16 @@ def test_each_article_with_an_original_has_a_page_showing_it_as_escaped_text(pro
      "\u201cQuoted\u201d caf\u00e9 na\u00efve \u2014 r\u00e9sum\u00e9 of the d\u00e9j\u00e0 vu.\n", "1252"),
     ("\u4eba\u5de5\u667a\u80fd\u4e0e\u9999\u6e2f\u8d44\u672c\u5e02\u573a\u7684\u534f\u540c\u53d1\u5c55\uff0c"
      "\u63a8\u52a8\u65b0\u7684\u79d1\u6280\u91d1\u878d\u4e2d\u5fc3\u3002\n".encode("gbk"),
-     "\u4eba\u5de5\u667a\u80fd\u4e0e\u9999\u6e2f\u8d44\u672c\u5e02\u573a\u7684\u534f\u540c\u53d1\u5c55\uff0c"
-     "\u63a8\u52a8\u65b0\u7684\u79d1\u6280\u91d1\u878d\u4e2d\u5fc3\u3002\n", "GB18030"),
+     ("\u4eba\u5de5\u667a\u80fd\u4e0e\u9999\u6e2f\u8d44\u672c\u5e02\u573a\u7684\u534f\u540c\u53d1\u5c55\uff0c"
+      "\u63a8\u52a8\u65b0\u7684\u79d1\u6280\u91d1\u878d\u4e2d\u5fc3\u3002\n"), "GB18030"),
     ("\u041f\u0440\u0438\u0432\u0435\u0442, \u043c\u0438\u0440! \u042d\u0442\u043e \u043f\u0440\u043e\u0432\u0435"
      "\u0440\u043a\u0430 \u043a\u043e\u0434\u0438\u0440\u043e\u0432\u043a\u0438.\n".encode("cp1251"),
-     "\u041f\u0440\u0438\u0432\u0435\u0442, \u043c\u0438\u0440! \u042d\u0442\u043e \u043f\u0440\u043e\u0432\u0435"
-     "\u0440\u043a\u0430 \u043a\u043e\u0434\u0438\u0440\u043e\u0432\u043a\u0438.\n", "1251"),
+     ("\u041f\u0440\u0438\u0432\u0435\u0442, \u043c\u0438\u0440! \u042d\u0442\u043e \u043f\u0440\u043e\u0432\u0435"
+      "\u0440\u043a\u0430 \u043a\u043e\u0434\u0438\u0440\u043e\u0432\u043a\u0438.\n"), "1251"),
     (("\u201cQuoted\u201d caf\u00e9 \u2014 a Windows-1252 text with one stray NUL\x00 among a hundred and more "
       "other characters, as a text copied from an old system may have.\n").encode("cp1252"),
-     "\u201cQuoted\u201d caf\u00e9 \u2014 a Windows-1252 text with one stray NUL\u2400 among a hundred and more "
-     "other characters, as a text copied from an old system may have.\n", "1252"),
+     ("\u201cQuoted\u201d caf\u00e9 \u2014 a Windows-1252 text with one stray NUL\u2400 among a hundred and more "
+      "other characters, as a text copied from an old system may have.\n"), "1252"),
 ], ids=["utf-8-bom", "windows-1252", "gbk", "windows-1251", "windows-1252-with-a-nul"])
 def test_an_original_in_a_legacy_encoding_is_shown_without_mojibake_and_said_to_be_detected(
         project, run, quiet, data, shown, encoding):

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import REPO, SEED_ARTICLE, SEED_RAW, SEED_SLUG, minimal_front, tree_digest, write_article
+from conftest import REPO, SEED_RAW, SEED_SLUG, minimal_front, needs_symlinks, tree_digest, write_article
 
 RAW_NAME = SEED_RAW.name
 ARTICLE_REL = f"seeds/articles/{SEED_SLUG}.md"
@@ -46,6 +46,7 @@ def cli(project: Path, *args: str, timeout: float = 120) -> subprocess.Completed
 
 # ------------------------------------------------------------------------------ reading: links out are refused
 
+@needs_symlinks
 def test_a_raw_folder_linked_inside_is_fine_and_one_linked_out_is_refused(project, run, outside):
     raw = project / "seeds" / "raw"
     raw.rename(project / "seeds" / "originals")
@@ -62,6 +63,7 @@ def test_a_raw_folder_linked_inside_is_fine_and_one_linked_out_is_refused(projec
     assert tree_digest(project / "output") == before
 
 
+@needs_symlinks
 def test_a_raw_file_reached_through_a_link_chain_that_passes_outside_is_refused(project, run, outside):
     """raw/x.txt -> (outside)/hop -> seeds/raw/<original>: it lands inside, but one step is outside."""
     real = project / "seeds" / "raw" / RAW_NAME
@@ -76,6 +78,7 @@ def test_a_raw_file_reached_through_a_link_chain_that_passes_outside_is_refused(
     assert not (project / "output").exists()
 
 
+@needs_symlinks
 def test_a_dangling_raw_link_is_refused(project, run, outside):
     (project / "seeds" / "raw" / RAW_NAME).unlink()
     (project / "seeds" / "raw" / RAW_NAME).symlink_to(project / "seeds" / "raw" / "gone.txt")
@@ -84,6 +87,7 @@ def test_a_dangling_raw_link_is_refused(project, run, outside):
     assert first_line(result.err).startswith(f"seeds/raw/{RAW_NAME}: refused: ")
 
 
+@needs_symlinks
 def test_site_toml_linked_out_of_the_archive_is_refused(project, run, outside):
     toml = project / "seeds" / "site.toml"
     (outside / "site.toml").write_bytes(toml.read_bytes().replace(b'title = "Source Archive"', b'title = "Leaked"'))
@@ -95,6 +99,7 @@ def test_site_toml_linked_out_of_the_archive_is_refused(project, run, outside):
     assert not (project / "output").exists()
 
 
+@needs_symlinks
 @pytest.mark.parametrize("name", ["site.toml", "companies.yaml"])
 def test_a_dangling_settings_or_registry_link_is_refused_not_ignored(project, run, name):
     path = project / "seeds" / name
@@ -105,6 +110,7 @@ def test_a_dangling_settings_or_registry_link_is_refused_not_ignored(project, ru
     assert first_line(result.err).startswith(f"seeds/{name}: refused: ")
 
 
+@needs_symlinks
 def test_an_article_linked_inside_is_fine_and_an_articles_folder_linked_out_is_refused(project, run, outside):
     drafts = project / "seeds" / "drafts"
     drafts.mkdir()
@@ -160,6 +166,7 @@ def test_import_of_a_fifo_is_refused_at_once(project):
 
 # ------------------------------------------------------------------------------ writing: never through a link
 
+@needs_symlinks
 def test_import_never_writes_through_a_dangling_raw_link(project, run, outside):
     (project / "seeds" / "articles" / f"{SEED_SLUG}.md").unlink()
     (project / "seeds" / "raw" / RAW_NAME).unlink()
@@ -171,6 +178,7 @@ def test_import_never_writes_through_a_dangling_raw_link(project, run, outside):
     assert not (project / ARTICLE_REL).exists()
 
 
+@needs_symlinks
 @pytest.mark.parametrize("folder", ["articles", "raw"])
 def test_import_never_writes_into_a_folder_linked_out(project, run, outside, folder):
     (project / "seeds" / "articles" / f"{SEED_SLUG}.md").unlink()
@@ -184,6 +192,7 @@ def test_import_never_writes_into_a_folder_linked_out(project, run, outside, fol
     assert list(target.iterdir()) == []
 
 
+@needs_symlinks
 def test_new_never_writes_into_an_articles_folder_linked_out(project, run, outside):
     target = outside / "linked"
     target.mkdir()
@@ -195,6 +204,7 @@ def test_new_never_writes_into_an_articles_folder_linked_out(project, run, outsi
     assert list(target.iterdir()) == []
 
 
+@needs_symlinks
 def test_new_refuses_a_dangling_link_where_its_file_would_go(project, run, outside):
     (project / "seeds" / "articles" / "some-title.md").symlink_to(outside / "planted.md")
     result = run(project, "new", "Some Title")

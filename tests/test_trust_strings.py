@@ -8,7 +8,7 @@ import json
 import re
 import shutil
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import bibtexparser
@@ -18,14 +18,13 @@ import lxml.html
 import pytest
 import yaml
 from bibtexparser.bparser import BibTexParser
-from hypothesis import HealthCheck, event, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, event, given, settings, strategies as st
 
-from conftest import REPO, minimal_front, tree_digest, write_article
-from site_builder.outputs.citations import bibtex
+from conftest import minimal_front, tree_digest, write_article
 from site_builder.cli import main
 from site_builder.core.config import Config
 from site_builder.core.models import Article
+from site_builder.outputs.citations import bibtex
 from site_builder.outputs.theme import PACKAGE_THEME
 
 NOTHING = "nothing was written"
@@ -199,7 +198,7 @@ _BIB_TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc", "Cn")), min_
 @settings(max_examples=300, deadline=None)
 @given(title=_BIB_TEXT, source=_BIB_TEXT, column=_BIB_TEXT, site=_BIB_TEXT)
 def test_every_bibtex_field_round_trips_through_bibtexparser(title, source, column, site):
-    article = Article(path="x.md", slug="x", title=title, published=datetime(2026, 1, 15, tzinfo=timezone.utc),
+    article = Article(path="x.md", slug="x", title=title, published=datetime(2026, 1, 15, tzinfo=UTC),
                       source=source, companies=(), body="", column=column, url="https://example.org/a?b={c}%20d")
     entry = bib_entry(bibtex(article, Config(title=site, base_url="https://archive.example/")))
     assert unbib(entry["title"]) == " ".join(title.split())

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import holding_lock, tree_digest
-from test_hardening import _synthetic  # the same synthetic archive the older kill tests build
+from conftest import holding_lock, needs_sh, needs_symlinks, tree_digest
 from site_builder.core.platform import dies_with_this_process
-from site_builder.engine.store import CACHE_DIR
 from site_builder.engine.search import ENV_BINARY
+from site_builder.engine.store import CACHE_DIR
 from site_builder.engine.write import MARKER
+from test_hardening import _synthetic  # the same synthetic archive the older kill tests build
 
 NOTHING = "nothing was written"
 
@@ -88,6 +88,7 @@ def test_the_next_build_removes_what_a_dead_build_recorded_even_when_nothing_cha
     assert unrecorded.is_dir()
 
 
+@needs_symlinks
 def test_a_symlinked_output_is_followed_and_stays_a_link(project, run, tmp_path_factory):
     target = tmp_path_factory.mktemp("elsewhere") / "site"
     (project / "output").symlink_to(target, target_is_directory=True)
@@ -245,7 +246,7 @@ def test_a_killed_build_leaves_no_process_and_the_next_build_leaves_no_scratch(p
         proc = subprocess.Popen([sys.executable, "-m", "site_builder", "build"], cwd=project, env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if _until(predicate, proc) and proc.poll() is None:
-            proc.send_signal(signal.SIGKILL)
+            proc.kill()
             caught.append(moment)
         proc.wait()
         deadline = time.monotonic() + 10  # the kernel kills the indexer and workers as the build dies
@@ -262,6 +263,7 @@ def test_a_killed_build_leaves_no_process_and_the_next_build_leaves_no_scratch(p
     assert tree_digest(project / "output") == tree_digest(project / "fresh")
 
 
+@needs_sh
 @needs_proc
 @pytest.mark.skipif(dies_with_this_process() is None, reason="no parent-death signal here (portable mode): Pagefind "
                     "exits when its input pipe closes, which this never-answering stand-in does not do")
@@ -279,7 +281,7 @@ def test_the_search_indexer_dies_with_a_killed_build(project, run, tmp_path_fact
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         assert _until(lambda: any("sleep" in command for _, command in _tagged(tag)), proc)
-        proc.send_signal(signal.SIGKILL)
+        proc.kill()
         proc.wait()
         deadline = time.monotonic() + 10  # far less than the indexer would run on its own
         while _tagged(tag) and time.monotonic() < deadline:

@@ -7,7 +7,7 @@ from pathlib import Path
 import lxml.html
 import pytest
 
-from conftest import minimal_front, own_template, REPO, SEED_SLUG, tree_digest
+from conftest import REPO, SEED_SLUG, minimal_front, own_template, tree_digest
 from site_builder.content import frontmatter
 
 ARTICLES = "seeds/articles"
@@ -133,8 +133,8 @@ CASES = [
                  [f"{X}:6: updated: date and time have no UTC offset (write e.g. 2026-01-15T23:42:00+08:00)"],
                  id="updated-no-offset"),
     pytest.param({X: front(published="2026-02-01")},
-                 [f"{X}:3: published: expected a date and time with a UTC offset (e.g. 2026-01-15T23:42:00+08:00), "
-                  "got a date alone"], id="date-alone"),
+                 [(f"{X}:3: published: expected a date and time with a UTC offset (e.g. 2026-01-15T23:42:00+08:00), "
+                   "got a date alone")], id="date-alone"),
     pytest.param({X: front(published="2026-02-30T10:00:00+08:00")},
                  [f"{X}:3: published: invalid value: day is out of range for month"], id="impossible-date"),
     pytest.param({X: front(published="'2026-02-30T10:00:00+08:00'")},
@@ -187,8 +187,8 @@ CASES = [
     pytest.param({X: front(extra="slug: lpt1")}, [f"{X}:6: slug: invalid slug 'lpt1': a reserved file name on Windows"],
                  id="slug-reserved-lpt1"),
     pytest.param({f"{ARTICLES}/con.md": GOOD},
-                 [f"{ARTICLES}/con.md:1: invalid slug 'con': a reserved file name on Windows (from the file name; "
-                  "set 'slug:')"], id="file-name-reserved"),
+                 [(f"{ARTICLES}/con.md:1: invalid slug 'con': a reserved file name on Windows (from the file name; "
+                   "set 'slug:')")], id="file-name-reserved"),
     pytest.param({X: front(extra="slug: " + "a" * 101)},
                  [f"{X}:6: slug: invalid slug '{'a' * 101}': longer than 100 characters"], id="slug-too-long"),
     # encoding
@@ -206,8 +206,8 @@ CASES = [
                  [f"{SEED_REL}:10: raw_sha256 does not match {RAW_REL} (its sha256 is {SEED_SHA})"],
                  id="raw-sha256-mismatch"),
     pytest.param({f"seeds/{RAW_REL}": TAMPERED_RAW},
-                 [f"{SEED_REL}:10: raw_sha256 does not match {RAW_REL} (its sha256 is "
-                  f"{hashlib.sha256(TAMPERED_RAW).hexdigest()})"], id="raw-file-tampered"),
+                 [(f"{SEED_REL}:10: raw_sha256 does not match {RAW_REL} (its sha256 is "
+                   f"{hashlib.sha256(TAMPERED_RAW).hexdigest()})")], id="raw-file-tampered"),
     pytest.param({SEED_REL: seed_with(SEED_SHA, SEED_SHA.upper())},
                  [f"{SEED_REL}:10: raw_sha256: expected 64 lower-case hex digits"], id="raw-sha256-upper-case"),
     pytest.param({f"seeds/{RAW_REL}": None},
@@ -219,25 +219,25 @@ CASES = [
                  [f"{REG}:{REG_END}: duplicate company id 'minimax' (first on line {line_of(REGISTRY, '- id: minimax')})"],
                  id="registry-duplicate-id"),
     pytest.param({REG: REGISTRY + "\n- id: zhipu-ai\n  name: Zhipu AI\n  aliases: [Zhipu]\n  description: d\n"},
-                 [f"{REG}:{REG_END}: name or alias 'Zhipu' of 'zhipu-ai' is already used by 'knowledge-atlas-technology' "
-                  f"(line {line_of(REGISTRY, '- id: knowledge-atlas-technology')})"], id="registry-shared-alias"),
+                 [(f"{REG}:{REG_END}: name or alias 'Zhipu' of 'zhipu-ai' is already used by 'knowledge-atlas-technology' "
+                   f"(line {line_of(REGISTRY, '- id: knowledge-atlas-technology')})")], id="registry-shared-alias"),
     pytest.param({REG: REGISTRY + "\n- id: mini-max\n  name: Mini Max\n  aliases: [minimax]\n  description: d\n"},
-                 [f"{REG}:{REG_END}: name or alias 'minimax' of 'mini-max' is already used by 'minimax' "
-                  f"(line {line_of(REGISTRY, '- id: minimax')})"], id="registry-alias-is-another-name"),
+                 [(f"{REG}:{REG_END}: name or alias 'minimax' of 'mini-max' is already used by 'minimax' "
+                   f"(line {line_of(REGISTRY, '- id: minimax')})")], id="registry-alias-is-another-name"),
     pytest.param({REG: REGISTRY + "\n- id: other\n  name: Other\n  aliases: []\n  description: d\n  website: x\n"},
                  [f"{REG}:{REG_END + 4}: unknown key 'website' (allowed: id, name, description, aliases)"],
                  id="registry-unknown-key"),
     pytest.param({REG: REGISTRY + "\n- id: other\n  name: Other\n  aliases: []\n"},
                  [f"{REG}:{REG_END}: missing required key 'description'"], id="registry-missing-key"),
     pytest.param({REG: REGISTRY + "\n- id: Other Co\n  name: Other\n  aliases: []\n  description: d\n"},
-                 [f"{REG}:{REG_END}: id: invalid id 'Other Co': use lower-case letters a-z, digits and single hyphens "
-                  "(no '/', '..', '\\', spaces or other characters)"], id="registry-bad-id"),
+                 [(f"{REG}:{REG_END}: id: invalid id 'Other Co': use lower-case letters a-z, digits and single hyphens "
+                   "(no '/', '..', '\\', spaces or other characters)")], id="registry-bad-id"),
     pytest.param({REG: REGISTRY + "\n- id: other\n  name: Other\n  aliases: Other Inc\n  description: d\n"},
                  [f"{REG}:{REG_END + 2}: aliases: expected a list of strings, got a string"], id="registry-aliases-string"),
     # site.toml
     pytest.param({TOML: SITE_TOML + "titel = \"Typo\"\n"},
-                 [f"{TOML}:{SITE_TOML.count(chr(10)) + 1}: unknown setting 'titel' (allowed: base_url, description, "
-                  "feed_size, language, page_size, publication, timezone, title)"], id="toml-unknown-key"),
+                 [(f"{TOML}:{SITE_TOML.count(chr(10)) + 1}: unknown setting 'titel' (allowed: base_url, description, "
+                   "feed_size, language, page_size, publication, timezone, title)")], id="toml-unknown-key"),
     pytest.param({TOML: SITE_TOML.replace("page_size = 10", "page_size = 0")},
                  [f"{TOML}:{line_of(SITE_TOML, 'page_size')}: page_size: expected a positive whole number, got 0"],
                  id="toml-page-size-zero"),
@@ -248,14 +248,14 @@ CASES = [
                  [f"{TOML}:{line_of(SITE_TOML, 'timezone')}: timezone: unknown time zone 'Asia/Atlantis'"],
                  id="toml-timezone"),
     pytest.param({TOML: SITE_TOML + 'base_url = "example.com/archive"\n'},
-                 [f"{TOML}:{SITE_TOML.count(chr(10)) + 1}: base_url: expected an absolute http(s) URL, "
-                  "got 'example.com/archive'"], id="toml-base-url"),
+                 [(f"{TOML}:{SITE_TOML.count(chr(10)) + 1}: base_url: expected an absolute http(s) URL, "
+                   "got 'example.com/archive'")], id="toml-base-url"),
     pytest.param({TOML: SITE_TOML.replace('title = "Source Archive"', "title = 3")},
                  [f"{TOML}:{line_of(SITE_TOML, 'title =')}: title: expected a non-empty string, got 3"],
                  id="toml-title-number"),
     pytest.param({TOML: SITE_TOML + "[extra\n"},
-                 [f"{TOML}:{SITE_TOML.count(chr(10)) + 1}: invalid TOML: Expected ']' at the end of a table declaration "
-                  f"(at line {SITE_TOML.count(chr(10)) + 1}, column 7)"], id="toml-syntax"),
+                 [(f"{TOML}:{SITE_TOML.count(chr(10)) + 1}: invalid TOML: Expected ']' at the end of a table declaration "
+                   f"(at line {SITE_TOML.count(chr(10)) + 1}, column 7)")], id="toml-syntax"),
     pytest.param({TOML: b"title = 'Caf\xe9'\n"}, [f"{TOML}:1: not valid UTF-8: byte 0xe9 at byte offset 12"],
                  id="toml-not-utf8"),
 ]
@@ -308,8 +308,8 @@ def test_many_problems_in_many_files_are_reported_together_and_sorted(project, r
     assert result.code == 1
     assert result.err == expected_err([
         f"{ARTICLES}/a.md:2: title: expected a non-empty string",
-        f"{ARTICLES}/a.md:3: published: expected a date and time with a UTC offset (e.g. 2026-01-15T23:42:00+08:00), "
-        "got a date alone",
+        (f"{ARTICLES}/a.md:3: published: expected a date and time with a UTC offset (e.g. 2026-01-15T23:42:00+08:00), "
+         "got a date alone"),
         f"{ARTICLES}/a.md:6: draft: expected true or false, got a string",
         f"{ARTICLES}/a.md:12: unknown key 'autor' (allowed: {ALLOWED})",
         f"{ARTICLES}/b.md:5: companies: unknown company id 'nope' (not in companies.yaml)",

@@ -11,6 +11,9 @@ from . import SERVE_DIR
 
 SOURCE = "seeds"  # the commands' default --source
 IGNORED = ("/output/", "/.site-builder-cache/", f"/{SERVE_DIR}/")  # what a build and serve leave
+# The originals are published byte for byte and checked against raw_sha256: Git must never change their line ends
+# (Git for Windows checks text files out with "\r\n" by default, core.autocrlf).
+ATTRIBUTES = f"/{SOURCE}/{RAW_DIR}/** -text\n"
 
 
 def _settings() -> str:
@@ -53,8 +56,9 @@ REGISTRY = """\
 
 
 def init_archive(folder: Path) -> list[Path]:
-    """Create folder/seeds/ (site.toml, companies.yaml, articles/, raw/) and folder/.gitignore when there is
-    none; refuse, writing nothing, when any of the seeds files or folders is there already. Returns what was made."""
+    """Create folder/seeds/ (site.toml, companies.yaml, articles/, raw/), and folder/.gitignore and
+    folder/.gitattributes where there are none; refuse, writing nothing, when any of the seeds files or folders is
+    there already. Returns what was made."""
     source = folder / SOURCE
     files = {source / CONFIG_NAME: _settings(), source / REGISTRY_NAME: REGISTRY}
     folders = [source / ARTICLES_DIR, source / RAW_DIR]
@@ -75,6 +79,10 @@ def init_archive(folder: Path) -> list[Path]:
         if not ignore.exists() and not ignore.is_symlink():
             write_new(ignore, ("\n".join(IGNORED) + "\n").encode("utf-8"))
             made.append(ignore)
+        attributes = folder / ".gitattributes"
+        if not attributes.exists() and not attributes.is_symlink():
+            write_new(attributes, ATTRIBUTES.encode("utf-8"))
+            made.append(attributes)
     except OSError as exc:
         raise SiteError.single(display_path(getattr(exc, "filename", None) or folder),
                                f"cannot create: {exc.strerror or exc}") from None

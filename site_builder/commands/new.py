@@ -7,8 +7,8 @@ from pathlib import Path
 
 import yaml
 
-from ..core.errors import SiteError, display_path
 from ..content.load import ARTICLES_DIR
+from ..core.errors import SiteError, display_path
 from ..core.models import PLACEHOLDERS
 from ..core.safefs import Refused, Within, kind, write_new
 from ..core.urls import slugify

@@ -19,8 +19,8 @@ import threading
 import traceback
 from pathlib import Path
 
-from ..engine.build import Builder
 from ..core.errors import SiteError
+from ..engine.build import Builder
 from ..engine.write import check_output
 from ..outputs.theme import PROJECT_TEMPLATES
 
@@ -59,12 +59,12 @@ LIVE_JS = """/* site-builder serve: reload after each rebuild; show build errors
       seen = st.generation;
       show(st.error);
     }).catch(function () { /* the server is restarting or stopped: keep trying */ }).then(function () {
-      setTimeout(poll, %d);
+      setTimeout(poll, POLL_MS);
     });
   }
   poll();
 })();
-""" % POLL_MS
+""".replace("POLL_MS", str(POLL_MS))  # not a format string: every brace of the JavaScript would need doubling
 
 
 class LiveState:
@@ -179,10 +179,10 @@ class LiveHandler(http.server.SimpleHTTPRequestHandler):
         self.state = state
         super().__init__(*args, **kwargs)
 
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 - the base class names it so
+    def log_message(self, format: str, *args) -> None:  # "format": the base class names it so
         pass
 
-    def do_GET(self) -> None:  # noqa: N802 - the base class names it so
+    def do_GET(self) -> None:  # the base class names it so
         """Live endpoints, HTML pages with the script added, everything else as files."""
         path = self.path.split("?", 1)[0].split("#", 1)[0]
         if path == LIVE + "status":

@@ -44,7 +44,8 @@ import functools
 import os
 import re
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import markdown
 from markdown import inlinepatterns, treeprocessors, util
@@ -284,7 +285,7 @@ class GuardedPattern:
     """A compiled regex whose search and match first check that the text holds one of the characters every
     match needs (no: None, as the regex would answer); everything else is the regex's own."""
 
-    __slots__ = ("regex", "chars", "_holds")
+    __slots__ = ("_holds", "chars", "regex")
 
     def __init__(self, regex: re.Pattern[str], chars: frozenset[str]):
         self.regex, self.chars, self._holds = regex, chars, holds_any(chars)

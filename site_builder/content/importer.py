@@ -11,13 +11,13 @@ from pathlib import Path
 
 import yaml
 
-from . import frontmatter
 from ..core.errors import Collector, Problem, SiteError, decode_utf8, display_path
-from .load import ARTICLES_DIR, MAX_FILE_BYTES, RAW_DIR, load_registry
-from .markdown import mention_pattern
 from ..core.models import Company
 from ..core.safefs import Refused, Within, kind, read_regular, write_new, write_replacing
 from ..core.urls import slugify
+from . import frontmatter
+from .load import ARTICLES_DIR, MAX_FILE_BYTES, RAW_DIR, load_registry
+from .markdown import mention_pattern
 
 _SPACE = r"[\s\u00a0]"
 _HEADER = re.compile(rf"^(\S.*?){_SPACE}+/{_SPACE}+(\S.*?){_SPACE}*$")
@@ -81,7 +81,7 @@ def parse_raw(text: str, path: str, zone: tzinfo) -> RawArticle:
     if len(credits) > 1:
         raise fail(4, f"more than one illustration credit: {credits}")
     paragraphs, current = [], []
-    for line in lines[i:] + [""]:
+    for line in [*lines[i:], ""]:
         if line.strip():
             current.append(line)
         elif current:

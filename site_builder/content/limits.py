@@ -18,7 +18,8 @@ This module imports nothing heavy: the loader uses it.
 from __future__ import annotations
 
 import re
-from typing import Any, NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 from ..core.errors import Problem, SiteError, display_path
 
@@ -131,6 +132,6 @@ def refuse(articles: Sequence[Any], converted: Sequence[Any]) -> None:
     """Raise a SiteError naming each article (models.Article) whose body was refused (a Refused where its Body
     would be), at the body's first line."""
     problems = [Problem(display_path(a.path), a.body_line, body.message)
-                for a, body in zip(articles, converted) if isinstance(body, Refused)]
+                for a, body in zip(articles, converted, strict=True) if isinstance(body, Refused)]
     if problems:
         raise SiteError(problems)

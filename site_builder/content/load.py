@@ -6,16 +6,17 @@ import hashlib
 import os
 import stat
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
-from typing import Any, Callable
+from typing import Any
 
-from . import frontmatter
 from ..core.errors import Collector, SiteError, decode_utf8, display_path
-from .limits import body_problem
 from ..core.models import Article, Company
 from ..core.safefs import Refused, Within, kind, read_regular
 from ..core.urls import raw_path, slug_problem, slugify
+from . import frontmatter
+from .limits import body_problem
 
 ARTICLES_DIR = "articles"
 RAW_DIR = "raw"
@@ -69,7 +70,7 @@ def read_text(path: Path, source: Path | Within, errors: Collector) -> str | Non
 def source_folder(within: Within, name: str, errors: Collector) -> bool:
     """Whether the folder source/name may be read (it may be missing); if it may not, record why."""
     try:
-        real, st = within.locate(name)
+        _real, st = within.locate(name)
     except Refused as exc:
         errors.add(exc.path, 0, exc.message)
         return False

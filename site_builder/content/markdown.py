@@ -5,7 +5,7 @@ import functools
 import html as html_lib
 import re
 import xml.etree.ElementTree as etree
-from typing import Iterable
+from collections.abc import Iterable
 
 import markdown
 import nh3
@@ -20,13 +20,13 @@ from markdown.extensions.sane_lists import SaneListExtension
 from markdown.extensions.tables import TableExtension
 from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
-from markdown.util import AMP_SUBSTITUTE, STX, ETX
+from markdown.util import AMP_SUBSTITUTE, ETX, STX
 
-from . import fastmd
 from ..core.chars import FORBIDDEN, without_forbidden
-from .limits import MAX_HTML_DEPTH, MAX_NESTING, TIME_LIMIT, TOO_DEEP, TOO_SLOW, Refused
 from ..core.models import Body, Company
 from ..core.platform import time_limit
+from . import fastmd
+from .limits import MAX_HTML_DEPTH, MAX_NESTING, TIME_LIMIT, TOO_DEEP, TOO_SLOW, Refused
 
 # Python-Markdown's "extra" (its seven extensions, in its order) and "sane_lists", given as classes: named,
 # Markdown looks each up among the installed packages' entry points, which costs more than converting a body

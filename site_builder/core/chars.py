@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Iterator
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 
@@ -81,7 +81,7 @@ def url_problem(url: str, base: bool = False) -> str | None:
         return f"expected {what}, got {url!r}, which {msg}"
     try:
         parts = urlsplit(url)
-        parts.port  # a port that is not a number raises
+        parts.port  # noqa: B018 - a port that is not a number raises ValueError
     except ValueError:
         return f"expected {what}, got {url!r}"
     if parts.scheme not in ("http", "https") or not url.lower().startswith(parts.scheme + "://") or not parts.hostname:

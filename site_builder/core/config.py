@@ -5,8 +5,8 @@ import os
 import re
 import tomllib
 from dataclasses import dataclass, fields, replace
-from typing import Any
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 

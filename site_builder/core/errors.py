@@ -26,7 +26,7 @@ class Problem:
         """The problem printed as a warning."""
         return f"{self.where}: warning: {self.message}"
 
-    def as_strict(self) -> "Problem":
+    def as_strict(self) -> Problem:
         """A warning as the error --strict makes it."""
         return Problem(self.path, self.line, f"{self.message} (--strict)")
 
@@ -39,7 +39,7 @@ class SiteError(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
     @classmethod
-    def single(cls, path: str, message: str, line: int = 0) -> "SiteError":
+    def single(cls, path: str, message: str, line: int = 0) -> SiteError:
         """An error about one place."""
         return cls([Problem(path, line, message)])
 

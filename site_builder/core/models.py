@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-
 _HREF = re.compile(r'<a\b[^>]*?\bhref="([^"]*)"')
 
 

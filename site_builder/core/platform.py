@@ -30,9 +30,10 @@ import os
 import stat
 import sys
 import threading
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 PORTABLE = os.environ.get("SITE_BUILDER_PORTABLE", "") not in ("", "0")
 LINUX = sys.platform.startswith("linux")

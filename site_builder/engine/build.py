@@ -14,14 +14,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .store import (SPARE_DIR, BuildCache, CacheData, Snapshot, cache_folder, load_cache_for, load_snapshot_for,
-                    forget_cache_for, save_cache_for)
 from ..core.config import Config, load_config
 from ..core.errors import Collector, Problem, SiteError, display_path
 from ..outputs.base import ready
 from ..outputs.theme import PROJECT_TEMPLATES, Theme
-from .workers import cpu_count
 from . import search as search_module
+from .store import (
+    SPARE_DIR,
+    BuildCache,
+    CacheData,
+    Snapshot,
+    cache_folder,
+    forget_cache_for,
+    load_cache_for,
+    load_snapshot_for,
+    save_cache_for,
+)
+from .workers import cpu_count
 from .write import Lock, check_output, output_lock, write_site
 
 if TYPE_CHECKING:
@@ -131,7 +140,6 @@ class Builder:
         outputs = outputs + [ready(path, data) for path, data in search.files.items()]
         warnings += [Problem("pagefind", 0, search.problem)] if search.problem else []
         stats = {"written": 0, "unchanged": 0, "made": 0}
-        records = previous
         if output := self.output:
             if not (self.strict and warnings):
                 trash = cache_folder(output) / "trash" if self.use_cache else None
@@ -152,9 +160,8 @@ class Builder:
                     if not self.defer_save:
                         saved.extend(self._save(lock))
 
-                records = write_site(outputs, output, self.source, stats, trash, previous, explain,
-                                     in_place=self.in_place, workers=cpu_count(), spare=spare,
-                                     spare_records=cache.spare_records, after=keep)
+                write_site(outputs, output, self.source, stats, trash, previous, explain, in_place=self.in_place,
+                           workers=cpu_count(), spare=spare, spare_records=cache.spare_records, after=keep)
                 notes += tuple(saved)
         cache.made = stats["made"]
         cache.kept = len(outputs) - stats["made"] if self.output is not None else 0
@@ -185,8 +192,8 @@ class Builder:
             save_cache_for(self.output, data, lock.claim)
         except OSError as exc:  # a full disk, say: the site is in place; the next build must not trust this cache
             forget_cache_for(self.output)
-            return (f"{display_path(cache_folder(self.output))}: cannot save the build cache "
-                    f"({exc.strerror or exc}); the site is built, and the next build starts without the cache",)
+            return ((f"{display_path(cache_folder(self.output))}: cannot save the build cache "
+                     f"({exc.strerror or exc}); the site is built, and the next build starts without the cache"),)
         return ()
 
 

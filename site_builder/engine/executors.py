@@ -2,8 +2,9 @@
 cluster (the optional extra site-builder[dask]): its scheduler's client gives a concurrent.futures.Executor."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:

@@ -6,31 +6,32 @@ pays for importing Jinja, Python-Markdown and PyYAML.
 from __future__ import annotations
 
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import jinja2
 
-from ..outputs.api import render_api
-from .store import search_key, tree_key
-from ..model.checks import find_warnings
-from ..outputs.citations import render_citations
+from ..content.load import load_archive
 from ..core.config import BASE_URL_UNSET, CONFIG_NAME, Config
 from ..core.errors import Collector, Problem, SiteError, display_path
+from ..core.urls import article_path, raw_path
+from ..model.checks import find_warnings
+from ..model.schedule import build_now
+from ..model.site import build_site, company_href, sorted_companies
+from ..outputs.api import render_api
+from ..outputs.base import Keys, Output, by_path, global_key, ready
+from ..outputs.citations import render_citations
 from ..outputs.favicon import FAVICON, favicon_file
 from ..outputs.feeds import render_feeds, render_sitemap
-from ..model.site import build_site, company_href, sorted_companies
 from ..outputs.jsonfeed import render_json_feed
-from ..content.load import load_archive
-from ..outputs.base import Keys, Output, by_path, global_key, ready
-from ..outputs.redirects import render_redirects
 from ..outputs.pages import BytecodeStore, make_env, render_originals, render_site, static_assets
-from ..model.schedule import build_now
-from .search import SearchIndex, index_search
+from ..outputs.redirects import render_redirects
 from ..outputs.source_pages import render_feeds_page, render_source_feeds, render_source_pages
 from ..outputs.theme import Theme
-from ..core.urls import article_path, raw_path
+from .search import SearchIndex, index_search
+from .store import search_key, tree_key
 
 if TYPE_CHECKING:
     from .store import BuildCache

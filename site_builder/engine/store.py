@@ -25,13 +25,14 @@ import os
 import pickle
 import sys
 import threading
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from .. import __version__
-from ..core.errors import Problem, SiteError, display_path
 from ..content.limits import refuse
+from ..core.errors import display_path
 from ..core.platform import installed_versions
 from .workers import Conversion, body_key, convert_bodies, cpu_count, worth_a_pool
 from .write import CACHE_DIR, MARKER
@@ -117,11 +118,11 @@ _STATE = ("records", "spare_records", "search", "memo", "bytecode")  # kept in o
 class _Unpickler(pickle.Unpickler):
     """Loads only our own records and plain values: a foreign pickle cannot run code."""
 
-    _ALLOWED = {("site_builder.core.models", "Body"),
-                ("site_builder.core.models", "Company"), ("site_builder.core.models", "Article"),
-                ("datetime", "datetime"), ("datetime", "date"),
-                ("datetime", "timezone"), ("datetime", "timedelta"),
-                ("site_builder.core.errors", "Problem"), ("builtins", "set"), ("builtins", "frozenset")}
+    _ALLOWED = frozenset({("site_builder.core.models", "Body"),
+                          ("site_builder.core.models", "Company"), ("site_builder.core.models", "Article"),
+                          ("datetime", "datetime"), ("datetime", "date"),
+                          ("datetime", "timezone"), ("datetime", "timedelta"),
+                          ("site_builder.core.errors", "Problem"), ("builtins", "set"), ("builtins", "frozenset")})
 
     def find_class(self, module: str, name: str) -> Any:
         if (module, name) in self._ALLOWED:
@@ -190,7 +191,7 @@ class Database:
         import sqlite3
 
         try:
-            self.conn
+            _ = self.conn
         except (OSError, sqlite3.Error):
             return None
         return self
@@ -331,7 +332,7 @@ def load_cache(folder: Path | None, tool: str, snapshot: dict[str, Any] | None =
     except Exception as exc:  # any corruption at all: the cache is only ever an optimisation
         why = f"it cannot be read ({type(exc).__name__})"
     try:  # a database of another version or format is emptied in place; one that cannot be read is made anew
-        db.clear() if why.startswith("it was written by") or why.startswith("it has another") else db.remove()
+        db.clear() if why.startswith(("it was written by", "it has another")) else db.remove()
     except Exception:
         try:
             db.remove()
@@ -387,7 +388,7 @@ def save_cache(folder: Path, data: CacheData, claim: Callable[[Path], None] | No
     _dump(folder / SNAPSHOT_FILE, (data.tool, data.snapshot), claim)
     gitignore = folder.parent / ".gitignore"
     if not gitignore.exists():
-        gitignore.write_text("*\n")
+        gitignore.write_bytes(b"*\n")  # not write_text: "\r\n" on Windows
 
 
 def _save_rows(db: Database, data: CacheData) -> None:
@@ -397,7 +398,7 @@ def _save_rows(db: Database, data: CacheData) -> None:
     db.flush()
     if db.failed is not None:
         raise db.failed
-    for (key, _), body in zip(fresh, kept):
+    for (key, _), body in zip(fresh, kept, strict=True):
         data.bodies[key] = body
     changed = [(file, _dumps(entry)) for file, entry in data.articles.items() if data.stored.get(file) != entry[:2]]
     gone = [(file,) for file in data.stored if file not in data.articles]
@@ -501,7 +502,7 @@ class BuildCache:
         if self.current.db is not None:
             self.current.db.flush()  # before any page is made: a forked writer reads bodies with a connection of its own
         refuse(missing, converted)
-        fresh = dict(zip((keys[a.slug] for a in missing), converted))
+        fresh = dict(zip((keys[a.slug] for a in missing), converted, strict=True))
         self.converted += len(missing)
         bodies = {}
         for a in articles:
@@ -515,7 +516,7 @@ class BuildCache:
         db = self.current.db
         if db is None or not all(hasattr(b, "stored") for b in bodies):
             return bodies
-        return db.put_bodies(zip(keys, bodies))
+        return db.put_bodies(zip(keys, bodies, strict=True))
 
     def close(self) -> None:
         """End the prefetching pool, if any, and take the progress bar off the terminal."""
@@ -538,7 +539,7 @@ class BuildCache:
         return self.previous.spare_records if self.reuse else {}
 
     # search ------------------------------------------------------------------------------------------
-    def search(self, key: str) -> "SearchFiles | None":
+    def search(self, key: str) -> SearchFiles | None:
         """The search index the last build made from the same pages, if any."""
         hit = self.previous.search.get(key)
         return SearchFiles(*hit) if hit is not None else None
@@ -605,7 +606,7 @@ class Snapshot:
 
     @classmethod
     def take(cls, source: Path, templates: list[Path], output: Path | None, overrides: dict | None,
-             strict: bool, extra: tuple = ()) -> "Snapshot":
+             strict: bool, extra: tuple = ()) -> Snapshot:
         """Stat every input file; note the settings, environment variables and tools (extra) a build uses."""
         env = sorted((k, v) for k, v in os.environ.items() if k.startswith("SITE_BUILDER") or k == "SOURCE_DATE_EPOCH")
         return cls((file_states(source, *templates), tuple(str(t.absolute()) for t in templates), repr(sorted((overrides or {}).items())), strict,

@@ -8,14 +8,14 @@ import collections
 import hashlib
 import os
 import threading
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from ..core.platform import cpu_count, die_with, fork_is_safe, other_start_method, thread_count
 
 if TYPE_CHECKING:  # a build with nothing to do never imports the model
     from concurrent.futures import Executor, Future
 
-    from ..content.markdown import Converter
     from ..core.models import Body, Company
 
 MIN_PARALLEL = 48  # fewer bodies than this convert faster in this process than a pool starts
@@ -221,7 +221,8 @@ def convert_bodies(companies: Iterable[Company], href: Callable[[str], str], tex
     when it pays, else here. progress, if given, has update(n) (a tqdm bar): called as bodies are done."""
     companies = tuple(companies)
     workers = cpu_count() if workers is None else workers
-    from ..content.markdown import Converter  # Python-Markdown: imported when there is a body to convert (before forking)
+    # Python-Markdown: imported when there is a body to convert (before forking)
+    from ..content.markdown import Converter
 
     if not texts or (executor is None and not worth_a_pool(workers, len(texts))):
         converter = Converter(companies, href)

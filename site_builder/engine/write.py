@@ -6,13 +6,13 @@ import os
 import shutil
 import stat
 import sys
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Any, Callable, Iterable
 
 from ..core.errors import Problem, SiteError, display_path
-from ..outputs.base import Output, by_path, ready
 from ..core.platform import CAN_LOCK, exchange, hard_link, home_folder, open_fd, start_detached, try_lock
+from ..outputs.base import Output, by_path, ready
 from .workers import can_fork, process_pool
 
 CACHE_DIR = ".site-builder-cache"  # beside the output folder (cache.py); git-ignored
@@ -466,7 +466,7 @@ def _make_chunk(start: int) -> tuple:
             return "failed", "error", exc.problems
         except OSError as exc:
             return "failed", "oserror", (exc.errno, exc.strerror)
-        except Exception as exc:  # noqa: BLE001 - reported by the parent
+        except Exception as exc:  # any error: reported by the parent
             return "failed", "crash", "".join(traceback.format_exception(exc))
     return "ok", records, job.written
 

@@ -7,8 +7,9 @@ from urllib.parse import unquote, urlsplit
 
 from ..core.errors import Problem, display_path
 from ..core.models import PLACEHOLDERS, Article, Site
-from .related import Memo
 from ..core.urls import article_path
+from .related import Memo
+
 
 def _body_line(article: Article, needle: str) -> int:
     """The file line where needle first appears in the body (the body's first line if it does not)."""

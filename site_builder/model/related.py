@@ -5,7 +5,8 @@ import functools
 import hashlib
 import heapq
 from collections import Counter
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..core.models import Article
 

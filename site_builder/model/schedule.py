@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from ..core.errors import SiteError
 from ..core.models import Article
@@ -16,12 +16,12 @@ def build_now(environ: Mapping[str, str] | None = None) -> datetime:
     environ = os.environ if environ is None else environ
     value = environ.get(EPOCH_VARIABLE, "").strip()
     if not value:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
     try:
         seconds = int(value)
         if seconds < 0:
             raise ValueError(value)
-        return datetime.fromtimestamp(seconds, timezone.utc)
+        return datetime.fromtimestamp(seconds, UTC)
     except (ValueError, OverflowError, OSError):
         raise SiteError.single("environment", f"{EPOCH_VARIABLE}: expected whole seconds since "
                                               f"1970-01-01T00:00:00Z, got {value!r}") from None

@@ -2,23 +2,24 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import re
 from collections import Counter
+from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Callable, Iterable, cast
+from typing import cast
 
+from ..content.limits import refuse
+from ..content.load import Archive
+from ..content.markdown import Converter, summarise
 from ..core.chars import char_problem
 from ..core.errors import Collector
-from ..content.load import Archive
-from ..content.limits import refuse
-from ..content.markdown import Converter, summarise
 from ..core.models import Article, Body, Company, CompanyPage, Mention, Site
+from ..core.urls import article_path, company_path, relative
 from .related import Memo, related_articles
 from .schedule import split_scheduled
 from .sources import build_sources
-from ..core.urls import article_path, company_path, relative
-
 
 _REFERENCE = re.compile(r"&#(?:[xX]([0-9A-Fa-f]{1,8})|([0-9]{1,10}));?")
 
@@ -75,7 +76,7 @@ def convert_here(companies: tuple[Company, ...], href: Callable[[str], str],
     converter = Converter(companies, href)
     converted = [converter.convert(a.body) for a in articles]
     refuse(articles, converted)
-    return {a.slug: cast(Body, body) for a, body in zip(articles, converted)}  # refuse raised for a Refused
+    return {a.slug: cast(Body, body) for a, body in zip(articles, converted, strict=True)}  # refuse raised for a Refused
 
 
 def build_site(archive: Archive, now: datetime | None = None, convert: BodyConverter | None = None,
@@ -137,7 +138,7 @@ def build_site(archive: Archive, now: datetime | None = None, convert: BodyConve
         digests[a.slug] = article_digest(a, bodies[a.slug], summaries[a.slug], raw)
         if memo is not None and a.source_digest:  # a function of the file (and raw original) it was loaded from
             listings[a.slug] = memo("listing:" + (a.source_digest + raw).hex(),
-                                    lambda: listing_digest(a, summaries[a.slug], raw))
+                                    functools.partial(listing_digest, a, summaries[a.slug], raw))
         else:
             listings[a.slug] = listing_digest(a, summaries[a.slug], raw)
     return Site(articles, bodies, summaries, companies, pages, months, neighbours, raw_files,

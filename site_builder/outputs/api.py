@@ -8,14 +8,23 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from .citations import citation_text
-from ..core.config import Config
 from ..content.load import RAW_DIR
+from ..core.config import Config
 from ..core.models import Article, Site
+from ..core.urls import (
+    absolute,
+    api_article_path,
+    article_path,
+    citation_path,
+    company_feed_path,
+    company_path,
+    original_path,
+    raw_path,
+    url_quote,
+)
 from .base import Keys, Output, json_file, ready
+from .citations import citation_text
 from .schemas import SCHEMA_PATHS, schemas
-from ..core.urls import (absolute, api_article_path, article_path, citation_path, company_feed_path, company_path,
-                   original_path, raw_path, url_quote)
 
 
 def _iso(dt) -> str | None:

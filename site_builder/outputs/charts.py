@@ -78,8 +78,8 @@ def timeline_svg(dates: list[datetime], name: str, chart_id: str = "timeline-cha
     desc = (f"{_articles(total)} mentioning {name}, by month, {period}; "
             f"the busiest month has {peak}.")
     parts = [
-        f'<svg class="chart" id="{chart_id}" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
-        f'aria-labelledby="{chart_id}-title {chart_id}-desc" xmlns="http://www.w3.org/2000/svg">',
+        (f'<svg class="chart" id="{chart_id}" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+         f'aria-labelledby="{chart_id}-title {chart_id}-desc" xmlns="http://www.w3.org/2000/svg">'),
         f'<title id="{chart_id}-title">Mentions of {escape(name)} per month</title>',
         f'<desc id="{chart_id}-desc">{escape(desc)}</desc>',
         f'<line class="axis" x1="{LEFT}" y1="{TOP + plot_h}" x2="{WIDTH - RIGHT}" y2="{TOP + plot_h}"/>',

@@ -11,8 +11,8 @@ from functools import partial
 
 from ..core.config import Config
 from ..core.models import Article, Site
-from .base import Keys, Output, json_file
 from ..core.urls import absolute, article_path, citation_path
+from .base import Keys, Output, json_file
 
 # LaTeX's special characters. BibTeX counts every brace, escaped or not, to find where a field ends, so a brace
 # is written as a command (\textbraceleft{}): the braces of a field always balance, whatever the text.

@@ -36,7 +36,7 @@ def favicon_svg(title: str, css: str = "") -> bytes:
             f'font-family="Georgia, \'Times New Roman\', serif" font-size="42" font-weight="700">'
             f'{escape(letter, quote=False)}</text>' if letter else "")
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64">'
-            f'<rect width="64" height="64" rx="12" fill="{colours["accent"]}"/>{text}</svg>\n').encode("utf-8")
+            f'<rect width="64" height="64" rx="12" fill="{colours["accent"]}"/>{text}</svg>\n').encode()
 
 
 def favicon_file(title: str, theme: Theme) -> bytes:

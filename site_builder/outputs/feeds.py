@@ -9,8 +9,8 @@ from .. import __version__
 from ..core.chars import invisible_problem
 from ..core.config import Config
 from ..core.models import Article, Site
-from .base import Keys, Output
 from ..core.urls import absolute, article_path, company_feed_path, company_path, index_path
+from .base import Keys, Output
 
 
 def atom_feed(env: Environment, config: Config, site: Site, keys: Keys, path: str, title: str, page: str,
@@ -62,4 +62,4 @@ def _robots(config: Config) -> bytes:
     sitemap = absolute(config.base_url, "sitemap.xml")
     if (msg := invisible_problem(sitemap)) is not None:  # base_url is checked where it is read: never met
         raise ValueError(f"robots.txt: the sitemap URL {sitemap!r} {msg}")
-    return f"User-agent: *\nAllow: /\n\nSitemap: {sitemap}\n".encode("utf-8")
+    return f"User-agent: *\nAllow: /\n\nSitemap: {sitemap}\n".encode()

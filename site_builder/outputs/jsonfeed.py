@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from ..core.config import Config
 from ..core.models import Site
-from .base import Keys, Output, json_file
 from ..core.urls import absolute, article_path, index_path
+from .base import Keys, Output, json_file
 
 VERSION = "https://jsonfeed.org/version/1.1"
 FEED_PATH = "feed.json"

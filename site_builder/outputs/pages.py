@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import partial
 from datetime import datetime
-from typing import Any, Iterable
+from functools import partial
+from typing import Any
 
 import jinja2
 import jinja2.bccache
@@ -14,17 +15,32 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined,
 from markupsafe import Markup, escape
 
 from .. import __version__
-from .citations import citation_text
-from .charts import draws_chart, month_span, timeline_sentence, timeline_svg
-from ..core.config import Config
 from ..content.load import RAW_DIR
 from ..content.markdown import mention_pattern
+from ..core.config import Config
 from ..core.models import Article, Company, CompanyPage, Site
-from .originals import DETECTOR, show as show_original
+from ..core.urls import (
+    FEEDS_PAGE,
+    absolute,
+    article_path,
+    citation_path,
+    company_feed_path,
+    company_path,
+    feed_anchor,
+    index_path,
+    original_path,
+    page_path,
+    raw_path,
+    relative,
+    site_path,
+    source_feed_path,
+    source_path,
+)
 from .base import Keys, Output, ready
+from .charts import draws_chart, month_span, timeline_sentence, timeline_svg
+from .citations import citation_text
+from .originals import DETECTOR, show as show_original
 from .theme import Theme
-from ..core.urls import (FEEDS_PAGE, absolute, article_path, citation_path, company_feed_path, company_path, feed_anchor, index_path,
-                   original_path, page_path, raw_path, relative, site_path, source_feed_path, source_path)
 
 STYLESHEET = "style.css"
 LETTER_SECTIONS_AFTER = 20  # the company index is split by first letter only when it lists more companies

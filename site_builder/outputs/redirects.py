@@ -15,8 +15,8 @@ from ..core.chars import invisible_problem
 from ..core.config import Config
 from ..core.errors import Collector, display_path
 from ..core.models import Article, Site
-from .base import Keys, Output, ready
 from ..core.urls import absolute, alias_path, article_path, company_path, relative, site_path, source_path
+from .base import Keys, Output, ready
 
 REDIRECTS_FILE = "_redirects"
 

@@ -5,12 +5,21 @@ from __future__ import annotations
 from jinja2 import Environment
 
 from ..core.config import Config
-from .feeds import atom_feed
 from ..core.models import Site
+from ..core.urls import (
+    FEEDS_PAGE,
+    absolute,
+    company_feed_path,
+    company_path,
+    feed_anchor,
+    index_path,
+    page_path,
+    source_feed_path,
+    source_path,
+)
 from .base import Keys, Output
+from .feeds import atom_feed
 from .pages import Renderer
-from ..core.urls import (FEEDS_PAGE, absolute, company_feed_path, company_path, feed_anchor, index_path, page_path,
-                   source_feed_path, source_path)
 
 
 def render_source_pages(env: Environment, config: Config, site: Site, stylesheet: str, keys: Keys) -> list[Output]:

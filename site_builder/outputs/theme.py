@@ -48,7 +48,7 @@ class Theme:
     folder: Path | None
 
     @classmethod
-    def resolve(cls, templates: Path | None) -> "Theme":
+    def resolve(cls, templates: Path | None) -> Theme:
         """The theme for a project's templates folder (None: templates/), which is used when it is a folder (the
         command line refuses a --templates folder that is not there). The package's own theme folder, named as
         the project's, is the package's theme alone."""

@@ -51,15 +51,15 @@ import tarfile
 import tempfile
 import time
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 REPO = Path(__file__).resolve().parents[2]
 try:
     import html5lib  # noqa: F401  (the test extras: html5lib, lxml, pyyaml)
     import lxml  # noqa: F401
-    import yaml
+    import yaml  # noqa: F401
 except ImportError:  # run with a bare python3: use the project's virtual environment if there is one
     VENV_PYTHON = REPO / ".venv" / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
     if VENV_PYTHON.exists() and Path(sys.prefix).resolve() != (REPO / ".venv").resolve():
@@ -151,7 +151,7 @@ class Case:
     companies_text: str = ""
     toml: dict[str, str] = field(default_factory=dict)  # key -> TOML text of its value
     toml_text: str | None = None
-    ops: list[Callable[["Case"], None]] = field(default_factory=list)  # run after the files are written
+    ops: list[Callable[[Case], None]] = field(default_factory=list)  # run after the files are written
     base_url: str | None = None
     output: str = "output"
     strict: bool = False
@@ -169,7 +169,7 @@ class Case:
         if self.article_bytes is not None:
             return self.article_bytes
         front = self.front_text if self.front_text is not None else "".join(
-            f"{k}: {v}\n" if not v.startswith(("|", "\n")) else f"{k}: {v}\n" for k, v in self.front.items())
+            f"{k}: {v}\n" for k, v in self.front.items())
         return f"---\n{front}---\n\n{self.body}".encode("utf-8", "surrogatepass")
 
 
@@ -218,8 +218,7 @@ def _write_bytes(path: Path | bytes, data: bytes) -> None:
 # ------------------------------------------------------------------------------------------------- generators
 
 STRING_KEYS = ["title", "source", "column", "section", "illustration", "summary", "url", "slug", "language"]
-ALL_KEYS = STRING_KEYS + ["published", "updated", "retrieved", "companies", "tags", "aliases", "draft", "raw",
-                          "raw_sha256"]
+ALL_KEYS = [*STRING_KEYS, "published", "updated", "retrieved", "companies", "tags", "aliases", "draft", "raw", "raw_sha256"]
 
 
 def g_nothing(c: Case) -> None:
@@ -255,7 +254,7 @@ def g_benign_bad_date(c: Case) -> None:
 
 def g_field(c: Case) -> None:
     """A front matter string set to a hostile string, written as some YAML scalar."""
-    key = c.rng.choice(STRING_KEYS + ["tags", "aliases"])
+    key = c.rng.choice([*STRING_KEYS, "tags", "aliases"])
     value = yaml_scalar(c.rng, hostile_text(c.rng))
     c.front[key] = f"[{value}]" if key in ("tags", "aliases") and not value.startswith("|") else value
 
@@ -368,8 +367,8 @@ def g_body_html(c: Case) -> None:
         "<a href='jav&#x09;ascript:alert(1)'>x</a>", "<a href=' javascript:alert(1)'>x</a>", "[x](javascript:alert(1))",
         "[x](JaVaScRiPt:alert(1))", "[x](&#106;avascript:alert(1))", "[x](vbscript:msgbox)", "[x](data:text/html,<b>)",
         "<img src=x onerror=alert(1)>", "<svg><script>alert(1)</script></svg>", "<math><mi xlink:href=javascript:x>",
-        "<iframe src=//evil></iframe>", "<object data=x></object>", "<base href=//evil/>", "<form><button formaction"
-        "=javascript:x>b</button></form>", "<style>body{}</style>", "<link rel=stylesheet href=//evil>",
+        "<iframe src=//evil></iframe>", "<object data=x></object>", "<base href=//evil/>", ("<form><button formaction"
+        "=javascript:x>b</button></form>"), "<style>body{}</style>", "<link rel=stylesheet href=//evil>",
         "<meta http-equiv=refresh content=0;url=//evil>", "<!-- comment -->", "<!-- unclosed", "<![CDATA[x]]>",
         "<!DOCTYPE html>", "<?php x ?>", "&#7;", "&#0;", "&#xD800;", "&#x110000;", "&#128;", "&#x85;", "&#xFFFE;",
         "&nosuch;", "&amp", "&#", "<div markdown=\"1\">*md*</div>", "para\n{: onclick=\"alert(1)\" #id .c }",
@@ -557,7 +556,7 @@ def g_file_names(c: Case) -> None:
             name: str | bytes = rng.choice([b"bad\xff.md", b"\xc3.md", b"\xed\xa0\x80.md"])
         else:
             name = rng.choice(ODD_NAMES)
-        title = "'Odd %d'" % rng.randrange(10 ** 6)
+        title = f"'Odd {rng.randrange(10**6)}'"
 
         def op(case: Case, name=name, title=title) -> None:
             text = f"---\ntitle: {title}\npublished: '2026-01-10T10:00:00+08:00'\nsource: S\ncompanies: []\n---\n\nx\n"
@@ -777,7 +776,10 @@ def _run(args: list[str], cwd: Path, timeout: float | None = None, confirm: bool
         code: int | None = proc.returncode
     except subprocess.TimeoutExpired:
         try:
-            os.killpg(proc.pid, signal.SIGKILL)  # the group of the process we started: its workers too
+            if hasattr(os, "killpg"):
+                os.killpg(proc.pid, signal.SIGKILL)  # the group of the process we started: its workers too
+            else:
+                proc.kill()  # Windows: no process groups to signal; its workers exit when their pipes close
         except ProcessLookupError:
             pass
         out, err = proc.communicate()
@@ -857,7 +859,7 @@ def _html_problems(path: str, data: bytes) -> list[str]:
     try:
         tree = lxml.html.fromstring(data)
     except Exception as exc:
-        return problems + [f"lxml.html: {type(exc).__name__}: {exc}"]
+        return [*problems, f"lxml.html: {type(exc).__name__}: {exc}"]
     for el in tree.iter():
         if not isinstance(el.tag, str):
             continue
