@@ -22,7 +22,14 @@ from ..core.urls import slugify
 _SPACE = r"[\s\u00a0]"
 _HEADER = re.compile(rf"^(\S.*?){_SPACE}+/{_SPACE}+(\S.*?){_SPACE}*$")
 _PUBLISHED = re.compile(r"^Published:\s+([A-Z][a-z]{2}) (\d{1,2}), (\d{4}) (\d{1,2}):(\d{2}) (AM|PM)\s*$")
-_CREDIT = re.compile(r"^Illustration:\s*(\S.*?)\s*$")
+# A credit line: the kind of picture it credits, a colon, then who made it ('Photo: VCG', 'Illustration: Liu
+# Xidan/GT'). A caption ends with one ('Visitors at the fair on Monday. Photo: CFP').
+CREDIT_KINDS = ("Photo illustration", "Photos", "Photo", "Illustration", "Graphics", "Graphic", "Chart",
+                "Infographic", "Cartoon", "Video", "Image", "Map")
+_KIND = "|".join(CREDIT_KINDS)
+_CREDIT = re.compile(rf"^({_KIND}){_SPACE}*:{_SPACE}*([^\s.!?][^\n]{{0,99}}?){_SPACE}*$")
+_CAPTION = re.compile(rf"^(\S.*?[.!?\"'\u201d)]){_SPACE}+({_KIND}){_SPACE}*:{_SPACE}*([^\s.!?][^.!?\n]{{0,59}}?){_SPACE}*$",
+                      re.DOTALL)
 _RETRIEVED = re.compile(r"^Retrieved:\s*(\S.*?)\s*$")  # optional: when the scraper fetched the page
 
 
@@ -34,9 +41,37 @@ class RawArticle:
     column: str
     title: str
     published: datetime
-    illustration: str | None
-    paragraphs: tuple[str, ...]
+    credits: tuple[str, ...]  # 'Kind: name', each once, in the order the file gives them
+    paragraphs: tuple[str, ...]  # the body's text, for matching companies (and the body itself unless markdown)
     retrieved: datetime | None = None  # from a 'Retrieved:' header line, if the file records one
+    # set by the other formats (content/webpage.py, content/warc.py); the raw text leaves them unset
+    markdown: str | None = None  # the body as Markdown, already escaped (headings, lists, quotes kept)
+    language: str | None = None  # None: 'en', or what the article being replaced records
+    url: str | None = None
+    publication: str | None = None
+    authors: tuple[str, ...] = ()
+
+
+def credit_of(line: str) -> str | None:
+    """'Kind: name' when the line (or paragraph) is a credit alone, else None."""
+    m = _CREDIT.match(line.strip())
+    return f"{m.group(1)}: {' '.join(m.group(2).split())}" if m else None
+
+
+def split_credits(paragraphs: list[str]) -> tuple[list[str], list[str]]:
+    """(paragraphs, credits): a paragraph that is a credit alone ('Photo: Xinhua') or a picture's caption ending
+    in one ('Visitors at the fair. Photo: CFP') is the picture's, not the article's text: its credit is kept
+    (each once, in order) and the paragraph leaves the body. The caption's words stay in the original."""
+    kept, credits = [], []
+    for paragraph in paragraphs:
+        credit = credit_of(paragraph)
+        if credit is None and (m := _CAPTION.match(paragraph.strip())):
+            credit = f"{m.group(2)}: {' '.join(m.group(3).split())}"
+        if credit is None:
+            kept.append(paragraph)
+        elif credit not in credits:
+            credits.append(credit)
+    return kept, credits
 
 
 def _label(text: str, title: str) -> str:
@@ -72,14 +107,12 @@ def parse_raw(text: str, path: str, zone: tzinfo) -> RawArticle:
     credits: list[str] = []
     retrieved: datetime | None = None
     i = 3
-    while i < len(lines) and (not lines[i] or _CREDIT.match(lines[i]) or _RETRIEVED.match(lines[i])):
-        if (m := _CREDIT.match(lines[i])) and m.group(1) not in credits:
-            credits.append(m.group(1))
+    while i < len(lines) and (not lines[i] or credit_of(lines[i]) or _RETRIEVED.match(lines[i])):
+        if (credit := credit_of(lines[i])) and credit not in credits:
+            credits.append(credit)
         if m := _RETRIEVED.match(lines[i]):
             retrieved = _retrieved(m.group(1), i + 1, fail)
         i += 1
-    if len(credits) > 1:
-        raise fail(4, f"more than one illustration credit: {credits}")
     paragraphs, current = [], []
     for line in lines[i:] + [""]:
         if line.strip():
@@ -87,10 +120,12 @@ def parse_raw(text: str, path: str, zone: tzinfo) -> RawArticle:
         elif current:
             paragraphs.append("\n".join(current))
             current = []
+    paragraphs, more = split_credits(paragraphs)
+    credits += [c for c in more if c not in credits]
     if not paragraphs:  # point at the header's last line, not past the end of the file
         raise fail(max(n for n, line in enumerate(lines, start=1) if line), "no body paragraphs after the header")
     return RawArticle(_label(header.group(1), title), _label(header.group(2), title), title,
-                      naive.replace(tzinfo=zone), credits[0] if credits else None, tuple(paragraphs), retrieved)
+                      naive.replace(tzinfo=zone), tuple(credits), tuple(paragraphs), retrieved)
 
 
 def _retrieved(text: str, line: int, fail) -> datetime:
@@ -127,29 +162,40 @@ def mentioned(companies: tuple[Company, ...], paragraphs: tuple[str, ...]) -> li
 
 # kept from the article a re-import replaces (import --force), unless a command-line option gives them: every
 # key the raw file does not determine; written after the keys import always writes, in the schema's order
-KEPT_KEYS = ("source", "url", "retrieved", "language", "illustration", "slug", "summary", "updated", "draft", "tags",
+KEPT_KEYS = ("source", "url", "retrieved", "language", "illustration", "credits", "authors", "slug", "summary", "updated", "draft", "tags",
              "aliases")
+
+
+def credits_meta(credits: tuple[str, ...]) -> dict:
+    """The front matter of credits: a lone illustration credit as 'illustration: NAME' (the form articles have
+    always had), any other as the 'credits' list of 'Kind: name'."""
+    if len(credits) == 1 and credits[0].startswith("Illustration: "):
+        return {"illustration": credits[0].removeprefix("Illustration: ")}
+    return {"credits": list(credits)} if credits else {}
 
 
 def article_text(raw: RawArticle, publication: str, url: str | None, raw_rel: str, sha: str, companies: list[str],
                  retrieved: datetime | None = None, kept: dict | None = None) -> str:
     """The article file: YAML front matter, a blank line, then the paragraphs. kept: front matter values of the
     article this one replaces that the import does not set (see KEPT_KEYS), written as they were."""
-    meta: dict = {"title": raw.title, "published": raw.published.isoformat(), "source": publication,
-                  "column": raw.column, "section": raw.section}
-    if raw.illustration:
-        meta["illustration"] = raw.illustration
+    meta: dict = {"title": raw.title, "published": raw.published.isoformat(), "source": publication}
+    if raw.authors:
+        meta["authors"] = list(raw.authors)
+    meta.update({k: v for k, v in (("column", raw.column), ("section", raw.section)) if v})
+    meta.update(credits_meta(raw.credits))
     if url:
         meta["url"] = url
     if retrieved:
         meta["retrieved"] = retrieved.isoformat()
-    meta.update({"raw": raw_rel, "raw_sha256": sha, "language": "en", "companies": companies})
+    meta.update({"raw": raw_rel, "raw_sha256": sha, "language": raw.language or "en", "companies": companies})
+    if raw.credits:  # the file's credits replace those of the article it replaces
+        kept = {k: v for k, v in (kept or {}).items() if k not in ("illustration", "credits")}
     for key in frontmatter.SCHEMA:
-        if key in (kept or {}) and (key not in meta or key == "language"):
+        if key in (kept or {}) and (key not in meta or (key == "language" and raw.language is None)):
             value = kept[key]
             meta[key] = value.isoformat() if isinstance(value, datetime) else value
     front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=10_000, default_flow_style=False)
-    body = "\n\n".join(markdown_escape(p) for p in raw.paragraphs)
+    body = raw.markdown if raw.markdown is not None else "\n\n".join(markdown_escape(p) for p in raw.paragraphs)
     return f"---\n{front}---\n\n{body}\n"
 
 
