@@ -272,7 +272,8 @@ class Planned:
 
 def import_all(raw_files: list[Path], source: Path, zone: tzinfo, publication: str | None, url: str | None,
                force: bool, retrieved: datetime | None = None,
-               default_publication: str = "Global Times") -> list[Planned]:
+               default_publication: str = "Global Times", published: datetime | None = None,
+               language: str | None = None) -> list[Planned]:
     """Check every raw file and plan its import; raise one SiteError with the problems of every bad file (nothing
     is written then), else return the plans, in the order given, for write_import. Two files that would make the
     same article, or store different originals under one name, are planned apart or refused as for one import."""
@@ -282,25 +283,36 @@ def import_all(raw_files: list[Path], source: Path, zone: tzinfo, publication: s
     by_article: dict[Path, Planned] = {}
     for raw_file in raw_files:
         try:
-            plan = plan_import(raw_file, source, zone, publication, url, force, retrieved, default_publication, taken)
+            planned = plan_import(raw_file, source, zone, publication, url, force, retrieved, default_publication,
+                                  taken, published, language)
         except SiteError as exc:
             errors.extend(exc)
             continue
-        if (first := by_article.get(plan.article)) is not None:
-            errors.add(raw_file, 2, f"same title as {display_path(first.raw_file)}: both would be "
-                                    f"{display_path(plan.article)}")
-            continue
-        by_article[plan.article] = plan
-        taken[plan.raw_shown.name] = plan.data
-        plans.append(plan)
+        for plan in planned:
+            if (first := by_article.get(plan.article)) is not None:
+                errors.add(plan.raw_shown if plan.raw_file == first.raw_file else raw_file, 2,
+                           f"same title as {display_path(first.raw_file)}: both would be {display_path(plan.article)}")
+                continue
+            by_article[plan.article] = plan
+            taken[plan.raw_shown.name] = plan.data
+            plans.append(plan)
     errors.raise_if_any()
     return plans
 
 
+WEB_SUFFIXES = (".html", ".htm", ".xhtml")
+WARC_SUFFIXES = (".warc", ".warc.gz")
+MAX_WARC_BYTES = 256 * 1024 * 1024  # a WARC file larger than this is refused unread
+
+
 def plan_import(raw_file: Path, source: Path, zone: tzinfo, publication: str | None, url: str | None, force: bool,
                 retrieved: datetime | None = None, default_publication: str = "Global Times",
-                taken: dict[str, bytes] | None = None) -> Planned:
-    """Check one raw file and plan its import into source (write_import writes it); raise SiteError on any problem.
+                taken: dict[str, bytes] | None = None, published: datetime | None = None,
+                language: str | None = None) -> list[Planned]:
+    """Check one file and plan its import into source (write_import writes it); raise SiteError on any problem.
+    A raw text file or a saved page (.html, .htm: content/webpage.py) is one article; a WARC file (.warc,
+    .warc.gz: content/warc.py) one per HTML response, each page's bytes its original (<warc name>-<record>.html).
+    published and language: for pages that do not state them (the raw text states its date; it is English).
     taken: originals under raw/ that other imports of the same run write (name -> bytes), as if already there.
 
     `retrieved` (when the raw file was fetched) defaults to the raw file's own 'Retrieved:' line, then to what the
@@ -310,17 +322,43 @@ def plan_import(raw_file: Path, source: Path, zone: tzinfo, publication: str | N
     those the body names); publication and url replace its source and url only when given.
     """
     shown = display_path(raw_file)
+    name = raw_file.name.lower()
+    is_warc, is_web = name.endswith(WARC_SUFFIXES), name.endswith(WEB_SUFFIXES)
     try:
         if not os.path.lexists(raw_file):
             raise FileNotFoundError
-        data = read_regular(Path(os.path.realpath(raw_file)), shown)
+        data = read_regular(Path(os.path.realpath(raw_file)), shown,
+                            limit=MAX_WARC_BYTES if is_warc else MAX_FILE_BYTES)
     except Refused as exc:
         raise SiteError.single(shown, exc.message) from None
     except OSError as exc:
         raise SiteError.single(shown, "file not found" if isinstance(exc, FileNotFoundError)
                                else f"cannot read: {exc.strerror or exc}") from None
-    text = decode_utf8(data, raw_file)
-    raw = parse_raw(text, shown, zone)
+    if is_warc:
+        from .warc import parse_warc
+
+        pages = parse_warc(data, shown, published, language)
+        stem = re.sub(r"\.warc(\.gz)?$", "", raw_file.name, flags=re.IGNORECASE)
+        todo = [(page.raw, page.data, f"{stem}-{page.number:05d}.html") for page in pages]
+    elif is_web:
+        from .webpage import parse_page
+
+        todo = [(parse_page(data, shown, published=published, language=language), data, raw_file.name)]
+    else:
+        todo = [(parse_raw(decode_utf8(data, raw_file), shown, zone), data, raw_file.name)]
+    taken = dict(taken or {})
+    plans = []
+    for raw, original, original_name in todo:
+        plans.append(_plan(raw, original, original_name, raw_file, shown, source, publication, url, force,
+                           retrieved, default_publication, taken))
+        taken[plans[-1].raw_shown.name] = original
+    return plans
+
+
+def _plan(raw: RawArticle, data: bytes, original_name: str, raw_file: Path, shown: str, source: Path,
+          publication: str | None, url: str | None, force: bool, retrieved: datetime | None,
+          default_publication: str, taken: dict[str, bytes]) -> Planned:
+    """Plan one article from its record (raw) and original (data, stored under raw/ as original_name)."""
     errors = Collector()
     registry = load_registry(source, errors)
     errors.raise_if_any()
@@ -340,13 +378,16 @@ def plan_import(raw_file: Path, source: Path, zone: tzinfo, publication: str | N
             raise SiteError.single(display_path(article), "article exists; use --force to overwrite it")
         kept = dict(_replaced(article, article_real, article_st, display_path(article)).values)
     sha = hashlib.sha256(data).hexdigest()
-    raw_real, raw_shown, stored = _raw_destination(within, raw_file.name, data, sha, taken or {})
+    raw_real, raw_shown, stored = _raw_destination(within, original_name, data, sha, taken)
     retrieved = retrieved or raw.retrieved or kept.get("retrieved")
     companies = mentioned(registry, raw.paragraphs)
     companies += [c for c in kept.pop("companies", []) if c not in companies]
     kept = {k: v for k, v in kept.items() if k in KEPT_KEYS}
-    source_name, kept_url = kept.pop("source", default_publication), kept.pop("url", None)
-    text_out = article_text(raw, publication or source_name, url or kept_url, f"{RAW_DIR}/{raw_shown.name}", sha,
+    source_name, kept_url = kept.pop("source", None), kept.pop("url", None)
+    if not (source_name := publication or raw.publication or source_name or (None if raw.markdown else default_publication)):
+        raise SiteError.single(shown, "source: the page names no publication (og:site_name, JSON-LD publisher); "
+                                      "give it with --publication")
+    text_out = article_text(raw, source_name, url or raw.url or kept_url, f"{RAW_DIR}/{raw_shown.name}", sha,
                             companies, retrieved, kept)
     return Planned(raw_file, article, article_real, article_st is not None, raw_shown, raw_real, stored, data,
                    text_out.encode("utf-8"), (articles_dir, raw_dir))
