@@ -27,7 +27,9 @@ _PUBLISHED = re.compile(r"^Published:\s+([A-Z][a-z]{2}) (\d{1,2}), (\d{4}) (\d{1
 CREDIT_KINDS = ("Photo illustration", "Photos", "Photo", "Illustration", "Graphics", "Graphic", "Chart",
                 "Infographic", "Cartoon", "Video", "Image", "Map")
 _KIND = "|".join(CREDIT_KINDS)
-_CREDIT = re.compile(rf"^({_KIND}){_SPACE}*:{_SPACE}*([^\s.!?][^\n]{{0,99}}?){_SPACE}*$")
+# who: a name, not a sentence (no end punctuation, no '. ' inside), at most 80 characters
+_WHO = r"(?![^\n]*[.!?]\s)[^\s.!?:](?:[^\n!?]{0,78}[^\s.!?:,;])?"
+_CREDIT = re.compile(rf"^({_KIND}){_SPACE}*:{_SPACE}*({_WHO}){_SPACE}*$")
 _CAPTION = re.compile(rf"^(\S.*?[.!?\"'\u201d)]){_SPACE}+({_KIND}){_SPACE}*:{_SPACE}*([^\s.!?][^.!?\n]{{0,59}}?){_SPACE}*$",
                       re.DOTALL)
 _RETRIEVED = re.compile(r"^Retrieved:\s*(\S.*?)\s*$")  # optional: when the scraper fetched the page
