@@ -311,8 +311,8 @@ def cmd_import(args: argparse.Namespace) -> int:
                   f"the rest not", file=sys.stderr)
             return 1
         print(f"imported {display_path(plan.raw_file)} -> {display_path(plan.article)}")
-        if plan.raw_shown.name != plan.raw_file.name:
-            print(f"another original already has the name {plan.raw_file.name}: this one is kept as "
+        if plan.raw_shown.name != (plan.original_name or plan.raw_file.name):
+            print(f"another original already has the name {plan.original_name or plan.raw_file.name}: this one is kept as "
                   f"{display_path(plan.raw_shown)}")
     return 0
 

@@ -270,6 +270,7 @@ class Planned:
     data: bytes  # the original's bytes
     text: bytes  # the article file
     folders: tuple[Path, Path]  # real paths of articles/ and raw/, created when missing
+    original_name: str = ""  # the name the original was meant to have under raw/ (a WARC's page: <warc>-<n>.html)
 
 
 def import_all(raw_files: list[Path], source: Path, zone: tzinfo, publication: str | None, url: str | None,
@@ -392,7 +393,7 @@ def _plan(raw: RawArticle, data: bytes, original_name: str, raw_file: Path, show
     text_out = article_text(raw, source_name, url or raw.url or kept_url, f"{RAW_DIR}/{raw_shown.name}", sha,
                             companies, retrieved, kept)
     return Planned(raw_file, article, article_real, article_st is not None, raw_shown, raw_real, stored, data,
-                   text_out.encode("utf-8"), (articles_dir, raw_dir))
+                   text_out.encode("utf-8"), (articles_dir, raw_dir), original_name)
 
 
 def write_import(plan: Planned) -> None:

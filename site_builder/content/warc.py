@@ -46,19 +46,23 @@ def parse_warc(data: bytes, path: str, published: datetime | None = None,
 
     errors = Collector()
     pages: list[Page] = []
-    number = 0
+    number = complete = 0  # records seen, records read to their end
     try:
-        for record in ArchiveIterator(io.BytesIO(data), arc2warc=True):
-            number += 1
-            if record.rec_type != "response":
-                continue
-            media, charset = _content_type(record)
+        for record in ArchiveIterator(io.BytesIO(data)):
+            complete, number = number, number + 1
+            if record.format != "warc":
+                raise ValueError(f"record {number} is not a WARC record")
+            media, charset = _content_type(record) if record.rec_type == "response" else ("", None)
             status = record.http_headers.get_statuscode() if record.http_headers else None
-            if media not in _HTML_TYPES or status != "200":
+            if record.rec_type != "response" or media not in _HTML_TYPES or status != "200":
+                _read_whole(record)
+                complete = number
                 continue
             uri = (record.rec_headers.get_header("WARC-Target-URI") or "").strip().strip("<>")
             where = f"record {number} ({uri or 'no WARC-Target-URI'})"
             body = record.content_stream().read(MAX_PAGE_BYTES + 1)
+            _read_whole(record)
+            complete = number
             if url_problem(uri) is not None:
                 errors.add(path, 0, f"{where}: WARC-Target-URI is not an absolute http(s) URL")
                 continue
@@ -78,14 +82,25 @@ def parse_warc(data: bytes, path: str, published: datetime | None = None,
                 continue
             pages.append(Page(_with_retrieved(raw, retrieved), body, number))
     except (ArchiveLoadFailed, EOFError, OSError, ValueError, IndexError) as exc:
-        errors.add(path, 0, f"not a WARC file, or cut short after {number} record{'s' if number != 1 else ''}: "
+        errors.add(path, 0, f"not a WARC file, or cut short after {complete} record{'s' if complete != 1 else ''}: "
                             f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'end of data'}")
     except Exception as exc:  # noqa: BLE001 -- zlib errors and the like from a damaged file: one line
-        errors.add(path, 0, f"cannot read the WARC file after {number} records: {type(exc).__name__}: {exc}")
+        errors.add(path, 0, f"cannot read the WARC file after {complete} records: {type(exc).__name__}: {exc}")
     errors.raise_if_any()
     if not pages:
         raise SiteError([Problem(path, 0, f"no HTML response records among its {number} records")])
     return pages
+
+
+def _read_whole(record) -> None:
+    """Read the rest of a record's block; ValueError when the file ends before the length its header gives."""
+    while record.raw_stream.read(65536):
+        pass
+    reader = record.raw_stream
+    while reader is not None and not hasattr(reader, "limit"):
+        reader = getattr(reader, "stream", None)
+    if reader is not None and reader.limit > 0:
+        raise ValueError(f"the file ends {reader.limit} bytes before its last record does")
 
 
 def _with_retrieved(raw: RawArticle, retrieved: datetime) -> RawArticle:

@@ -151,19 +151,18 @@ def _published(tree: Any, article: dict, metas: dict[str, str], text: str, path:
         moment = _moment(value or "")
         if moment is not None and moment.tzinfo is not None and len(value.strip()) > 10:
             return moment
+    option = "give it with --published (e.g. --published 2026-01-15T23:42:00+08:00)"
     given = next((v.strip() for v in stated if v and v.strip()), None)
-    if given is None:
-        try:
-            import htmldate  # the reference extractor: its find_date only to say what the page does give
-
-            given = htmldate.find_date(text, extensive_search=False, original_date=True)
-        except Exception:  # noqa: BLE001 -- only for the message
-            given = None
     if given:
-        raise _fail(path, f"published: the page gives {given!r}, not a date and time with its UTC offset; "
-                          "give it with --published (e.g. --published 2026-01-15T23:42:00+08:00)")
-    raise _fail(path, "published: the page states no publication date; give it with --published "
-                      "(e.g. --published 2026-01-15T23:42:00+08:00)")
+        raise _fail(path, f"published: the page gives {given!r}, not a date and time with its UTC offset; {option}")
+    try:  # htmldate looks further (the URL, the text, other markup): a day at best, and an inference: only said
+        import htmldate
+
+        inferred = htmldate.find_date(text, extensive_search=False, original_date=True)
+    except Exception:  # noqa: BLE001 -- only for the message
+        inferred = None
+    hint = f" (htmldate infers the day {inferred}, without a time)" if inferred else ""
+    raise _fail(path, f"published: the page states no publication date{hint}; {option}")
 
 
 def _title(tree: Any, article: dict, metas: dict[str, str], path: str) -> str:
