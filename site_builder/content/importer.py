@@ -15,6 +15,7 @@ from . import frontmatter
 from ..core.errors import Collector, Problem, SiteError, decode_utf8, display_path
 from .load import ARTICLES_DIR, MAX_FILE_BYTES, RAW_DIR, load_registry
 from .markdown import mention_pattern
+from .record import RawArticle, credit_of, markdown_escape, split_credits
 from ..core.models import Company
 from ..core.safefs import Refused, Within, kind, read_regular, write_new, write_replacing
 from ..core.urls import slugify
@@ -22,58 +23,7 @@ from ..core.urls import slugify
 _SPACE = r"[\s\u00a0]"
 _HEADER = re.compile(rf"^(\S.*?){_SPACE}+/{_SPACE}+(\S.*?){_SPACE}*$")
 _PUBLISHED = re.compile(r"^Published:\s+([A-Z][a-z]{2}) (\d{1,2}), (\d{4}) (\d{1,2}):(\d{2}) (AM|PM)\s*$")
-# A credit line: the kind of picture it credits, a colon, then who made it ('Photo: VCG', 'Illustration: Liu
-# Xidan/GT'). A caption ends with one ('Visitors at the fair on Monday. Photo: CFP').
-CREDIT_KINDS = ("Photo illustration", "Photos", "Photo", "Illustration", "Graphics", "Graphic", "Chart",
-                "Infographic", "Cartoon", "Video", "Image", "Map")
-_KIND = "|".join(CREDIT_KINDS)
-# who: a name, not a sentence (no end punctuation, no '. ' inside), at most 80 characters
-_WHO = r"(?![^\n]*[.!?]\s)[^\s.!?:](?:[^\n!?]{0,78}[^\s.!?:,;])?"
-_CREDIT = re.compile(rf"^({_KIND}){_SPACE}*:{_SPACE}*({_WHO}){_SPACE}*$")
-_CAPTION = re.compile(rf"^(\S.*?[.!?\"'\u201d)]){_SPACE}+({_KIND}){_SPACE}*:{_SPACE}*([^\s.!?][^.!?\n]{{0,59}}?){_SPACE}*$",
-                      re.DOTALL)
 _RETRIEVED = re.compile(r"^Retrieved:\s*(\S.*?)\s*$")  # optional: when the scraper fetched the page
-
-
-@dataclass(frozen=True)
-class RawArticle:
-    """What the publisher's raw text says."""
-
-    section: str
-    column: str
-    title: str
-    published: datetime
-    credits: tuple[str, ...]  # 'Kind: name', each once, in the order the file gives them
-    paragraphs: tuple[str, ...]  # the body's text, for matching companies (and the body itself unless markdown)
-    retrieved: datetime | None = None  # from a 'Retrieved:' header line, if the file records one
-    # set by the other formats (content/webpage.py, content/warc.py); the raw text leaves them unset
-    markdown: str | None = None  # the body as Markdown, already escaped (headings, lists, quotes kept)
-    language: str | None = None  # None: 'en', or what the article being replaced records
-    url: str | None = None
-    publication: str | None = None
-    authors: tuple[str, ...] = ()
-
-
-def credit_of(line: str) -> str | None:
-    """'Kind: name' when the line (or paragraph) is a credit alone, else None."""
-    m = _CREDIT.match(line.strip())
-    return f"{m.group(1)}: {' '.join(m.group(2).split())}" if m else None
-
-
-def split_credits(paragraphs: list[str]) -> tuple[list[str], list[str]]:
-    """(paragraphs, credits): a paragraph that is a credit alone ('Photo: Xinhua') or a picture's caption ending
-    in one ('Visitors at the fair. Photo: CFP') is the picture's, not the article's text: its credit is kept
-    (each once, in order) and the paragraph leaves the body. The caption's words stay in the original."""
-    kept, credits = [], []
-    for paragraph in paragraphs:
-        credit = credit_of(paragraph)
-        if credit is None and (m := _CAPTION.match(paragraph.strip())):
-            credit = f"{m.group(2)}: {' '.join(m.group(3).split())}"
-        if credit is None:
-            kept.append(paragraph)
-        elif credit not in credits:
-            credits.append(credit)
-    return kept, credits
 
 
 def _label(text: str, title: str) -> str:
@@ -139,16 +89,6 @@ def _retrieved(text: str, line: int, fail) -> datetime:
     if value.tzinfo is None:
         raise fail(line, f"Retrieved: {text!r} has no UTC offset (write e.g. 2026-01-16T09:30:00+08:00)")
     return value
-
-
-def markdown_escape(paragraph: str) -> str:
-    """Escape what Markdown would read as markup, so the text renders word for word."""
-    text = re.sub(r"&(?=#|\w+;)", "&amp;", paragraph).replace("<", "&lt;")  # "&#65" is a character reference too
-    text = re.sub(r"([\\`*_\[\]{}|>])", r"\\\1", text)  # '{}' attr_list, '|' tables
-    text = re.sub(r"^(\s*)([#+-])", r"\1\\\2", text, flags=re.MULTILINE)
-    # ':' definition lists, '=' setext headings, '~' fenced code: Markdown has no backslash escape for these
-    text = re.sub(r"^(\s*)([:=~])", lambda m: f"{m.group(1)}&#{ord(m.group(2))};", text, flags=re.MULTILINE)
-    return re.sub(r"^(\s*\d+)([.)])", r"\1\\\2", text, flags=re.MULTILINE)
 
 
 def mentioned(companies: tuple[Company, ...], paragraphs: tuple[str, ...]) -> list[str]:
@@ -293,8 +233,9 @@ def import_all(raw_files: list[Path], source: Path, zone: tzinfo, publication: s
             continue
         for plan in planned:
             if (first := by_article.get(plan.article)) is not None:
-                errors.add(plan.raw_shown if plan.raw_file == first.raw_file else raw_file, 2,
-                           f"same title as {display_path(first.raw_file)}: both would be {display_path(plan.article)}")
+                web = raw_file.name.lower().endswith(WEB_SUFFIXES + WARC_SUFFIXES)
+                errors.add(raw_file, 0 if web else 2, f"{'page ' + plan.original_name + ': ' if web else ''}same "
+                           f"title as {display_path(first.raw_file)}: both would be {display_path(plan.article)}")
                 continue
             by_article[plan.article] = plan
             taken[plan.raw_shown.name] = plan.data

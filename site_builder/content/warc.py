@@ -9,7 +9,7 @@ from datetime import datetime
 
 from ..core.chars import url_problem
 from ..core.errors import Collector, Problem, SiteError
-from .importer import RawArticle
+from .record import RawArticle
 from .webpage import MAX_PAGE_BYTES, parse_page
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml")

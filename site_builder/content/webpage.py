@@ -13,7 +13,7 @@ from typing import Any, Iterator
 
 from ..core.chars import LANG_RE, url_problem
 from ..core.errors import Problem, SiteError
-from .importer import RawArticle, markdown_escape, split_credits
+from .record import RawArticle, markdown_escape, split_credits
 
 MAX_PAGE_BYTES = 8 * 1024 * 1024  # a saved page larger than this is refused unread (load.MAX_FILE_BYTES)
 _ARTICLE_TYPES = {"NewsArticle", "Article", "ReportageNewsArticle", "AnalysisNewsArticle", "OpinionNewsArticle",
