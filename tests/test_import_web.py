@@ -192,7 +192,8 @@ def test_a_gb18030_page_declared_gb2312(project, run):
 
 
 def test_a_page_without_a_date_is_an_error_naming_the_field_and_the_option(project, run):
-    path = _incoming(project, "nodate.html", news_page(dates=False).encode().replace(b"<time datetime", b"<span x"))
+    # the page's one <time> says when it was updated: not its publication date
+    path = _incoming(project, "nodate.html", news_page(dates=False).encode())
     before = tree_digest(project)
     result = run(project, "import", path)
     assert (result.code, result.out) == (1, "")
@@ -207,7 +208,8 @@ def test_a_page_without_a_date_is_an_error_naming_the_field_and_the_option(proje
 
 
 def test_a_date_without_a_time_is_not_completed_by_a_guess(project, run):
-    page = news_page(dates=False).replace("2026-01-14T18:05:00+08:00", "2026-01-13")
+    page = news_page(dates=False).replace('<time datetime="2026-01-14T18:05:00+08:00">Updated January 14, 2026</time>',
+                                          '<time datetime="2026-01-13" itemprop="datePublished">13 Jan</time>')
     result = run(project, "import", _incoming(project, "day.html", page.encode()))
     assert (result.code, result.err) == (1, "incoming/day.html: published: the page gives '2026-01-13', not a date and "
                                             "time with its UTC offset; give it with --published (e.g. --published "

@@ -30,6 +30,7 @@ _SUPERSETS = {"iso-8859-1": "cp1252", "latin1": "cp1252", "latin-1": "cp1252", "
               "iso-8859-9": "cp1254", "tis-620": "cp874", "shift_jis": "cp932", "x-sjis": "cp932",
               "euc-kr": "cp949", "utf8": "utf-8"}
 _SPACES = re.compile(r"\s+")
+_UPDATED = re.compile(r"updat|modif|edit|revis|aktualisiert|mis à jour|更新", re.IGNORECASE)
 
 
 def _fail(path: str, message: str) -> SiteError:
@@ -145,8 +146,10 @@ def _published(tree: Any, article: dict, metas: dict[str, str], text: str, path:
     stated += [metas[k] for k in _PUBLISHED_META if k in metas]
     stated += [t.get("datetime") for t in tree.xpath('//time[@datetime][@pubdate or @itemprop="datePublished"]')]
     times = tree.xpath("//article//time[@datetime]") or tree.xpath("//time[@datetime]")
-    if len({t.get("datetime") for t in times}) == 1:  # a single time in the article: its date line
-        stated.append(times[0].get("datetime"))
+    if len({t.get("datetime") for t in times}) == 1 and not _UPDATED.search(  # a lone time: the date line...
+            " ".join([times[0].text_content(), times[0].get("class") or "", times[0].get("itemprop") or "",
+                      (times[0].getparent().text or "") if times[0].getparent() is not None else ""])):
+        stated.append(times[0].get("datetime"))  # ...unless it says it is the time of an update
     for value in stated:
         moment = _moment(value or "")
         if moment is not None and moment.tzinfo is not None and len(value.strip()) > 10:
