@@ -104,8 +104,8 @@ def mentioned(companies: tuple[Company, ...], paragraphs: tuple[str, ...]) -> li
 
 # kept from the article a re-import replaces (import --force), unless a command-line option gives them: every
 # key the raw file does not determine; written after the keys import always writes, in the schema's order
-KEPT_KEYS = ("source", "url", "retrieved", "language", "illustration", "credits", "authors", "slug", "summary", "updated", "draft", "tags",
-             "aliases")
+KEPT_KEYS = ("source", "url", "retrieved", "language", "illustration", "credits", "authors", "slug", "summary",
+             "updated", "draft", "tags", "aliases")
 
 
 def credits_meta(credits: tuple[str, ...]) -> dict:
