@@ -98,10 +98,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("title", type=_title, metavar="TITLE", help="the article's title (it gives the file name)")
     p.add_argument("--publication", type=_text, metavar="NAME",
                    help="the source publication (default: the publication setting)")
-    p = _command(sub, "import", "import publishers' raw text files as articles (all of them, or none if one is bad)")
+    p = _command(sub, "import", "import publishers' raw text files, saved web pages and WARC files as articles "
+                                "(all of them, or none if one is bad)")
     _common(p)
     p.add_argument("raw", type=_raw_file, nargs="+", metavar="RAW",
-                   help="a raw text file to import; several may be given")
+                   help="a raw text file, a saved page (.html, .htm) or a WARC file (.warc, .warc.gz: each HTML "
+                        "response an article) to import; several may be given")
     p.add_argument("--url", type=_url, help="the article's original address, an absolute http(s) URL "
                                             "(one RAW file only)")
     p.add_argument("--publication", type=_text, metavar="NAME",
@@ -110,6 +112,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--retrieved", type=_moment, metavar="DATETIME",
                    help="when the raw file was fetched, with its UTC offset, e.g. 2026-01-16T09:30:00+08:00 "
                         "(default: the raw file's Retrieved: line, else what the article being replaced records, else none)")
+    p.add_argument("--published", type=_moment, metavar="DATETIME",
+                   help="the publication date and time, with its UTC offset, of saved pages that do not state it "
+                        "(a page's own date wins), e.g. 2026-01-15T23:42:00+08:00")
+    p.add_argument("--language", type=_language, metavar="TAG",
+                   help="the language of saved pages that do not state it (a page's own wins), e.g. en or zh-CN")
     return top
 
 
@@ -179,6 +186,15 @@ def _moment(text: str) -> datetime:
     if value.tzinfo is None:
         raise argparse.ArgumentTypeError(f"{text!r} has no UTC offset (write e.g. 2026-01-16T09:30:00+08:00)")
     return value
+
+
+def _language(text: str) -> str:
+    """A language tag, for --language."""
+    from .core.chars import LANG_RE
+
+    if not LANG_RE.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"expected a language tag such as 'en' or 'zh-CN', got {_one_line(repr(text))}")
+    return text
 
 
 def _url(text: str) -> str:
@@ -275,6 +291,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     if args.url is not None and len(args.raw) > 1:
         return _usage_error("--url", f"is one article's address, but {counted(len(args.raw), 'file')} were given")
+    if args.url is not None and args.raw[0].name.lower().endswith((".warc", ".warc.gz")):
+        return _usage_error("--url", "is one article's address; a WARC file gives each page's (WARC-Target-URI)")
     seen: set[str] = set()
     for raw in args.raw:
         if (key := os.path.normcase(os.path.abspath(raw))) in seen:
@@ -282,7 +300,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         seen.add(key)
     config = load_config(args.source)
     plans = import_all(args.raw, args.source, config.zone, args.publication, args.url, args.force,
-                       args.retrieved, config.publication)
+                       args.retrieved, config.publication, args.published, args.language)
     for done, plan in enumerate(plans):
         try:
             write_import(plan)
@@ -293,8 +311,8 @@ def cmd_import(args: argparse.Namespace) -> int:
                   f"the rest not", file=sys.stderr)
             return 1
         print(f"imported {display_path(plan.raw_file)} -> {display_path(plan.article)}")
-        if plan.raw_shown.name != plan.raw_file.name:
-            print(f"another original already has the name {plan.raw_file.name}: this one is kept as "
+        if plan.raw_shown.name != (plan.original_name or plan.raw_file.name):
+            print(f"another original already has the name {plan.original_name or plan.raw_file.name}: this one is kept as "
                   f"{display_path(plan.raw_shown)}")
     return 0
 

@@ -81,6 +81,18 @@ def _sha(value: Any) -> str | None:
     return None if isinstance(value, str) and _SHA_RE.fullmatch(value) else "expected 64 lower-case hex digits"
 
 
+_CREDIT_RE = re.compile(r"[^\W\d_][\w ]{0,29}: \S.*")
+
+
+def _credits(value: Any) -> str | None:
+    if (msg := _list_of_text(value)) is not None:
+        return msg
+    bad = next((v for v in value if not _CREDIT_RE.fullmatch(v)), None)
+    if bad is not None:
+        return f"expected each credit as 'Kind: name' (e.g. 'Photo: Xinhua'), got {bad!r}"
+    return None if len(set(value)) == len(value) else "a credit is listed twice"
+
+
 def _language(value: Any) -> str | None:
     return None if isinstance(value, str) and LANG_RE.fullmatch(value) else f"expected a language tag such as 'en', got {value!r}"
 
@@ -112,6 +124,8 @@ SCHEMA: dict[str, Field] = {
     "tags": Field(_list_of_text),
     "aliases": Field(_aliases),
     "retrieved": Field(_moment),
+    "authors": Field(_list_of_text),
+    "credits": Field(_credits),  # 'Kind: name', in order; 'illustration: NAME' is 'Illustration: NAME' first
 }
 
 

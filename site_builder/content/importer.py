@@ -18,25 +18,12 @@ from ..core.urls import slugify
 from . import frontmatter
 from .load import ARTICLES_DIR, MAX_FILE_BYTES, RAW_DIR, load_registry
 from .markdown import mention_pattern
+from .record import RawArticle, credit_of, markdown_escape, split_credits
 
 _SPACE = r"[\s\u00a0]"
 _HEADER = re.compile(rf"^(\S.*?){_SPACE}+/{_SPACE}+(\S.*?){_SPACE}*$")
 _PUBLISHED = re.compile(r"^Published:\s+([A-Z][a-z]{2}) (\d{1,2}), (\d{4}) (\d{1,2}):(\d{2}) (AM|PM)\s*$")
-_CREDIT = re.compile(r"^Illustration:\s*(\S.*?)\s*$")
 _RETRIEVED = re.compile(r"^Retrieved:\s*(\S.*?)\s*$")  # optional: when the scraper fetched the page
-
-
-@dataclass(frozen=True)
-class RawArticle:
-    """What the publisher's raw text says."""
-
-    section: str
-    column: str
-    title: str
-    published: datetime
-    illustration: str | None
-    paragraphs: tuple[str, ...]
-    retrieved: datetime | None = None  # from a 'Retrieved:' header line, if the file records one
 
 
 def _label(text: str, title: str) -> str:
@@ -72,14 +59,12 @@ def parse_raw(text: str, path: str, zone: tzinfo) -> RawArticle:
     credits: list[str] = []
     retrieved: datetime | None = None
     i = 3
-    while i < len(lines) and (not lines[i] or _CREDIT.match(lines[i]) or _RETRIEVED.match(lines[i])):
-        if (m := _CREDIT.match(lines[i])) and m.group(1) not in credits:
-            credits.append(m.group(1))
+    while i < len(lines) and (not lines[i] or credit_of(lines[i]) or _RETRIEVED.match(lines[i])):
+        if (credit := credit_of(lines[i])) and credit not in credits:
+            credits.append(credit)
         if m := _RETRIEVED.match(lines[i]):
             retrieved = _retrieved(m.group(1), i + 1, fail)
         i += 1
-    if len(credits) > 1:
-        raise fail(4, f"more than one illustration credit: {credits}")
     paragraphs, current = [], []
     for line in [*lines[i:], ""]:
         if line.strip():
@@ -87,10 +72,12 @@ def parse_raw(text: str, path: str, zone: tzinfo) -> RawArticle:
         elif current:
             paragraphs.append("\n".join(current))
             current = []
+    paragraphs, more = split_credits(paragraphs)
+    credits += [c for c in more if c not in credits]
     if not paragraphs:  # point at the header's last line, not past the end of the file
         raise fail(max(n for n, line in enumerate(lines, start=1) if line), "no body paragraphs after the header")
     return RawArticle(_label(header.group(1), title), _label(header.group(2), title), title,
-                      naive.replace(tzinfo=zone), credits[0] if credits else None, tuple(paragraphs), retrieved)
+                      naive.replace(tzinfo=zone), tuple(credits), tuple(paragraphs), retrieved)
 
 
 def _retrieved(text: str, line: int, fail) -> datetime:
@@ -102,16 +89,6 @@ def _retrieved(text: str, line: int, fail) -> datetime:
     if value.tzinfo is None:
         raise fail(line, f"Retrieved: {text!r} has no UTC offset (write e.g. 2026-01-16T09:30:00+08:00)")
     return value
-
-
-def markdown_escape(paragraph: str) -> str:
-    """Escape what Markdown would read as markup, so the text renders word for word."""
-    text = re.sub(r"&(?=#|\w+;)", "&amp;", paragraph).replace("<", "&lt;")  # "&#65" is a character reference too
-    text = re.sub(r"([\\`*_\[\]{}|>])", r"\\\1", text)  # '{}' attr_list, '|' tables
-    text = re.sub(r"^(\s*)([#+-])", r"\1\\\2", text, flags=re.MULTILINE)
-    # ':' definition lists, '=' setext headings, '~' fenced code: Markdown has no backslash escape for these
-    text = re.sub(r"^(\s*)([:=~])", lambda m: f"{m.group(1)}&#{ord(m.group(2))};", text, flags=re.MULTILINE)
-    return re.sub(r"^(\s*\d+)([.)])", r"\1\\\2", text, flags=re.MULTILINE)
 
 
 def mentioned(companies: tuple[Company, ...], paragraphs: tuple[str, ...]) -> list[str]:
@@ -127,29 +104,40 @@ def mentioned(companies: tuple[Company, ...], paragraphs: tuple[str, ...]) -> li
 
 # kept from the article a re-import replaces (import --force), unless a command-line option gives them: every
 # key the raw file does not determine; written after the keys import always writes, in the schema's order
-KEPT_KEYS = ("source", "url", "retrieved", "language", "illustration", "slug", "summary", "updated", "draft", "tags",
-             "aliases")
+KEPT_KEYS = ("source", "url", "retrieved", "language", "illustration", "credits", "authors", "slug", "summary",
+             "updated", "draft", "tags", "aliases")
+
+
+def credits_meta(credits: tuple[str, ...]) -> dict:
+    """The front matter of credits: a lone illustration credit as 'illustration: NAME' (the form articles have
+    always had), any other as the 'credits' list of 'Kind: name'."""
+    if len(credits) == 1 and credits[0].startswith("Illustration: "):
+        return {"illustration": credits[0].removeprefix("Illustration: ")}
+    return {"credits": list(credits)} if credits else {}
 
 
 def article_text(raw: RawArticle, publication: str, url: str | None, raw_rel: str, sha: str, companies: list[str],
                  retrieved: datetime | None = None, kept: dict | None = None) -> str:
     """The article file: YAML front matter, a blank line, then the paragraphs. kept: front matter values of the
     article this one replaces that the import does not set (see KEPT_KEYS), written as they were."""
-    meta: dict = {"title": raw.title, "published": raw.published.isoformat(), "source": publication,
-                  "column": raw.column, "section": raw.section}
-    if raw.illustration:
-        meta["illustration"] = raw.illustration
+    meta: dict = {"title": raw.title, "published": raw.published.isoformat(), "source": publication}
+    if raw.authors:
+        meta["authors"] = list(raw.authors)
+    meta.update({k: v for k, v in (("column", raw.column), ("section", raw.section)) if v})
+    meta.update(credits_meta(raw.credits))
     if url:
         meta["url"] = url
     if retrieved:
         meta["retrieved"] = retrieved.isoformat()
-    meta.update({"raw": raw_rel, "raw_sha256": sha, "language": "en", "companies": companies})
+    meta.update({"raw": raw_rel, "raw_sha256": sha, "language": raw.language or "en", "companies": companies})
+    if raw.credits:  # the file's credits replace those of the article it replaces
+        kept = {k: v for k, v in (kept or {}).items() if k not in ("illustration", "credits")}
     for key in frontmatter.SCHEMA:
-        if key in (kept or {}) and (key not in meta or key == "language"):
+        if key in (kept or {}) and (key not in meta or (key == "language" and raw.language is None)):
             value = kept[key]
             meta[key] = value.isoformat() if isinstance(value, datetime) else value
     front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=10_000, default_flow_style=False)
-    body = "\n\n".join(markdown_escape(p) for p in raw.paragraphs)
+    body = raw.markdown if raw.markdown is not None else "\n\n".join(markdown_escape(p) for p in raw.paragraphs)
     return f"---\n{front}---\n\n{body}\n"
 
 
@@ -222,11 +210,13 @@ class Planned:
     data: bytes  # the original's bytes
     text: bytes  # the article file
     folders: tuple[Path, Path]  # real paths of articles/ and raw/, created when missing
+    original_name: str = ""  # the name the original was meant to have under raw/ (a WARC's page: <warc>-<n>.html)
 
 
 def import_all(raw_files: list[Path], source: Path, zone: tzinfo, publication: str | None, url: str | None,
                force: bool, retrieved: datetime | None = None,
-               default_publication: str = "Global Times") -> list[Planned]:
+               default_publication: str = "Global Times", published: datetime | None = None,
+               language: str | None = None) -> list[Planned]:
     """Check every raw file and plan its import; raise one SiteError with the problems of every bad file (nothing
     is written then), else return the plans, in the order given, for write_import. Two files that would make the
     same article, or store different originals under one name, are planned apart or refused as for one import."""
@@ -236,25 +226,37 @@ def import_all(raw_files: list[Path], source: Path, zone: tzinfo, publication: s
     by_article: dict[Path, Planned] = {}
     for raw_file in raw_files:
         try:
-            plan = plan_import(raw_file, source, zone, publication, url, force, retrieved, default_publication, taken)
+            planned = plan_import(raw_file, source, zone, publication, url, force, retrieved, default_publication,
+                                  taken, published, language)
         except SiteError as exc:
             errors.extend(exc)
             continue
-        if (first := by_article.get(plan.article)) is not None:
-            errors.add(raw_file, 2, f"same title as {display_path(first.raw_file)}: both would be "
-                                    f"{display_path(plan.article)}")
-            continue
-        by_article[plan.article] = plan
-        taken[plan.raw_shown.name] = plan.data
-        plans.append(plan)
+        for plan in planned:
+            if (first := by_article.get(plan.article)) is not None:
+                web = raw_file.name.lower().endswith(WEB_SUFFIXES + WARC_SUFFIXES)
+                errors.add(raw_file, 0 if web else 2, f"{'page ' + plan.original_name + ': ' if web else ''}same "
+                           f"title as {display_path(first.raw_file)}: both would be {display_path(plan.article)}")
+                continue
+            by_article[plan.article] = plan
+            taken[plan.raw_shown.name] = plan.data
+            plans.append(plan)
     errors.raise_if_any()
     return plans
 
 
+WEB_SUFFIXES = (".html", ".htm", ".xhtml")
+WARC_SUFFIXES = (".warc", ".warc.gz")
+MAX_WARC_BYTES = 256 * 1024 * 1024  # a WARC file larger than this is refused unread
+
+
 def plan_import(raw_file: Path, source: Path, zone: tzinfo, publication: str | None, url: str | None, force: bool,
                 retrieved: datetime | None = None, default_publication: str = "Global Times",
-                taken: dict[str, bytes] | None = None) -> Planned:
-    """Check one raw file and plan its import into source (write_import writes it); raise SiteError on any problem.
+                taken: dict[str, bytes] | None = None, published: datetime | None = None,
+                language: str | None = None) -> list[Planned]:
+    """Check one file and plan its import into source (write_import writes it); raise SiteError on any problem.
+    A raw text file or a saved page (.html, .htm: content/webpage.py) is one article; a WARC file (.warc,
+    .warc.gz: content/warc.py) one per HTML response, each page's bytes its original (<warc name>-<record>.html).
+    published and language: for pages that do not state them (the raw text states its date; it is English).
     taken: originals under raw/ that other imports of the same run write (name -> bytes), as if already there.
 
     `retrieved` (when the raw file was fetched) defaults to the raw file's own 'Retrieved:' line, then to what the
@@ -264,17 +266,43 @@ def plan_import(raw_file: Path, source: Path, zone: tzinfo, publication: str | N
     those the body names); publication and url replace its source and url only when given.
     """
     shown = display_path(raw_file)
+    name = raw_file.name.lower()
+    is_warc, is_web = name.endswith(WARC_SUFFIXES), name.endswith(WEB_SUFFIXES)
     try:
         if not os.path.lexists(raw_file):
             raise FileNotFoundError
-        data = read_regular(Path(os.path.realpath(raw_file)), shown)
+        data = read_regular(Path(os.path.realpath(raw_file)), shown,
+                            limit=MAX_WARC_BYTES if is_warc else MAX_FILE_BYTES)
     except Refused as exc:
         raise SiteError.single(shown, exc.message) from None
     except OSError as exc:
         raise SiteError.single(shown, "file not found" if isinstance(exc, FileNotFoundError)
                                else f"cannot read: {exc.strerror or exc}") from None
-    text = decode_utf8(data, raw_file)
-    raw = parse_raw(text, shown, zone)
+    if is_warc:
+        from .warc import parse_warc
+
+        pages = parse_warc(data, shown, published, language)
+        stem = re.sub(r"\.warc(\.gz)?$", "", raw_file.name, flags=re.IGNORECASE)
+        todo = [(page.raw, page.data, f"{stem}-{page.number:05d}.html") for page in pages]
+    elif is_web:
+        from .webpage import parse_page
+
+        todo = [(parse_page(data, shown, published=published, language=language), data, raw_file.name)]
+    else:
+        todo = [(parse_raw(decode_utf8(data, raw_file), shown, zone), data, raw_file.name)]
+    taken = dict(taken or {})
+    plans = []
+    for raw, original, original_name in todo:
+        plans.append(_plan(raw, original, original_name, raw_file, shown, source, publication, url, force,
+                           retrieved, default_publication, taken))
+        taken[plans[-1].raw_shown.name] = original
+    return plans
+
+
+def _plan(raw: RawArticle, data: bytes, original_name: str, raw_file: Path, shown: str, source: Path,
+          publication: str | None, url: str | None, force: bool, retrieved: datetime | None,
+          default_publication: str, taken: dict[str, bytes]) -> Planned:
+    """Plan one article from its record (raw) and original (data, stored under raw/ as original_name)."""
     errors = Collector()
     registry = load_registry(source, errors)
     errors.raise_if_any()
@@ -294,16 +322,19 @@ def plan_import(raw_file: Path, source: Path, zone: tzinfo, publication: str | N
             raise SiteError.single(display_path(article), "article exists; use --force to overwrite it")
         kept = dict(_replaced(article, article_real, article_st, display_path(article)).values)
     sha = hashlib.sha256(data).hexdigest()
-    raw_real, raw_shown, stored = _raw_destination(within, raw_file.name, data, sha, taken or {})
+    raw_real, raw_shown, stored = _raw_destination(within, original_name, data, sha, taken)
     retrieved = retrieved or raw.retrieved or kept.get("retrieved")
     companies = mentioned(registry, raw.paragraphs)
     companies += [c for c in kept.pop("companies", []) if c not in companies]
     kept = {k: v for k, v in kept.items() if k in KEPT_KEYS}
-    source_name, kept_url = kept.pop("source", default_publication), kept.pop("url", None)
-    text_out = article_text(raw, publication or source_name, url or kept_url, f"{RAW_DIR}/{raw_shown.name}", sha,
+    source_name, kept_url = kept.pop("source", None), kept.pop("url", None)
+    if not (source_name := publication or raw.publication or source_name or (None if raw.markdown else default_publication)):
+        raise SiteError.single(shown, "source: the page names no publication (og:site_name, JSON-LD publisher); "
+                                      "give it with --publication")
+    text_out = article_text(raw, source_name, url or raw.url or kept_url, f"{RAW_DIR}/{raw_shown.name}", sha,
                             companies, retrieved, kept)
     return Planned(raw_file, article, article_real, article_st is not None, raw_shown, raw_real, stored, data,
-                   text_out.encode("utf-8"), (articles_dir, raw_dir))
+                   text_out.encode("utf-8"), (articles_dir, raw_dir), original_name)
 
 
 def write_import(plan: Planned) -> None:

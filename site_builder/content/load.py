@@ -288,7 +288,9 @@ def _article(path: Path, parsed: frontmatter.Parsed, company_ids: set[str] | Non
         illustration=v.get("illustration"), url=v.get("url"), raw=v.get("raw"), raw_sha256=v.get("raw_sha256"),
         summary=v.get("summary"), updated=v.get("updated"), draft=v.get("draft", False),
         language=v.get("language", "en"), tags=tuple(v.get("tags", ())), aliases=tuple(v.get("aliases", ())),
-        retrieved=v.get("retrieved"), body_line=parsed.body_line,
+        retrieved=v.get("retrieved"), body_line=parsed.body_line, authors=tuple(v.get("authors", ())),
+        credits=tuple(dict.fromkeys(([f"Illustration: {v['illustration']}"] if v.get("illustration") else [])
+                                    + v.get("credits", []))),
         lines=dict(lines), source_digest=digest,
     )
 

@@ -74,6 +74,8 @@ class Article:
     column: str | None = None
     section: str | None = None
     illustration: str | None = None
+    credits: tuple[str, ...] = ()  # 'Kind: name' ('Photo: VCG'), each once, illustration's first when it has one
+    authors: tuple[str, ...] = ()
     url: str | None = None
     raw: str | None = None
     raw_sha256: str | None = None

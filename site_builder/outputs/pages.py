@@ -201,6 +201,8 @@ class Renderer:
               "publisher": {"@type": "Organization", "name": article.source}}
         if self.config.base_url:  # the page's address, only when the site's is known
             ld["mainEntityOfPage"] = ld["url"] = absolute(self.config.base_url, path)
+        if article.authors:
+            ld["author"] = [{"@type": "Person", "name": name} for name in article.authors]
         if article.url:
             ld["isBasedOn"] = article.url
         if article.section or article.column:
@@ -209,8 +211,8 @@ class Renderer:
             ld["mentions"] = [{"@type": "Organization", "name": by_id[c].name,
                                **({"url": absolute(self.config.base_url, company_path(c))} if self.config.base_url
                                   else {})} for c in article.companies]
-        if article.illustration:
-            ld["creditText"] = article.illustration
+        if article.credits:  # who is credited ('Photo: VCG' credits VCG), each once
+            ld["creditText"] = ", ".join(dict.fromkeys(c.split(": ", 1)[-1] for c in article.credits))
         return self.render("article.html", path, article.title, self.site.summaries[article.slug], dict(
             article=article, body=Markup(self.site.bodies[article.slug].html), older=older, newer=newer,
             companies=[by_id[c] for c in article.companies], raw=self._raw(article),
