@@ -292,8 +292,8 @@ def cmd_import(args: argparse.Namespace) -> int:
             print(f"{counted(len(exc.problems), 'error')}; {counted(done, 'file')} of {len(plans)} imported, "
                   f"the rest not", file=sys.stderr)
             return 1
-        print(f"imported {display_path(plan.raw_file)} -> {display_path(plan.article)}")
-        if plan.raw_shown.name != plan.raw_file.name:
+        print(plan.note or f"imported {display_path(plan.raw_file)} -> {display_path(plan.article)}")
+        if plan.raw_shown.name != plan.raw_file.name and not plan.unchanged:
             print(f"another original already has the name {plan.raw_file.name}: this one is kept as "
                   f"{display_path(plan.raw_shown)}")
     return 0

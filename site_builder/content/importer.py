@@ -222,6 +222,8 @@ class Planned:
     data: bytes  # the original's bytes
     text: bytes  # the article file
     folders: tuple[Path, Path]  # real paths of articles/ and raw/, created when missing
+    note: str | None = None  # what the command says instead of 'imported ...' (a new version: content/versions.py)
+    unchanged: bool = False  # nothing to write: the original is one the article records already
 
 
 def import_all(raw_files: list[Path], source: Path, zone: tzinfo, publication: str | None, url: str | None,
@@ -283,6 +285,13 @@ def plan_import(raw_file: Path, source: Path, zone: tzinfo, publication: str | N
         raise SiteError([Problem(shown, 2, "the title gives an empty slug")])
     within = Within(source)
     articles_dir, raw_dir = _folder(within, ARTICLES_DIR), _folder(within, RAW_DIR)
+    if url is not None:  # an article with this url already: the file is a new version of it (versions.py)
+        from .versions import plan_update
+
+        update = plan_update(raw_file, raw, data, source, zone, url, retrieved, registry, force, taken or {},
+                             (articles_dir, raw_dir))
+        if update is not None:
+            return update
     article = source / ARTICLES_DIR / f"{slug}.md"
     try:
         article_real, article_st = within.locate(f"{ARTICLES_DIR}/{slug}.md")
@@ -309,6 +318,8 @@ def plan_import(raw_file: Path, source: Path, zone: tzinfo, publication: str | N
 def write_import(plan: Planned) -> None:
     """Write what plan_import planned: the original (unless there already), then the article."""
     articles_dir, raw_dir = plan.folders
+    if plan.unchanged:
+        return
     try:
         if not plan.stored:
             raw_dir.mkdir(parents=True, exist_ok=True)

@@ -18,6 +18,7 @@ from ..model.checks import find_warnings
 from ..outputs.citations import render_citations
 from ..core.config import BASE_URL_UNSET, CONFIG_NAME, Config
 from ..core.errors import Collector, Problem, SiteError, display_path
+from ..outputs.diffs import render_versions
 from ..outputs.favicon import FAVICON, favicon_file
 from ..outputs.feeds import render_feeds, render_sitemap
 from ..model.site import build_site, company_href, sorted_companies
@@ -120,6 +121,7 @@ def generate(source: Path, templates: Theme, config: Config, cache: BuildCache |
     # the raw originals: each file as .txt, byte for byte, and a page showing it; neither a page to search or list
     outputs += [ready(raw_path(name), data) for name, data in site.raw_files.items()]
     outputs += render_originals(env, config, site, stylesheet, templated)
+    outputs += render_versions(env, config, site, stylesheet, templated)  # corrections: each version, each change
     outputs += render_feeds(env, config, site, templated)
     outputs += render_source_feeds(env, config, site, templated)
     outputs += render_json_feed(config, site, keys)
