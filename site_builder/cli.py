@@ -110,6 +110,16 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--retrieved", type=_moment, metavar="DATETIME",
                    help="when the raw file was fetched, with its UTC offset, e.g. 2026-01-16T09:30:00+08:00 "
                         "(default: the raw file's Retrieved: line, else what the article being replaced records, else none)")
+    p = _command(sub, "companies", "work with the company registry")
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION", title="actions")
+    p = actions.add_parser("suggest", help="list names in the bodies that look like companies and are not in the "
+                                           "registry (nothing is added)",
+                           description="List names in the articles' bodies that look like companies (capitalised "
+                                       "words ending in Co, Corp, Group, Technology, Semiconductor, Inc, Ltd, "
+                                       "Holdings, ...) and are not in the registry, most frequent first, with the "
+                                       "articles they occur in. Nothing is added.", epilog=EXIT_CODES)
+    _common(p)
+    p.add_argument("--json", action="store_true", help="print the list as JSON")
     return top
 
 
@@ -299,7 +309,26 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"build": cmd_build, "check": cmd_build, "serve": cmd_serve, "init": cmd_init, "new": cmd_new, "import": cmd_import}
+def cmd_companies(args: argparse.Namespace) -> int:
+    """`companies suggest`: company-like names the registry lacks, printed safely (no terminal escapes)."""
+    import json
+
+    from .commands.suggest import safe, suggest
+
+    suggestions, skipped = suggest(args.source)
+    for path in skipped:
+        print(f"warning: {safe(path)}: not read (it has errors; see site-builder check)", file=sys.stderr)
+    if args.json:
+        print(json.dumps({"suggestions": [{"name": s.name, "count": s.count, "articles": list(s.articles)}
+                                          for s in suggestions]}, ensure_ascii=True, indent=2))
+        return 0
+    for s in suggestions:
+        print(f"{s.count:>5}  {safe(s.name)}  ({', '.join(safe(a) for a in s.articles)})")
+    print(f"{counted(len(suggestions), 'name')} not in the registry; nothing was added", file=sys.stderr)
+    return 0
+
+
+COMMANDS = {"companies": cmd_companies, "build": cmd_build, "check": cmd_build, "serve": cmd_serve, "init": cmd_init, "new": cmd_new, "import": cmd_import}
 
 
 def main(argv: list[str] | None = None) -> int:
