@@ -15,6 +15,7 @@ from . import frontmatter
 from ..core.errors import Collector, Problem, SiteError, decode_utf8, display_path
 from .load import ARTICLES_DIR, MAX_FILE_BYTES, RAW_DIR, load_registry
 from .markdown import mention_pattern
+from .versions import plan_update
 from ..core.models import Company
 from ..core.safefs import Refused, Within, kind, read_regular, write_new, write_replacing
 from ..core.urls import slugify
@@ -286,12 +287,14 @@ def plan_import(raw_file: Path, source: Path, zone: tzinfo, publication: str | N
     within = Within(source)
     articles_dir, raw_dir = _folder(within, ARTICLES_DIR), _folder(within, RAW_DIR)
     if url is not None:  # an article with this url already: the file is a new version of it (versions.py)
-        from .versions import plan_update
 
         update = plan_update(raw_file, raw, data, source, zone, url, retrieved, registry, force, taken or {},
-                             (articles_dir, raw_dir))
+                             parse_raw=parse_raw, markdown_escape=markdown_escape, mentioned=mentioned,
+                             raw_destination=_raw_destination)
         if update is not None:
-            return update
+            u = update
+            return Planned(raw_file, u.article, u.article_real, True, u.raw_shown, u.raw_real, u.stored, data, u.text,
+                           (articles_dir, raw_dir), u.note, u.unchanged)
     article = source / ARTICLES_DIR / f"{slug}.md"
     try:
         article_real, article_st = within.locate(f"{ARTICLES_DIR}/{slug}.md")

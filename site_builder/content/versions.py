@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import yaml
 
@@ -71,13 +72,27 @@ def _raw_values(raw) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
 
 
+@dataclass(frozen=True)
+class Update:
+    """A new version of an article, ready to write (importer.Planned takes these fields)."""
+
+    article: Path  # as shown
+    article_real: Path
+    raw_shown: Path
+    raw_real: Path
+    stored: bool  # the original is under raw/ already, byte for byte
+    text: bytes  # the article file ('' when unchanged)
+    note: str  # the line the command prints
+    unchanged: bool = False  # the original is a version the article records: nothing to write
+
+
 def plan_update(raw_file: Path, raw, data: bytes, source: Path, zone: tzinfo, url: str, retrieved: datetime | None,
-                registry: tuple[Company, ...], force: bool, taken: dict[str, bytes], folders: tuple[Path, Path]):
+                registry: tuple[Company, ...], force: bool, taken: dict[str, bytes], *, parse_raw: Callable,
+                markdown_escape: Callable, mentioned: Callable, raw_destination: Callable) -> Update | None:
     """The plan of importing raw_file (parsed: raw; its bytes: data) as a new version of the article whose url is
     url; None when no article has that url (a new article, then). Identical bytes to any recorded version plan
-    nothing to write. Raises SiteError naming the file and line on any problem."""
-    from .importer import Planned, _raw_destination, markdown_escape, mentioned, parse_raw
-
+    nothing to write. Raises SiteError naming the file and line on any problem. The importer's own functions are
+    given (parse_raw, markdown_escape, mentioned, raw_destination), so this module does not import it."""
     within = Within(source)
     matches = _articles_with_url(within, url)
     if not matches:
@@ -97,10 +112,12 @@ def plan_update(raw_file: Path, raw, data: bytes, source: Path, zone: tzinfo, ur
     sha = hashlib.sha256(data).hexdigest()
     for number, entry in enumerate(recorded, start=1):
         if entry["sha256"] == sha:
+            if force and "versions" not in values:  # import --force of the one original: rewritten as it was made
+                return None
             note = (f"unchanged: {shown_raw} is version {number} of {shown}" if len(recorded) > 1 or number > 1
                     else f"unchanged: {shown_raw} is the original of {shown}")
-            return Planned(raw_file, article, article_real, True, within.root / entry["original"], article_real,
-                           True, data, b"", folders, note=note, unchanged=True)
+            return Update(article, article_real, within.root / entry["original"], article_real, True, b"", note,
+                          unchanged=True)
     moment = retrieved or raw.retrieved
     if moment is None:
         raise SiteError.single(shown_raw, f"a new version of {shown} needs the time it was retrieved: give "
@@ -118,7 +135,7 @@ def plan_update(raw_file: Path, raw, data: bytes, source: Path, zone: tzinfo, ur
                       else "was edited by hand since its last original was imported")
             raise SiteError.single(shown, f"its body {reason}: the new version would replace it; merge the "
                                           "change by hand, or use --force to replace the body", parsed.body_line)
-    raw_real, raw_shown, stored = _raw_destination(within, raw_file.name, data, sha, taken)
+    raw_real, raw_shown, stored = raw_destination(within, raw_file.name, data, sha, taken)
     old_given = _raw_values(previous) if previous is not None else {}
     new_given = _raw_values(raw)
     meta: dict[str, Any] = {}
@@ -144,8 +161,7 @@ def plan_update(raw_file: Path, raw, data: bytes, source: Path, zone: tzinfo, ur
     if problems:  # never write an article the build would refuse
         raise SiteError([Problem(shown, lines.get(p.key or "", 1), p.message) for p in problems])
     note = f"updated {shown}: version {len(recorded) + 1} of {url}, retrieved {moment.isoformat()}"
-    return Planned(raw_file, article, article_real, True, raw_shown, raw_real, stored, data, text.encode("utf-8"),
-                   folders, note=note)
+    return Update(article, article_real, raw_shown, raw_real, stored, text.encode("utf-8"), note)
 
 
 def _previous_raw(within: Within, rel: str, zone: tzinfo, parse_raw):
