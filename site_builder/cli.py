@@ -111,7 +111,8 @@ def parser() -> argparse.ArgumentParser:
                    help="when the raw file was fetched, with its UTC offset, e.g. 2026-01-16T09:30:00+08:00 "
                         "(default: the raw file's Retrieved: line, else what the article being replaced records, else none)")
     p = _command(sub, "companies", "work with the company registry")
-    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION", title="actions")
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION", title="actions",
+                               help="what to do: suggest")
     p = actions.add_parser("suggest", help="list names in the bodies that look like companies and are not in the "
                                            "registry (nothing is added)",
                            description="List names in the articles' bodies that look like companies (capitalised "

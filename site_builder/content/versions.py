@@ -134,7 +134,8 @@ def plan_update(raw_file: Path, raw, data: bytes, source: Path, zone: tzinfo, ur
             reason = ("cannot be compared with the original it was imported from" if previous is None
                       else "was edited by hand since its last original was imported")
             raise SiteError.single(shown, f"its body {reason}: the new version would replace it; merge the "
-                                          "change by hand, or use --force to replace the body", parsed.body_line)
+                                          "change by hand, or use --force to replace the body",
+                                   parsed.body_line + len(parsed.body) - len(parsed.body.lstrip("\n")))
     raw_real, raw_shown, stored = raw_destination(within, raw_file.name, data, sha, taken)
     old_given = _raw_values(previous) if previous is not None else {}
     new_given = _raw_values(raw)

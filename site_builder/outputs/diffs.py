@@ -2,15 +2,17 @@
 from one version to the next, word by word.
 
 The word diff is difflib's on word tokens (runs of non-space and runs of space, so whitespace is kept) with its
-work bounded: the common start and end are taken off first (linear), and difflib is only ever given two
-sequences whose lengths multiply to at most WORK_LIMIT, and all of them together at most TOTAL_LIMIT. Past that,
-the text is compared line by line, each changed run of lines word by word while the budget lasts; past that too,
-the changed part is shown as one deletion and one insertion, and the diff says it is coarse.
+work bounded: the common start and end are taken off first (linear), and difflib is only ever given two token
+lists whose lengths multiply to at most WORK_LIMIT, and all of them together at most TOTAL_LIMIT. A longer
+changed middle is first paired by lines (the lines each version has once, in the same order: patience sorting,
+O(n log n)), and what lies between those is compared word by word while the budget lasts; past that, each such
+run is shown as one deletion and one insertion, and the diff says it is coarse.
 """
 from __future__ import annotations
 
 import difflib
 import re
+from collections import Counter
 from dataclasses import dataclass
 from functools import partial
 
@@ -24,9 +26,9 @@ from .base import Keys, Output
 from .originals import DETECTOR, show
 from .pages import Renderer
 
-WORK_LIMIT = 4_000_000  # the most len(a) * len(b) of any one pair of sequences difflib is given
-TOTAL_LIMIT = 40_000_000  # the most of all of them together, in one diff
-DIFF_ALGORITHM = "difflib words, lines, blocks; 1"  # in the changes pages' keys: change it when the output would
+WORK_LIMIT = 1_000_000  # the most len(a) * len(b) of any one pair of token lists difflib is given
+TOTAL_LIMIT = 20_000_000  # the most of all of them together, in one diff
+DIFF_ALGORITHM = "difflib words; unique lines; blocks; 2"  # in the changes pages' keys: change it when the output would
 
 _TOKEN = re.compile(r"\s+|\S+")
 
@@ -61,38 +63,72 @@ class _Budget:
         return True
 
 
-def _opcodes(a: list[str], b: list[str]):
-    return difflib.SequenceMatcher(None, a, b).get_opcodes()
-
-
-def _blocks(a: list[str], b: list[str], budget: _Budget, out: list[tuple[str, str]], by_lines: bool) -> None:
-    """Append the parts turning token list a into b; by_lines: try lines when words would cost too much."""
+def _words(a: list[str], b: list[str], budget: _Budget, out: list[tuple[str, str]]) -> None:
+    """Append the parts turning token list a into b: word by word while the budget allows, else one deletion and
+    one insertion (and the diff is coarse)."""
     if not a or not b:
         out += [("-", "".join(a))] if a else []
         out += [("+", "".join(b))] if b else []
         return
-    if budget.allows(a, b):
-        for op, i1, i2, j1, j2 in _opcodes(a, b):
-            if op == "equal":
-                out.append(("=", "".join(a[i1:i2])))
-            else:
-                if i2 > i1:
-                    out.append(("-", "".join(a[i1:i2])))
-                if j2 > j1:
-                    out.append(("+", "".join(b[j1:j2])))
+    if not budget.allows(a, b):
+        budget.coarse = True
+        out += [("-", "".join(a)), ("+", "".join(b))]
         return
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b).get_opcodes():
+        if op == "equal":
+            out.append(("=", "".join(a[i1:i2])))
+        else:
+            if i2 > i1:
+                out.append(("-", "".join(a[i1:i2])))
+            if j2 > j1:
+                out.append(("+", "".join(b[j1:j2])))
+
+
+def _anchors(a: list[str], b: list[str]) -> list[tuple[int, int]]:
+    """Pairs (i, j) of lines that occur once in a and once in b, a[i] == b[j], the longest run of them in the same
+    order in both (patience sorting: O(n log n))."""
+    once_a, once_b = Counter(a), Counter(b)
+    where_b = {line: j for j, line in enumerate(b) if once_b[line] == 1}
+    pairs = [(i, where_b[line]) for i, line in enumerate(a) if once_a[line] == 1 and line in where_b]
+    tails: list[int] = []  # tails[k]: index into pairs of the smallest j ending an increasing run of k + 1
+    before: list[int] = []
+    for n, (_, j) in enumerate(pairs):
+        k = _bisect(pairs, tails, j)
+        before.append(tails[k - 1] if k else -1)
+        if k == len(tails):
+            tails.append(n)
+        else:
+            tails[k] = n
+    run, n = [], tails[-1] if tails else -1
+    while n >= 0:
+        run.append(pairs[n])
+        n = before[n]
+    return run[::-1]
+
+
+def _bisect(pairs: list[tuple[int, int]], tails: list[int], j: int) -> int:
+    """The first k whose run's last j is not below j."""
+    lo, hi = 0, len(tails)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if pairs[tails[mid]][1] < j:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+def _by_lines(a: list[str], b: list[str], budget: _Budget, out: list[tuple[str, str]]) -> None:
+    """Append the parts turning token list a into b when they are too long to compare word by word at once: the
+    lines both have once and in the same order are kept, and what lies between them is compared word by word."""
+    budget.coarse = True  # lines are paired first: a word diff of the whole might pair words otherwise
     lines_a, lines_b = "".join(a).splitlines(keepends=True), "".join(b).splitlines(keepends=True)
-    if by_lines and (len(lines_a) > 1 or len(lines_b) > 1) and budget.allows(lines_a, lines_b):
-        budget.coarse = True  # a line-level comparison may pair lines a word diff would not
-        for op, i1, i2, j1, j2 in _opcodes(lines_a, lines_b):
-            if op == "equal":
-                out.append(("=", "".join(lines_a[i1:i2])))
-            else:
-                _blocks(_TOKEN.findall("".join(lines_a[i1:i2])), _TOKEN.findall("".join(lines_b[j1:j2])), budget,
-                        out, by_lines=False)
-        return
-    budget.coarse = True
-    out += [("-", "".join(a)), ("+", "".join(b))]
+    i0 = j0 = 0
+    for i, j in [*_anchors(lines_a, lines_b), (len(lines_a), len(lines_b))]:
+        _words(_TOKEN.findall("".join(lines_a[i0:i])), _TOKEN.findall("".join(lines_b[j0:j])), budget, out)
+        if i < len(lines_a):
+            out.append(("=", lines_a[i]))
+        i0, j0 = i + 1, j + 1
 
 
 def word_diff(old: str, new: str) -> Diff:
@@ -106,7 +142,11 @@ def word_diff(old: str, new: str) -> Diff:
         end += 1
     parts: list[tuple[str, str]] = [("=", "".join(a[:start]))]
     budget = _Budget()
-    _blocks(a[start:len(a) - end], b[start:len(b) - end], budget, parts, by_lines=True)
+    middle_a, middle_b = a[start:len(a) - end], b[start:len(b) - end]
+    if len(middle_a) * len(middle_b) <= WORK_LIMIT:
+        _words(middle_a, middle_b, budget, parts)
+    else:
+        _by_lines(middle_a, middle_b, budget, parts)
     parts.append(("=", "".join(a[len(a) - end:])))
     merged: list[tuple[str, str]] = []
     for op, text in parts:
