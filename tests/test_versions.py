@@ -120,6 +120,16 @@ def test_an_identical_reimport_touches_no_file(archive, run):
         assert _stats(archive / "seeds") == before
 
 
+def test_force_without_the_url_never_drops_the_versions(archive, run):
+    assert run(archive, "import", "incoming/v1/story.txt", "--url", URL).code == 0
+    assert run(archive, "import", "incoming/v2/story.txt", "--url", URL).code == 0
+    before = tree_digest(archive / "seeds")
+    result = run(archive, "import", "incoming/v2/story.txt", "--force")
+    assert result.code == 1
+    assert result.err.splitlines()[0] == f"{ARTICLE}: has 2 versions of its original: import a new one with --url {URL}"
+    assert tree_digest(archive / "seeds") == before
+
+
 def test_a_body_edited_by_hand_is_not_replaced_without_force(archive, run):
     assert run(archive, "import", "incoming/v1/story.txt", "--url", URL).code == 0
     path = archive / ARTICLE

@@ -305,6 +305,9 @@ def plan_import(raw_file: Path, source: Path, zone: tzinfo, publication: str | N
         if not force:
             raise SiteError.single(display_path(article), "article exists; use --force to overwrite it")
         kept = dict(_replaced(article, article_real, article_st, display_path(article)).values)
+        if "versions" in kept:  # its history is kept by an update (versions.py), never dropped by a rewrite
+            raise SiteError.single(display_path(article), f"has {len(kept['versions'])} versions of its original: "
+                                                          f"import a new one with --url {kept.get('url')}")
     sha = hashlib.sha256(data).hexdigest()
     raw_real, raw_shown, stored = _raw_destination(within, raw_file.name, data, sha, taken or {})
     retrieved = retrieved or raw.retrieved or kept.get("retrieved")
