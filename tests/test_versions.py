@@ -19,6 +19,7 @@ from conftest import minimal_front, tree_digest, write_article
 from site_builder.engine.build import Builder
 from site_builder.outputs import diffs
 from site_builder.outputs.diffs import diff_html, word_diff
+from test_browser import browser  # noqa: F401 - the session's headless Chromium, for the axe test
 
 URL = "https://news.example/acme"
 SLUG = "chip-maker-acme-semiconductor-co-raises-funds"
@@ -371,3 +372,33 @@ def test_a_100000_word_text_changed_everywhere_is_diffed_within_bounds(monkeypat
         assert ("-", "p3w7") in changes and ("-", "p1w7") not in changes
     else:  # one line, too long to compare word by word: one deletion and one insertion
         assert [op for op, _ in diff.parts] == ["-", "+"]
+
+
+# ---------------------------------------------------------------- in a browser: axe on the new pages
+
+@pytest.fixture
+def served_versions(archive, run):
+    """The archive with three versions of one story, built and served on 127.0.0.1: (base URL, output)."""
+    import functools
+    import http.server
+    import threading
+
+    for version in ("v1", "v2", "v3"):
+        assert run(archive, "import", f"incoming/{version}/story.txt", "--url", URL).code == 0
+    assert run(archive, "build").code == 0
+    handler = type("Quiet", (http.server.SimpleHTTPRequestHandler,), {"log_message": lambda *a: None})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                             functools.partial(handler, directory=str(archive / "output")))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/", archive / "output"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("path", ["index.html", "changes/2/index.html", "original/index.html", "original/2/index.html"])
+def test_the_version_pages_are_accessible_in_light_and_dark(browser, served_versions, path):
+    from test_browser import assert_axe_clean
+
+    base, _ = served_versions
+    for scheme in ("light", "dark"):
+        assert_axe_clean(browser, base, f"articles/{SLUG}/{path}", scheme)
