@@ -329,7 +329,8 @@ def cmd_companies(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"companies": cmd_companies, "build": cmd_build, "check": cmd_build, "serve": cmd_serve, "init": cmd_init, "new": cmd_new, "import": cmd_import}
+COMMANDS = {"build": cmd_build, "check": cmd_build, "serve": cmd_serve, "init": cmd_init, "new": cmd_new, "import": cmd_import,
+            "companies": cmd_companies}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -286,15 +286,12 @@ def plan_import(raw_file: Path, source: Path, zone: tzinfo, publication: str | N
         raise SiteError([Problem(shown, 2, "the title gives an empty slug")])
     within = Within(source)
     articles_dir, raw_dir = _folder(within, ARTICLES_DIR), _folder(within, RAW_DIR)
-    if url is not None:  # an article with this url already: the file is a new version of it (versions.py)
-
-        update = plan_update(raw_file, raw, data, source, zone, url, retrieved, registry, force, taken or {},
-                             parse_raw=parse_raw, markdown_escape=markdown_escape, mentioned=mentioned,
-                             raw_destination=_raw_destination)
-        if update is not None:
-            u = update
-            return Planned(raw_file, u.article, u.article_real, True, u.raw_shown, u.raw_real, u.stored, data, u.text,
-                           (articles_dir, raw_dir), u.note, u.unchanged)
+    if url is not None and (u := plan_update(raw_file, raw, data, source, zone, url, retrieved, registry, force,
+                                             taken or {}, parse_raw=parse_raw, markdown_escape=markdown_escape,
+                                             mentioned=mentioned, raw_destination=_raw_destination)) is not None:
+        # an article has this url already: the file is a new version of it (versions.py)
+        return Planned(raw_file, u.article, u.article_real, True, u.raw_shown, u.raw_real, u.stored, data, u.text,
+                       (articles_dir, raw_dir), u.note, u.unchanged)
     article = source / ARTICLES_DIR / f"{slug}.md"
     try:
         article_real, article_st = within.locate(f"{ARTICLES_DIR}/{slug}.md")
