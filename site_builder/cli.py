@@ -117,6 +117,17 @@ def parser() -> argparse.ArgumentParser:
                         "(a page's own date wins), e.g. 2026-01-15T23:42:00+08:00")
     p.add_argument("--language", type=_language, metavar="TAG",
                    help="the language of saved pages that do not state it (a page's own wins), e.g. en or zh-CN")
+    p = _command(sub, "companies", "work with the company registry")
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION", title="actions",
+                               help="what to do: suggest")
+    p = actions.add_parser("suggest", help="list names in the bodies that look like companies and are not in the "
+                                           "registry (nothing is added)",
+                           description="List names in the articles' bodies that look like companies (capitalised "
+                                       "words ending in Co, Corp, Group, Technology, Semiconductor, Inc, Ltd, "
+                                       "Holdings, ...) and are not in the registry, most frequent first, with the "
+                                       "articles they occur in. Nothing is added.", epilog=EXIT_CODES)
+    _common(p)
+    p.add_argument("--json", action="store_true", help="print the list as JSON")
     return top
 
 
@@ -310,14 +321,34 @@ def cmd_import(args: argparse.Namespace) -> int:
             print(f"{counted(len(exc.problems), 'error')}; {counted(done, 'file')} of {len(plans)} imported, "
                   f"the rest not", file=sys.stderr)
             return 1
-        print(f"imported {display_path(plan.raw_file)} -> {display_path(plan.article)}")
-        if plan.raw_shown.name != (plan.original_name or plan.raw_file.name):
+        print(plan.note or f"imported {display_path(plan.raw_file)} -> {display_path(plan.article)}")
+        if plan.raw_shown.name != (plan.original_name or plan.raw_file.name) and not plan.unchanged:
             print(f"another original already has the name {plan.original_name or plan.raw_file.name}: this one is kept as "
                   f"{display_path(plan.raw_shown)}")
     return 0
 
 
-COMMANDS = {"build": cmd_build, "check": cmd_build, "serve": cmd_serve, "init": cmd_init, "new": cmd_new, "import": cmd_import}
+def cmd_companies(args: argparse.Namespace) -> int:
+    """`companies suggest`: company-like names the registry lacks, printed safely (no terminal escapes)."""
+    import json
+
+    from .commands.suggest import safe, suggest
+
+    suggestions, skipped = suggest(args.source)
+    for path in skipped:
+        print(f"warning: {safe(path)}: not read (it has errors; see site-builder check)", file=sys.stderr)
+    if args.json:
+        print(json.dumps({"suggestions": [{"name": s.name, "count": s.count, "articles": list(s.articles)}
+                                          for s in suggestions]}, ensure_ascii=True, indent=2))
+        return 0
+    for s in suggestions:
+        print(f"{s.count:>5}  {safe(s.name)}  ({', '.join(safe(a) for a in s.articles)})")
+    print(f"{counted(len(suggestions), 'name')} not in the registry; nothing was added", file=sys.stderr)
+    return 0
+
+
+COMMANDS = {"build": cmd_build, "check": cmd_build, "serve": cmd_serve, "init": cmd_init, "new": cmd_new, "import": cmd_import,
+            "companies": cmd_companies}
 
 
 def _never_fail_to_print() -> None:

@@ -202,7 +202,11 @@ def edited(project: Path) -> Path:
 
 def test_existing_article_is_not_overwritten_without_force(project, run, edited):
     before = tree_digest(project / "seeds")
-    result = run(project, "import", f"seeds/raw/{RAW_NAME}", "--url", URL)
+    result = run(project, "import", f"seeds/raw/{RAW_NAME}", "--url", URL)  # the original it has: nothing to do
+    assert result.code == 0
+    assert result.out == f"unchanged: seeds/raw/{RAW_NAME} is the original of {ARTICLE_REL}\n"
+    assert tree_digest(project / "seeds") == before
+    result = run(project, "import", f"seeds/raw/{RAW_NAME}")  # without the url: the same title is another article
     assert result.code == 1
     assert result.out == ""
     assert result.err == f"{ARTICLE_REL}: article exists; use --force to overwrite it\n" + ONE_ERROR

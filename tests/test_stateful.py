@@ -7,8 +7,10 @@ long profile registered in conftest.py.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field, replace
@@ -219,6 +221,34 @@ class IncrementalEqualsClean(RuleBasedStateMachine):
             shutil.copy(SEED_ARTICLE, path)
         else:
             path.unlink()
+
+    @rule(count=st.integers(1, 3), last=st.sampled_from(["2026-01-18T08:00:00+08:00", "2026-01-19T08:00:00+08:00"]),
+          word=st.sampled_from([b"witnessed", b"saw"]))
+    def correct_the_seed_article(self, count, last, word):
+        """Corrections: the seed article with 1 to 3 versions of its original (`versions:`), the last one's
+        retrieval time and words changing."""
+        if not self.state.seed:
+            return
+        text = SEED_ARTICLE.read_text(encoding="utf-8")
+        if count > 1:
+            seed_raw = SEED_ARTICLE.parent.parent / "raw" / "000_ff62e51a18514715.txt"
+            entries = [("raw/000_ff62e51a18514715.txt", seed_raw.read_bytes(), "2026-01-16T09:30:00+08:00")]
+            for n in range(2, count + 1):
+                data = seed_raw.read_bytes().replace(b"witnessed", word if n == count else b"had", 1)
+                data += b"\n\nCorrection %d.\n" % n
+                name = f"seed-v{n}-{hashlib.sha256(data).hexdigest()[:8]}.txt"
+                (self.root / "seeds/raw" / name).write_bytes(data)
+                entries.append((f"raw/{name}", data, last if n == count else "2026-01-17T08:00:00+08:00"))
+            rel, data, _ = entries[-1]
+            sha = hashlib.sha256(data).hexdigest()
+            head, body = text[4:].split("\n---\n", 1)
+            head = re.sub(r"^raw: .*$", f"raw: {rel}", head, flags=re.M)
+            head = re.sub(r"^raw_sha256: .*$", f"raw_sha256: {sha}", head, flags=re.M)
+            head += f"\nupdated: '{last}'\nversions:\n" + "".join(
+                f"- original: {r}\n  sha256: {hashlib.sha256(d).hexdigest()}\n  retrieved: '{t}'\n"
+                for r, d, t in entries).rstrip("\n")
+            text = f"---\n{head}\n---\n{body}"
+        (self.root / "seeds/articles" / SEED_ARTICLE.name).write_text(text, encoding="utf-8")
 
     @rule(data=st.data(), what=st.sampled_from(["add", "name", "aliases", "description"]))
     def edit_registry(self, data, what):

@@ -17,7 +17,7 @@ RAW_REL = "raw/000_ff62e51a18514715.txt"
 REGISTRY = (REPO / "seeds" / "companies.yaml").read_text(encoding="utf-8")
 SITE_TOML = (REPO / "seeds" / "site.toml").read_text(encoding="utf-8")
 ALLOWED = ("title, published, source, companies, column, section, illustration, url, raw, raw_sha256, slug, summary, "
-           "updated, draft, language, tags, aliases, retrieved, authors, credits")
+           "updated, draft, language, tags, aliases, retrieved, authors, credits, versions")
 SLUG_RULE = "use lower-case letters a-z, digits and single hyphens (no '/', '..', '\\', spaces or other characters)"
 TAMPERED_RAW = (REPO / "seeds" / RAW_REL).read_bytes().replace(b"Hong Kong", b"HK", 1)
 GOOD = "---\n" + minimal_front() + "\n---\n\nBody text.\n"  # title line 2, published 3, source 4, companies 5

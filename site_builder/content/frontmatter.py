@@ -97,11 +97,44 @@ def _language(value: Any) -> str | None:
     return None if isinstance(value, str) and LANG_RE.fullmatch(value) else f"expected a language tag such as 'en', got {value!r}"
 
 
+VERSION_KEYS = ("original", "sha256", "retrieved")  # the keys of one entry of `versions:`, in the order written
+
+
+def _versions(value: Any) -> str | tuple[int, str] | None:
+    """A `versions:` list: at least two mappings of original (a path), sha256 and retrieved (optional), each
+    original once. A problem with one entry is (its index, message), reported at the entry's line."""
+    if not isinstance(value, list):
+        return f"expected a list of versions, got {_kind(value)}"
+    if len(value) < 2:
+        return "expected at least two versions (an article with one original has it in 'raw:' alone)"
+    seen: dict[str, int] = {}
+    for i, entry in enumerate(value):
+        def bad(message: str, i: int = i) -> tuple[int, str]:
+            return i, f"version {i + 1}: {message}"
+        if not isinstance(entry, dict):
+            return bad(f"expected a mapping of {', '.join(VERSION_KEYS)}, got {_kind(entry)}")
+        if (unknown := next((k for k in entry if k not in VERSION_KEYS), None)) is not None:
+            return bad(f"unknown key {unknown!r} (allowed: {', '.join(VERSION_KEYS)})")
+        for key in ("original", "sha256"):
+            if key not in entry:
+                return bad(f"missing required key {key!r}")
+        if (msg := _text(entry["original"])) is not None:
+            return bad(f"original: {msg}")
+        if (msg := _sha(entry["sha256"])) is not None:
+            return bad(f"sha256: {msg}")
+        if entry.get("retrieved") is not None and (msg := _moment(entry["retrieved"])) is not None:
+            return bad(f"retrieved: {msg}")
+        if entry["sha256"] in seen:
+            return bad(f"the same original as version {seen[entry['sha256']] + 1} (sha256 {entry['sha256']})")
+        seen[entry["sha256"]] = i
+    return None
+
+
 @dataclass(frozen=True)
 class Field:
     """One front matter key: its check and whether it must be present."""
 
-    check: Callable[[Any], str | None]
+    check: Callable[[Any], str | tuple[int, str] | None]  # a message, or (index of the bad item, message)
     required: bool = False
 
 
@@ -126,6 +159,7 @@ SCHEMA: dict[str, Field] = {
     "retrieved": Field(_moment),
     "authors": Field(_list_of_text),
     "credits": Field(_credits),  # 'Kind: name', in order; 'illustration: NAME' is 'Illustration: NAME' first
+    "versions": Field(_versions),
 }
 
 
@@ -199,8 +233,10 @@ class _Document:
         """The 1-based file line of node."""
         return self.first_line + node.start_mark.line
 
-    def pairs(self, node: yaml.Node, what: str) -> tuple[list[tuple[Any, Any, int]], list[FrontMatterError]]:
-        """(key, value, line) for each entry of a mapping node, and errors for values that cannot be built."""
+    def pairs(self, node: yaml.Node, what: str, item_lines: dict[Any, list[int]] | None = None
+              ) -> tuple[list[tuple[Any, Any, int]], list[FrontMatterError]]:
+        """(key, value, line) for each entry of a mapping node, and errors for values that cannot be built.
+        item_lines, if given, receives the line of each item of every value that is a list, by key."""
         if not isinstance(node, yaml.MappingNode):
             raise FrontMatterError(self.line(node), f"{what} must be a mapping of keys to values")
         items, errors = [], []
@@ -210,6 +246,8 @@ class _Document:
                 kind = "a list" if isinstance(key_node, yaml.SequenceNode) else "a mapping"
                 errors.append(FrontMatterError(line, f"a key must be a name, got {kind}"))
                 continue
+            if item_lines is not None and isinstance(value_node, yaml.SequenceNode):
+                item_lines[key_node.value] = [self.line(item) for item in value_node.value]
             try:
                 items.append((self.loader.construct_object(key_node, deep=True),
                               self.loader.construct_object(value_node, deep=True), line))
@@ -229,11 +267,12 @@ def _yaml_error(exc: yaml.YAMLError, first_line: int) -> FrontMatterError:
     return FrontMatterError(first_line + (mark.line if mark else 0), f"invalid YAML: {problem}")
 
 
-def load_yaml_mapping(text: str, first_line: int) -> tuple[list[tuple[Any, Any, int]], list[FrontMatterError]]:
-    """Safely load a YAML mapping; return (key, value, line) triples and per-key errors."""
+def load_yaml_mapping(text: str, first_line: int, item_lines: dict[Any, list[int]] | None = None
+                      ) -> tuple[list[tuple[Any, Any, int]], list[FrontMatterError]]:
+    """Safely load a YAML mapping; return (key, value, line) triples and per-key errors. item_lines: as pairs'."""
     doc = _Document(text, first_line)
     try:
-        return ([], []) if doc.node is None else doc.pairs(doc.node, "front matter")
+        return ([], []) if doc.node is None else doc.pairs(doc.node, "front matter", item_lines)
     finally:
         doc.close()
 
@@ -265,7 +304,8 @@ def parse(text: str) -> tuple[Parsed | None, list[FrontMatterError]]:
     """Parse a whole article file; return the checked result or every problem found."""
     try:
         yaml_text, body, body_line = split(text)
-        items, errors = load_yaml_mapping(yaml_text, 2)
+        item_lines: dict[Any, list[int]] = {}
+        items, errors = load_yaml_mapping(yaml_text, 2, item_lines)
     except FrontMatterError as exc:
         return None, [exc]
     values: dict[str, Any] = {}
@@ -277,6 +317,9 @@ def parse(text: str) -> tuple[Parsed | None, list[FrontMatterError]]:
         elif key in values:
             errors.append(FrontMatterError(line, f"{key}: given twice (first on line {lines[key]})"))
         elif (msg := SCHEMA[key].check(value)) is not None:
+            if isinstance(msg, tuple):  # one item of a list: its own line
+                index, msg = msg
+                line = item_lines.get(key, [])[index] if index < len(item_lines.get(key, [])) else line
             errors.append(FrontMatterError(line, f"{key}: {msg}"))
         else:
             values[key], lines[key] = value, line
@@ -284,9 +327,20 @@ def parse(text: str) -> tuple[Parsed | None, list[FrontMatterError]]:
     for key, spec in SCHEMA.items():
         if spec.required and key not in seen:
             errors.append(FrontMatterError(1, f"missing required key {key!r}"))
+    if "versions" in values and not errors:
+        last = values["versions"][-1]
+        if (last["original"], last["sha256"]) != (values.get("raw"), values.get("raw_sha256")):
+            errors.append(FrontMatterError(item_lines["versions"][-1], "versions: the last version must be the "
+                                           "article's raw original: its original and sha256 equal raw and raw_sha256"))
     if errors:
         return None, errors
     for key in ("published", "updated", "retrieved"):
         if isinstance(values.get(key), str):
             values[key] = datetime.fromisoformat(values[key])
+    if "versions" in values:
+        for i, entry in enumerate(values["versions"]):
+            moment = entry.get("retrieved")
+            values["versions"][i] = {**entry, "retrieved": datetime.fromisoformat(moment) if isinstance(moment, str)
+                                     else moment}
+        lines.update({f"versions.{i}": line for i, line in enumerate(item_lines["versions"], start=1)})
     return Parsed(values, lines, body, body_line), []

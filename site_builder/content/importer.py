@@ -18,7 +18,8 @@ from ..core.urls import slugify
 from . import frontmatter
 from .load import ARTICLES_DIR, MAX_FILE_BYTES, RAW_DIR, load_registry
 from .markdown import mention_pattern
-from .record import RawArticle, credit_of, markdown_escape, split_credits
+from .record import RawArticle, credit_of, credits_meta, markdown_escape, split_credits
+from .versions import plan_update
 
 _SPACE = r"[\s\u00a0]"
 _HEADER = re.compile(rf"^(\S.*?){_SPACE}+/{_SPACE}+(\S.*?){_SPACE}*$")
@@ -106,14 +107,6 @@ def mentioned(companies: tuple[Company, ...], paragraphs: tuple[str, ...]) -> li
 # key the raw file does not determine; written after the keys import always writes, in the schema's order
 KEPT_KEYS = ("source", "url", "retrieved", "language", "illustration", "credits", "authors", "slug", "summary",
              "updated", "draft", "tags", "aliases")
-
-
-def credits_meta(credits: tuple[str, ...]) -> dict:
-    """The front matter of credits: a lone illustration credit as 'illustration: NAME' (the form articles have
-    always had), any other as the 'credits' list of 'Kind: name'."""
-    if len(credits) == 1 and credits[0].startswith("Illustration: "):
-        return {"illustration": credits[0].removeprefix("Illustration: ")}
-    return {"credits": list(credits)} if credits else {}
 
 
 def article_text(raw: RawArticle, publication: str, url: str | None, raw_rel: str, sha: str, companies: list[str],
@@ -211,6 +204,8 @@ class Planned:
     text: bytes  # the article file
     folders: tuple[Path, Path]  # real paths of articles/ and raw/, created when missing
     original_name: str = ""  # the name the original was meant to have under raw/ (a WARC's page: <warc>-<n>.html)
+    note: str | None = None  # what the command says instead of 'imported ...' (a new version: content/versions.py)
+    unchanged: bool = False  # nothing to write: the original is one the article records already
 
 
 def import_all(raw_files: list[Path], source: Path, zone: tzinfo, publication: str | None, url: str | None,
@@ -293,13 +288,13 @@ def plan_import(raw_file: Path, source: Path, zone: tzinfo, publication: str | N
     taken = dict(taken or {})
     plans = []
     for raw, original, original_name in todo:
-        plans.append(_plan(raw, original, original_name, raw_file, shown, source, publication, url, force,
+        plans.append(_plan(raw, original, original_name, raw_file, shown, source, zone, publication, url, force,
                            retrieved, default_publication, taken))
         taken[plans[-1].raw_shown.name] = original
     return plans
 
 
-def _plan(raw: RawArticle, data: bytes, original_name: str, raw_file: Path, shown: str, source: Path,
+def _plan(raw: RawArticle, data: bytes, original_name: str, raw_file: Path, shown: str, source: Path, zone: tzinfo,
           publication: str | None, url: str | None, force: bool, retrieved: datetime | None,
           default_publication: str, taken: dict[str, bytes]) -> Planned:
     """Plan one article from its record (raw) and original (data, stored under raw/ as original_name)."""
@@ -311,6 +306,12 @@ def _plan(raw: RawArticle, data: bytes, original_name: str, raw_file: Path, show
         raise SiteError([Problem(shown, 2, "the title gives an empty slug")])
     within = Within(source)
     articles_dir, raw_dir = _folder(within, ARTICLES_DIR), _folder(within, RAW_DIR)
+    if url is not None and (u := plan_update(raw_file, raw, data, source, zone, url, retrieved, registry, force,
+                                             taken or {}, parse_raw=parse_raw, markdown_escape=markdown_escape,
+                                             mentioned=mentioned, raw_destination=_raw_destination)) is not None:
+        # an article has this url already: the file is a new version of it (versions.py)
+        return Planned(raw_file, u.article, u.article_real, True, u.raw_shown, u.raw_real, u.stored, data, u.text,
+                       (articles_dir, raw_dir), note=u.note, unchanged=u.unchanged)
     article = source / ARTICLES_DIR / f"{slug}.md"
     try:
         article_real, article_st = within.locate(f"{ARTICLES_DIR}/{slug}.md")
@@ -321,6 +322,9 @@ def _plan(raw: RawArticle, data: bytes, original_name: str, raw_file: Path, show
         if not force:
             raise SiteError.single(display_path(article), "article exists; use --force to overwrite it")
         kept = dict(_replaced(article, article_real, article_st, display_path(article)).values)
+        if "versions" in kept:  # its history is kept by an update (versions.py), never dropped by a rewrite
+            raise SiteError.single(display_path(article), f"has {len(kept['versions'])} versions of its original: "
+                                                          f"import a new one with --url {kept.get('url')}")
     sha = hashlib.sha256(data).hexdigest()
     raw_real, raw_shown, stored = _raw_destination(within, original_name, data, sha, taken)
     retrieved = retrieved or raw.retrieved or kept.get("retrieved")
@@ -340,6 +344,8 @@ def _plan(raw: RawArticle, data: bytes, original_name: str, raw_file: Path, show
 def write_import(plan: Planned) -> None:
     """Write what plan_import planned: the original (unless there already), then the article."""
     articles_dir, raw_dir = plan.folders
+    if plan.unchanged:
+        return
     try:
         if not plan.stored:
             raw_dir.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,7 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from ..core.errors import Collector, SiteError, decode_utf8, display_path
-from ..core.models import Article, Company
+from ..core.models import Article, Company, Version
 from ..core.safefs import Refused, Within, kind, read_regular
 from ..core.urls import raw_path, slug_problem, slugify
 from . import frontmatter
@@ -36,6 +36,8 @@ class Archive:
     raw_files: dict[str, bytes]  # an original's '/'-separated path under raw/ (its name) -> bytes
     raw_names: dict[str, str] = field(default_factory=dict)  # article path -> the name of its raw original
     lost: frozenset[str] = frozenset()  # the slugs (from the file names) of article files left out for an error
+    # article path -> the name of each version's original, oldest first (only articles with `versions:`)
+    version_names: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def read_text(path: Path, source: Path | Within, errors: Collector) -> str | None:
@@ -291,6 +293,7 @@ def _article(path: Path, parsed: frontmatter.Parsed, company_ids: set[str] | Non
         retrieved=v.get("retrieved"), body_line=parsed.body_line, authors=tuple(v.get("authors", ())),
         credits=tuple(dict.fromkeys(([f"Illustration: {v['illustration']}"] if v.get("illustration") else [])
                                     + v.get("credits", []))),
+        versions=tuple(Version(e["original"], e["sha256"], e.get("retrieved")) for e in v.get("versions", ())),
         lines=dict(lines), source_digest=digest,
     )
 
@@ -310,29 +313,36 @@ def _check_duplicates(articles: list[Article], errors: Collector) -> list[Articl
     return list(seen.values())
 
 
-def _load_raw(source: Path, articles: list[Article], errors: Collector) -> tuple[dict[str, bytes], dict[str, str]]:
-    """The raw originals the articles name, each a regular file inside raw/ (links resolved as safefs says):
-    ({name: bytes}, {article path: name}), each name the file's '/'-separated real path under raw/ (sub-folders
-    kept: raw/a/x.txt and raw/b/x.txt are two originals)."""
+def _load_raw(source: Path, articles: list[Article], errors: Collector
+              ) -> tuple[dict[str, bytes], dict[str, str], dict[str, tuple[str, ...]]]:
+    """The raw originals the articles name (`raw:` and each of `versions:`), each a regular file inside raw/
+    (links resolved as safefs says): ({name: bytes}, {article path: name}, {article path: the name of each
+    version}), each name the file's '/'-separated real path under raw/ (sub-folders kept: raw/a/x.txt and
+    raw/b/x.txt are two originals). An article any of whose versions cannot be read has no versions here."""
+    wanted: list[tuple[Article, str, str | None, str, int, int]] = []  # (article, path, sha256, what, line, version)
+    for article in articles:
+        if article.raw is not None:
+            wanted.append((article, article.raw, article.raw_sha256, "raw", article.lines.get("raw", 1), 0))
+        for i, version in enumerate(article.versions[:-1], start=1):  # the last one is `raw`
+            wanted.append((article, version.original, version.sha256, f"versions: version {i}: original",
+                           article.lines.get(f"versions.{i}", article.lines.get("versions", 1)), i))
     raw_files: dict[str, bytes] = {}
     raw_names: dict[str, str] = {}
+    found: dict[tuple[str, int], str] = {}  # (article path, version) -> name
     published: dict[str, tuple[str, Path, Article]] = {}  # output path, case-folded -> (name, file, first user)
     within = Within(source)
     raw_root: Path | None = None
-    for article in articles:
-        if article.raw is None:
-            continue
+    for article, rel, sha, what, line, version in wanted:
         if raw_root is None:
             if not source_folder(within, RAW_DIR, errors):
-                return raw_files, raw_names
+                return raw_files, raw_names, {}
             raw_root = within.locate(RAW_DIR)[0]
-        line = article.lines.get("raw", 1)
-        outside = f"raw: {article.raw!r} must name a file inside {RAW_DIR}/"
-        if PurePath(article.raw).anchor:
+        outside = f"{what}: {rel!r} must name a file inside {RAW_DIR}/"
+        if PurePath(rel).anchor:
             errors.add(article.path, line, outside)
             continue
         try:
-            path, st = within.locate(article.raw)
+            path, st = within.locate(rel)
         except Refused as exc:
             if exc.message.endswith("leads out of the source folder"):  # '..' above seeds/
                 errors.add(article.path, line, outside)
@@ -343,46 +353,54 @@ def _load_raw(source: Path, articles: list[Article], errors: Collector) -> tuple
             errors.add(article.path, line, outside)
             continue
         if st is None:
-            errors.add(article.path, line, f"raw: file not found: {article.raw}")
+            errors.add(article.path, line, f"{what}: file not found: {rel}")
             continue
         name = path.relative_to(raw_root).as_posix()
         if (bad := next((ch for ch in name if unicodedata.category(ch) in _UNPRINTABLE), None)) is not None:
-            errors.add(article.path, line, f"raw: {RAW_DIR}/{name!r} has a control or invisible character "
+            errors.add(article.path, line, f"{what}: {RAW_DIR}/{name!r} has a control or invisible character "
                                            f"(U+{ord(bad):04X}) in its name, which no published file name may carry")
             continue
         folded = raw_path(name).casefold()  # URLs are compared without regard to case, as macOS and Windows do
         if folded in published:
             first_name, first_file, first = published[folded]
             if first_name != name and not _same_file(first_file, path):
-                errors.add(article.path, line, f"raw: {RAW_DIR}/{name} would be published as {raw_path(name)}, as "
-                                               f"{RAW_DIR}/{first_name} (raw of {display_path(first.path)}) is; rename one")
+                errors.add(article.path, line, f"{what}: {RAW_DIR}/{name} would be published as {raw_path(name)}, "
+                                               f"as {RAW_DIR}/{first_name} (raw of {display_path(first.path)}) is; "
+                                               "rename one")
                 continue
             name = first_name
         if name not in raw_files:
             if stat.S_ISREG(st.st_mode) and st.st_size > MAX_FILE_BYTES:  # refused unread, as such an article is
-                errors.add(article.path, line, f"raw: file too large: {article.raw} is {st.st_size} bytes "
+                errors.add(article.path, line, f"{what}: file too large: {rel} is {st.st_size} bytes "
                                                f"(the limit is {MAX_FILE_BYTES} bytes)")
                 continue
             try:
-                data = read_regular(path, source / article.raw, st, MAX_FILE_BYTES)
+                data = read_regular(path, source / rel, st, MAX_FILE_BYTES)
             except Refused as exc:
                 errors.add(exc.path, 0, exc.message)
                 continue
             except OSError as exc:
-                errors.add(article.path, line, f"raw: cannot read {article.raw}: {exc.strerror or exc}")
+                errors.add(article.path, line, f"{what}: cannot read {rel}: {exc.strerror or exc}")
                 continue
         else:
             data = raw_files[name]
         digest = hashlib.sha256(data).hexdigest()
-        if article.raw_sha256 and article.raw_sha256 != digest:
-            errors.add(article.path, article.lines.get("raw_sha256", line),
-                       f"raw_sha256 does not match {article.raw} (its sha256 is {digest})")
+        if sha and sha != digest:
+            where = article.lines.get("raw_sha256", line) if version == 0 else line
+            label = "raw_sha256" if version == 0 else f"versions: version {version}: sha256"
+            errors.add(article.path, where, f"{label} does not match {rel} (its sha256 is {digest})")
             continue
         published.setdefault(folded, (name, path, article))
         raw_files[name] = data
-        raw_names[article.path] = name
+        found[(article.path, version)] = name
     _check_raw_folders(published, errors)
-    return raw_files, raw_names
+    raw_names = {path: name for (path, version), name in found.items() if version == 0}
+    version_names: dict[str, tuple[str, ...]] = {}
+    for article in articles:
+        names = [found.get((article.path, i)) for i in range(1, len(article.versions))]
+        if article.versions and article.path in raw_names and all(names):
+            version_names[article.path] = (*names, raw_names[article.path])  # type: ignore[arg-type]
+    return raw_files, raw_names, version_names
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -429,7 +447,7 @@ def load_archive(source: Path, memo: Memo | None = None,
         memo.clear()
         memo.update(fresh)
     unique = _check_duplicates(articles, errors)
-    raw_files, raw_names = _load_raw(source, articles, errors)
+    raw_files, raw_names, version_names = _load_raw(source, articles, errors)
     if not collect:
         errors.raise_if_any()
-    return Archive(tuple(unique), companies or (), raw_files, raw_names, frozenset(lost))
+    return Archive(tuple(unique), companies or (), raw_files, raw_names, frozenset(lost), version_names)

@@ -68,3 +68,11 @@ def markdown_escape(paragraph: str) -> str:
     # ':' definition lists, '=' setext headings, '~' fenced code: Markdown has no backslash escape for these
     text = re.sub(r"^(\s*)([:=~])", lambda m: f"{m.group(1)}&#{ord(m.group(2))};", text, flags=re.MULTILINE)
     return re.sub(r"^(\s*\d+)([.)])", r"\1\\\2", text, flags=re.MULTILINE)
+
+
+def credits_meta(credits: tuple[str, ...]) -> dict:
+    """The front matter of credits: a lone illustration credit as 'illustration: NAME' (the form articles have
+    always had), any other as the 'credits' list of 'Kind: name'."""
+    if len(credits) == 1 and credits[0].startswith("Illustration: "):
+        return {"illustration": credits[0].removeprefix("Illustration: ")}
+    return {"credits": list(credits)} if credits else {}

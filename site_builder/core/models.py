@@ -55,6 +55,15 @@ class Company:
         return (self.name, *self.aliases)
 
 
+@dataclass(frozen=True)
+class Version:
+    """One version of an article's original, as its front matter's `versions:` list records it (oldest first)."""
+
+    original: str  # the file, relative to seeds/, inside raw/
+    sha256: str
+    retrieved: datetime | None = None  # when it was fetched
+
+
 # The text `site-builder new` writes for the author to replace (its summary, then its body): a warning while
 # an article (draft or not) still has it, an error with --strict.
 PLACEHOLDERS = ("One or two sentences for lists and feeds.", "Write the article here, in Markdown.")
@@ -86,6 +95,8 @@ class Article:
     tags: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()  # earlier URLs of the article, as paths from the site's root
     retrieved: datetime | None = None  # when the raw original was fetched: the citation's access date
+    # every version of the original, oldest first (the last is `raw`); empty for an article with one original
+    versions: tuple[Version, ...] = ()
     body_line: int = 1  # the file line where the body starts, for messages about the body
     lines: dict[str, int] = field(default_factory=dict, compare=False, hash=False)  # front matter key -> line
     # sha256 of the file's path and text and the registry ids it was checked against: the article, its body and
@@ -203,3 +214,5 @@ class Site:
     listings: dict[str, bytes] = field(default_factory=dict)  # slug -> a digest of its record and summary only
     raw_names: dict[str, str] = field(default_factory=dict)  # slug -> the name of its raw original (in raw_files)
     raw_sha256: dict[str, str] = field(default_factory=dict)  # raw original's name -> its sha256, hex
+    # slug -> the name (in raw_files) of each version's original, oldest first: only articles with `versions:`
+    version_names: dict[str, tuple[str, ...]] = field(default_factory=dict)

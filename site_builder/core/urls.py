@@ -83,6 +83,19 @@ def original_path(slug: str) -> str:
     return page_path("articles", slug, "original")
 
 
+def version_path(slug: str, number: int) -> str:
+    """Output path of the page showing version `number` (1-based) of an article's original. Version 1 keeps the
+    address the original had before any other version came (original_path), and each later one gets its own, so
+    what a link to any of them shows never changes: articles/<slug>/original/, articles/<slug>/original/2/, ..."""
+    return original_path(slug) if number == 1 else page_path("articles", slug, "original", str(number))
+
+
+def changes_path(slug: str, number: int) -> str:
+    """Output path of the page showing what changed from version number - 1 to version `number` (2 or more) of
+    an article's original: articles/<slug>/changes/<number>/index.html."""
+    return page_path("articles", slug, "changes", str(number))
+
+
 def url_quote(path: str) -> str:
     """An output path (or a relative link to one) as a URL path: every character but letters, digits, '/' and
     '_.-~' percent-encoded, so a raw original named 'a b#1.txt' links to itself and not to a fragment."""

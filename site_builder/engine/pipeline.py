@@ -23,6 +23,7 @@ from ..model.site import build_site, company_href, sorted_companies
 from ..outputs.api import render_api
 from ..outputs.base import Keys, Output, by_path, global_key, ready
 from ..outputs.citations import render_citations
+from ..outputs.diffs import render_versions
 from ..outputs.favicon import FAVICON, favicon_file
 from ..outputs.feeds import render_feeds, render_sitemap
 from ..outputs.jsonfeed import render_json_feed
@@ -121,6 +122,7 @@ def generate(source: Path, templates: Theme, config: Config, cache: BuildCache |
     # the raw originals: each file as .txt, byte for byte, and a page showing it; neither a page to search or list
     outputs += [ready(raw_path(name), data) for name, data in site.raw_files.items()]
     outputs += render_originals(env, config, site, stylesheet, templated)
+    outputs += render_versions(env, config, site, stylesheet, templated)  # corrections: each version, each change
     outputs += render_feeds(env, config, site, templated)
     outputs += render_source_feeds(env, config, site, templated)
     outputs += render_json_feed(config, site, keys)

@@ -128,13 +128,18 @@ def build_site(archive: Archive, now: datetime | None = None, convert: BodyConve
     pages = {c.id: _company_page(c, mentioning[c.id], named, summaries, by_id, folded) for c in companies}
     # an article whose original could not be read (an error, reported) has none here
     raw_names = {a.slug: archive.raw_names[a.path] for a in articles if a.path in archive.raw_names}
-    raw_files = {name: archive.raw_files[name] for name in sorted(set(raw_names.values()))}
+    version_names = {a.slug: archive.version_names[a.path] for a in articles if a.path in archive.version_names}
+    every_name = {*raw_names.values(), *(name for names in version_names.values() for name in names)}
+    raw_files = {name: archive.raw_files[name] for name in sorted(every_name)}
     raw_digests = {name: hashlib.sha256(data).digest() for name, data in raw_files.items()}
     digests, listings = {}, {}
     for a in articles:
-        # the original's digest and name (a link in raw/ retargeted changes the name, not the article's file)
+        # the original's digest and name (a link in raw/ retargeted changes the name, not the article's file),
+        # then each version's
         raw = (raw_digests[raw_names[a.slug]] + raw_names[a.slug].encode("utf-8", "surrogatepass")
                if a.slug in raw_names else b"")
+        for name in version_names.get(a.slug, ()):
+            raw += b"\0" + raw_digests[name] + name.encode("utf-8", "surrogatepass")
         digests[a.slug] = article_digest(a, bodies[a.slug], summaries[a.slug], raw)
         if memo is not None and a.source_digest:  # a function of the file (and raw original) it was loaded from
             listings[a.slug] = memo("listing:" + (a.source_digest + raw).hex(),
@@ -144,7 +149,7 @@ def build_site(archive: Archive, now: datetime | None = None, convert: BodyConve
     return Site(articles, bodies, summaries, companies, pages, months, neighbours, raw_files,
                 sources=sources, related=related, held_back=newest_first(held_back), named=named,
                 digests=digests, listings=listings, raw_names=raw_names,
-                raw_sha256={name: digest.hex() for name, digest in raw_digests.items()})
+                raw_sha256={name: digest.hex() for name, digest in raw_digests.items()}, version_names=version_names)
 
 
 _LISTED = tuple(f.name for f in dataclasses.fields(Article) if f.name not in ("body", "body_line", "lines",

@@ -18,10 +18,11 @@ from ..core.urls import (
     citation_path,
     company_feed_path,
     company_path,
-    original_path,
     raw_path,
     url_quote,
+    version_path,
 )
+from ..model.versions import version_list
 from .base import Keys, Output, json_file, ready
 from .citations import citation_text
 from .schemas import SCHEMA_PATHS, schemas
@@ -48,11 +49,14 @@ def article_full(a: Article, config: Config, site: Site) -> dict[str, Any]:
     raw = None
     if (name := site.raw_names.get(a.slug)) is not None:  # the file as .txt, byte for byte, and the page showing it
         raw = {"url": url(url_quote(raw_path(name))), "sha256": site.raw_sha256[name], "name": f"{RAW_DIR}/{name}",
-               "page_url": url(original_path(a.slug))}
+               "page_url": url(version_path(a.slug, len(site.version_names.get(a.slug, ())) or 1))}
+    versions = [{"number": v["number"], "name": v["name"], "sha256": v["sha256"], "retrieved": _iso(v["retrieved"]),
+                 "url": url(url_quote(v["file"])), "page_url": url(v["view"]),
+                 "changes_url": url(v["changes"]) if v["changes"] else None} for v in version_list(site, a)]
     body = site.bodies[a.slug]
     return {**article_record(a, config, site), "body_html": body.html, "paragraphs": list(body.paragraphs),
             "mentions": [{"id": c, "name": by_id[c].name, "url": url(company_path(c))} for c in a.companies],
-            "related": [r.slug for r in site.related.get(a.slug, ())], "raw": raw,
+            "related": [r.slug for r in site.related.get(a.slug, ())], "raw": raw, "versions": versions,
             "citation": {"text": citation_text(a, config), "csl_json": url(citation_path(a.slug, "json")),
                          "bibtex": url(citation_path(a.slug, "bib"))}}
 

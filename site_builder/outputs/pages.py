@@ -28,14 +28,15 @@ from ..core.urls import (
     company_path,
     feed_anchor,
     index_path,
-    original_path,
     page_path,
     raw_path,
     relative,
     site_path,
     source_feed_path,
     source_path,
+    version_path,
 )
+from ..model.versions import version_list
 from .base import Keys, Output, ready
 from .charts import draws_chart, month_span, timeline_sentence, timeline_svg
 from .citations import citation_text
@@ -216,6 +217,7 @@ class Renderer:
         return self.render("article.html", path, article.title, self.site.summaries[article.slug], dict(
             article=article, body=Markup(self.site.bodies[article.slug].html), older=older, newer=newer,
             companies=[by_id[c] for c in article.companies], raw=self._raw(article),
+            versions=version_list(self.site, article),
             json_ld=json_ld(ld), og_type="article", citation=citation_text(article, self.config)))
 
     def _raw(self, article: Article) -> dict[str, str] | None:
@@ -224,15 +226,17 @@ class Renderer:
         name = self.site.raw_names.get(article.slug)
         if name is None:
             return None
+        # an article with versions has a page per version (model/versions.py): the raw original is the last one
+        count = len(self.site.version_names.get(article.slug, ())) or 1
         return {"name": f"{RAW_DIR}/{name}", "file": raw_path(name), "file_name": raw_path(name).rsplit("/", 1)[-1],
-                "view": original_path(article.slug), "sha256": self.site.raw_sha256[name]}
+                "view": version_path(article.slug, count), "sha256": self.site.raw_sha256[name]}
 
     def originals(self) -> list[Output]:
         """The page of each article's raw original, shown as text (the file itself is published as .txt)."""
         out = []
         for article in self.site.articles:
             raw = self._raw(article)
-            if raw is None:
+            if raw is None or article.slug in self.site.version_names:  # pages of versions: outputs/diffs.py
                 continue
             path = raw["view"]
             # it shows the original (its name and digest) and lists the article (title, date, source)
@@ -245,7 +249,8 @@ class Renderer:
         return self.render("original.html", path, f"Raw original: {article.title}",
                            f"The raw original of \u201c{article.title}\u201d ({article.source}), as archived: "
                            f"{raw['name']}, SHA-256 {raw['sha256']}.",
-                           dict(article=article, raw=raw, size=len(data), shown=show_original(data)))
+                           dict(article=article, raw=raw, size=len(data), shown=show_original(data), version=None,
+                                versions=[]))
 
     def company_pages(self) -> list[Output]:
         """The company index and each company's page."""

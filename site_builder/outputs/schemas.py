@@ -55,6 +55,16 @@ ARTICLE_FULL = {
         "name": {**_STRING, "description": "its path in the archive, e.g. raw/000_ff62e51a18514715.txt"},
         "page_url": {**_URL, "description": "the page showing it as text, with its SHA-256"}},
         "the raw original the article was imported from")),
+    "versions": {"type": "array", "description": "every version of the raw original, oldest first (the last is raw); "
+                 "empty when the article has one", "items": _object({
+        "number": {"type": "integer", "minimum": 1},
+        "name": {**_STRING, "description": "its path in the archive"},
+        "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+        "retrieved": _nullable({**_MOMENT, "description": "when it was fetched"}),
+        "url": {**_URL, "description": "the file, byte for byte, as plain text"},
+        "page_url": {**_URL, "description": "the page showing it"},
+        "changes_url": _nullable({**_URL, "description": "the page of what changed from the version before"})},
+        "one version of the raw original")},
     "citation": _object({"text": _STRING, "csl_json": _URL, "bibtex": _URL}, "ways to cite the article"),
 }
 
