@@ -68,13 +68,17 @@ def _mention_warnings(article: Article, site: Site) -> list[Problem]:
             for cid, (words, _) in site.named[article.slug].items() if cid not in article.companies]
 
 
-def _placeholder_warnings(article: Article) -> list[Problem]:
-    """The text `site-builder new` wrote for the author to replace, where it is still there."""
+def _placeholder_warnings(article: Article, memo: Memo | None = None) -> list[Problem]:
+    """The text `site-builder new` wrote for the author to replace, where it is still there. memo: whether the body
+    holds it, by the digest of the file it was loaded from (a rebuild need not unpack every body to look again)."""
     summary, body = PLACEHOLDERS
     lines = []
     if article.summary and summary in article.summary:
         lines.append(article.lines.get("summary", 1))
-    if body in article.body:
+    def holds() -> bool:
+        return body in article.body
+    found = memo("placeholder:" + article.source_digest.hex(), holds) if memo and article.source_digest else holds()
+    if found:
         lines.append(_body_line(article, body))
     return [Problem(display_path(article.path), line, "placeholder text from 'site-builder new' is still here")
             for line in lines]
@@ -86,7 +90,7 @@ def find_warnings(articles: tuple[Article, ...], site: Site, files: set[str], ba
     articles (drafts too) and the written file paths.
     memo(key, make): each body's internal links as an earlier build found them."""
     drafts = {article_path(a.slug): a for a in articles if a.draft}
-    problems: list[Problem] = [p for a in articles for p in _placeholder_warnings(a)]  # drafts too
+    problems: list[Problem] = [p for a in articles for p in _placeholder_warnings(a, memo)]  # drafts too
     for article in site.articles:
         problems += _link_warnings(article, site, files, drafts, base_path, memo)
         problems += _mention_warnings(article, site)
