@@ -20,6 +20,7 @@ converts the Markdown to plain HTML (Python-Markdown's `extra` and `sane_lists` 
 site-builder; Hugo without syntax highlighting). `stamp.json`, written last, records what the folder
 holds, so `--keep` can reuse a complete archive.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,15 +33,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
-WORDS = ("market capital listing growth investors technology chips models revenue exchange policy "
-         "analysts shares demand supply funding research platform industry software hardware cloud "
-         "regulators quarter earnings strategy partners customers innovation manufacturing data energy "
-         "battery network services users contracts export import pricing volume margin outlook board "
-         "expansion factory engineers talent licence approval offering valuation index sector region").split()
-PREFIXES = ("Aurora Beacon Cedar Delta Ember Falcon Granite Harbor Iris Jade Kestrel Lumen Meridian "
-            "Nimbus Orchid Pioneer Quartz Raven Summit Tidal Umber Vertex Willow Xenon Yonder Zephyr").split()
-SUFFIXES = ("Semiconductor Robotics Software Biotech Motors Energy Networks Analytics Systems "
-            "Materials Logistics Capital Cloud Devices Pharma Optics Aerospace Foods Media Telecom").split()
+WORDS = (
+    "market capital listing growth investors technology chips models revenue exchange policy "
+    "analysts shares demand supply funding research platform industry software hardware cloud "
+    "regulators quarter earnings strategy partners customers innovation manufacturing data energy "
+    "battery network services users contracts export import pricing volume margin outlook board "
+    "expansion factory engineers talent licence approval offering valuation index sector region"
+).split()
+PREFIXES = (
+    "Aurora Beacon Cedar Delta Ember Falcon Granite Harbor Iris Jade Kestrel Lumen Meridian "
+    "Nimbus Orchid Pioneer Quartz Raven Summit Tidal Umber Vertex Willow Xenon Yonder Zephyr"
+).split()
+SUFFIXES = (
+    "Semiconductor Robotics Software Biotech Motors Energy Networks Analytics Systems "
+    "Materials Logistics Capital Cloud Devices Pharma Optics Aerospace Foods Media Telecom"
+).split()
 ABBREVIATIONS = ("AI", "IPO", "R&D", "EV", "GDP", "CEO")
 CREDITS = ("Liu Wen/Bench Wire", "Sara Okafor/Bench Wire", "Tom Reyes/Bench Wire", "Mei Tan/Bench Wire")
 OFFSETS = [timezone(timedelta(hours=h, minutes=m)) for h, m in ((8, 0), (0, 0), (-5, 0), (5, 30), (9, 0), (1, 0))]
@@ -92,7 +99,7 @@ def prose_sentence(rng: random.Random, mention: str | None) -> str:
     elif extra < 0.4:
         text += f" ({rng.choice(ABBREVIATIONS)})"
     elif extra < 0.5:
-        return f"\"{text},\" said an analyst at {rng.choice(PREFIXES)} Research."
+        return f'"{text}," said an analyst at {rng.choice(PREFIXES)} Research.'
     return text + "."
 
 
@@ -101,8 +108,9 @@ def prose_body(rng: random.Random, names: list[str]) -> str:
     pending, blocks, words = list(names), [], 0
     goal = rng.randint(800, 1000)
     while words < goal:
-        block = " ".join(prose_sentence(rng, pending.pop() if pending and j == 0 else None)
-                         for j in range(rng.randint(2, 5)))
+        block = " ".join(
+            prose_sentence(rng, pending.pop() if pending and j == 0 else None) for j in range(rng.randint(2, 5))
+        )
         blocks.append(block)
         words += len(block.split())
     return "\n\n".join(blocks) + "\n"
@@ -119,8 +127,10 @@ def nested_list(rng: random.Random, ordered: bool) -> str:
 
 
 def code_block(rng: random.Random) -> str:
-    lines = [f"{a}_{b} = {rng.randint(1, 999)} * {c}  # {d}" for a, b, c, d in
-             (rng.choices(WORDS, k=4) for _ in range(rng.randint(3, 6)))]
+    lines = [
+        f"{a}_{b} = {rng.randint(1, 999)} * {c}  # {d}"
+        for a, b, c, d in (rng.choices(WORDS, k=4) for _ in range(rng.randint(3, 6)))
+    ]
     return "```python\n" + "\n".join(lines) + "\n```"
 
 
@@ -138,8 +148,10 @@ def markdown_body(rng: random.Random, names: list[str]) -> str:
         elif kind == 9:
             blocks.append(code_block(rng))
         else:
-            parts = [sentence(rng, pending.pop() if pending and j == 0 else None, styled=j == 1)
-                     for j in range(rng.randint(3, 6))]
+            parts = [
+                sentence(rng, pending.pop() if pending and j == 0 else None, styled=j == 1)
+                for j in range(rng.randint(3, 6))
+            ]
             if kind == 1:
                 parts.append(f"See [the {rng.choice(WORDS)} report](https://example.com/{rng.randint(1, 99999)}).")
             elif kind in (2, 6):
@@ -163,8 +175,14 @@ def articles(n: int, seed: int, shape: str) -> Iterator[Article]:
         when = (START + timedelta(minutes=rng.randint(0, 5 * 365 * 24 * 60))).astimezone(rng.choice(OFFSETS))
         title = f"{chosen[0]['name']} {rng.choice(WORDS)} {rng.choice(WORDS)} report {i}"
         credit = rng.choice(CREDITS)
-        yield Article(f"article-{i:05d}", title, when, chosen, credit if shape == "prose" else None,
-                      BODIES[shape](rng, [c["name"] for c in chosen]))
+        yield Article(
+            f"article-{i:05d}",
+            title,
+            when,
+            chosen,
+            credit if shape == "prose" else None,
+            BODIES[shape](rng, [c["name"] for c in chosen]),
+        )
 
 
 def yaml_front_matter(fields: dict[str, str | None], body: str) -> str:
@@ -178,15 +196,26 @@ class Ours:
         self.articles = root / "seeds" / "articles"
         self.articles.mkdir(parents=True)
         (root / "seeds" / "site.toml").write_text(
-            f'title = "Bench Archive"\npage_size = {PAGE_SIZE}\nfeed_size = {FEED_SIZE}\n')
-        (root / "seeds" / "companies.yaml").write_text("".join(
-            f"- id: {c['id']}\n  name: {c['name']}\n  description: {c['description']}\n" for c in companies()))
+            f'title = "Bench Archive"\npage_size = {PAGE_SIZE}\nfeed_size = {FEED_SIZE}\n'
+        )
+        (root / "seeds" / "companies.yaml").write_text(
+            "".join(f"- id: {c['id']}\n  name: {c['name']}\n  description: {c['description']}\n" for c in companies())
+        )
 
     def write(self, a: Article) -> None:
-        (self.articles / f"{a.slug}.md").write_text(yaml_front_matter({
-            "title": f'"{a.title}"', "published": a.published.isoformat(), "source": "Bench Wire",
-            "illustration": a.illustration, "companies": f"[{', '.join(c['id'] for c in a.companies)}]"},
-            a.body), encoding="utf-8")
+        (self.articles / f"{a.slug}.md").write_text(
+            yaml_front_matter(
+                {
+                    "title": f'"{a.title}"',
+                    "published": a.published.isoformat(),
+                    "source": "Bench Wire",
+                    "illustration": a.illustration,
+                    "companies": f"[{', '.join(c['id'] for c in a.companies)}]",
+                },
+                a.body,
+            ),
+            encoding="utf-8",
+        )
 
 
 PELICAN_CONF = f"""\
@@ -231,9 +260,14 @@ class Pelican:
         (root / "pelicanconf.py").write_text(PELICAN_CONF)
 
     def write(self, a: Article) -> None:
-        fields = {"Title": a.title, "Date": a.published.isoformat(), "Slug": a.slug,
-                  "Tags": ", ".join(c["name"] for c in a.companies), "Category": "News",
-                  "Illustration": a.illustration}
+        fields = {
+            "Title": a.title,
+            "Date": a.published.isoformat(),
+            "Slug": a.slug,
+            "Tags": ", ".join(c["name"] for c in a.companies),
+            "Category": "News",
+            "Illustration": a.illustration,
+        }
         head = "".join(f"{k}: {v}\n" for k, v in fields.items() if v is not None)
         (self.content / f"{a.slug}.md").write_text(f"{head}\n{a.body}", encoding="utf-8")
 
@@ -307,13 +341,22 @@ class Hugo:
         for c in companies():  # a page per company term, so it has its name as title
             folder = root / "content" / "companies" / c["id"]
             folder.mkdir(parents=True)
-            (folder / "_index.md").write_text(f"---\ntitle: \"{c['name']}\"\ndescription: \"{c['description']}\"\n---\n")
+            (folder / "_index.md").write_text(f'---\ntitle: "{c["name"]}"\ndescription: "{c["description"]}"\n---\n')
 
     def write(self, a: Article) -> None:
-        (self.articles / f"{a.slug}.md").write_text(yaml_front_matter({
-            "title": f'"{a.title}"', "date": a.published.isoformat(), "slug": a.slug,
-            "illustration": f'"{a.illustration}"' if a.illustration else None,
-            "companies": f"[{', '.join(c['id'] for c in a.companies)}]"}, a.body), encoding="utf-8")
+        (self.articles / f"{a.slug}.md").write_text(
+            yaml_front_matter(
+                {
+                    "title": f'"{a.title}"',
+                    "date": a.published.isoformat(),
+                    "slug": a.slug,
+                    "illustration": f'"{a.illustration}"' if a.illustration else None,
+                    "companies": f"[{', '.join(c['id'] for c in a.companies)}]",
+                },
+                a.body,
+            ),
+            encoding="utf-8",
+        )
 
 
 WRITERS: dict[str, type[Ours | Pelican | Hugo]] = {"ours": Ours, "pelican": Pelican, "hugo": Hugo}
@@ -335,8 +378,9 @@ def reusable(out: Path, wanted: dict) -> bool:
     return same and set(wanted["tools"]) <= set(found.get("tools", ()))
 
 
-def generate(n: int, seed: int, out: Path, shape: str = "markdown", tools: Sequence[str] = TOOLS,
-             keep: bool = False) -> bool:
+def generate(
+    n: int, seed: int, out: Path, shape: str = "markdown", tools: Sequence[str] = TOOLS, keep: bool = False
+) -> bool:
     """Write out/<tool> for each tool: n articles of the shape. With keep, a complete archive made with the same
     arguments is left as it is. Return whether anything was written."""
     wanted = stamp(n, seed, shape, tools)

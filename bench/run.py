@@ -18,6 +18,7 @@ rebuild with nothing changed (site-builder), with the number of output files it 
 mtime of every file compared). Up to 5,000 articles also `serve`'s in-process rebuild. Pelican is
 skipped above 5,000 articles unless --skip-above says otherwise: it takes about 13 s per 1,000.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,8 +56,9 @@ def export_code(commit: str) -> str:
     if CODE.exists():
         shutil.rmtree(CODE)
     CODE.mkdir(parents=True)
-    archive = subprocess.run(["git", "archive", commit, "site_builder"], cwd=REPO,
-                             capture_output=True, check=True).stdout
+    archive = subprocess.run(
+        ["git", "archive", commit, "site_builder"], cwd=REPO, capture_output=True, check=True
+    ).stdout
     subprocess.run(["tar", "-x", "-C", str(CODE)], input=archive, check=True)
     # compiled to bytecode now, as pip compiles an installed package (Pelican's too): otherwise, wherever
     # PYTHONDONTWRITEBYTECODE is set, every site-builder process would compile its modules from source again
@@ -82,8 +84,9 @@ def hugo_binary() -> Path:
 def measure(cmd: list[str], cwd: Path, env: dict | None = None) -> dict:
     """Run cmd; return wall seconds, CPU seconds and peak RSS in MiB (wait4's rusage)."""
     started = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, env={**os.environ, **(env or {})},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        cmd, cwd=cwd, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - started
     err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
@@ -102,12 +105,16 @@ class Tools:
         self.originals: dict[Path, str] = {}  # the edited articles' text before the first edit
 
     def ours(self) -> dict:
-        return measure([str(OURS_PY), "-m", "site_builder", "build"],  # the package's theme
-                       self.root / "ours", self.ours_env)
+        return measure(
+            [str(OURS_PY), "-m", "site_builder", "build"],  # the package's theme
+            self.root / "ours",
+            self.ours_env,
+        )
 
     def pelican(self) -> dict:
-        return measure([str(VENV / "bin" / "pelican"), "content", "-s", "pelicanconf.py", "-o", "out", "-q"],
-                       self.root / "pelican")
+        return measure(
+            [str(VENV / "bin" / "pelican"), "content", "-s", "pelicanconf.py", "-o", "out", "-q"], self.root / "pelican"
+        )
 
     def hugo(self) -> dict:
         return measure([str(hugo_binary()), "--quiet", "-d", "out"], self.root / "hugo")
@@ -115,8 +122,9 @@ class Tools:
     def clean(self, tool: str, _round: int = 0) -> None:
         """Remove a tool's output and caches: the next build is cold."""
         folder = self.root / tool
-        for name in {"ours": [".site-builder-cache"], "pelican": ["cache"],
-                     "hugo": ["resources", ".hugo_build.lock"]}[tool] + [OUTPUT[tool]]:
+        for name in {"ours": [".site-builder-cache"], "pelican": ["cache"], "hugo": ["resources", ".hugo_build.lock"]}[
+            tool
+        ] + [OUTPUT[tool]]:
             path = folder / name
             shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
 
@@ -133,8 +141,9 @@ class Tools:
         self.originals.clear()
 
 
-def series(tools: Tools, names: list[str], runs: int, before: Callable[[str, int], None] | None = None,
-           warmup: bool = True) -> dict[str, dict]:
+def series(
+    tools: Tools, names: list[str], runs: int, before: Callable[[str, int], None] | None = None, warmup: bool = True
+) -> dict[str, dict]:
     """A warm-up round (unless not wanted), then `runs` rounds; in each round every tool runs once, in turn.
     Return each tool's medians."""
     results: dict[str, list[dict]] = {name: [] for name in names}
@@ -145,8 +154,10 @@ def series(tools: Tools, names: list[str], runs: int, before: Callable[[str, int
             figures = getattr(tools, name)()
             if round_no:  # round 0 is the warm-up
                 results[name].append(figures)
-    return {name: {k: statistics.median(r[k] for r in rows) for k in ("wall", "cpu", "rss")}
-            for name, rows in results.items()}
+    return {
+        name: {k: statistics.median(r[k] for r in rows) for k in ("wall", "cpu", "rss")}
+        for name, rows in results.items()
+    }
 
 
 def serve_rebuild(root: Path, runs: int) -> dict:
@@ -156,7 +167,7 @@ import json, os, statistics, sys, time
 from pathlib import Path
 os.environ["SITE_BUILDER_PAGEFIND"] = ""
 from site_builder.engine.build import Builder
-root = Path({str(root / 'ours')!r})
+root = Path({str(root / "ours")!r})
 # as serve does: files updated in place, the cache file saved once the pages are live (not timed)
 builder = Builder(root / "seeds", root / "output", None, in_place=True, defer_save=True)  # the package theme
 builder.build()
@@ -221,14 +232,18 @@ def versions() -> dict:
     def output(*cmd: str) -> str:
         return subprocess.run(cmd, capture_output=True, text=True).stdout.strip()
 
-    return {"site-builder": output(str(OURS_PY), "-m", "site_builder", "--version"),
-            "pelican": output(str(VENV / "bin" / "pelican"), "--version"), "hugo": output(str(hugo_binary()), "version"),
-            "python": platform.python_version(),
-            "markdown": output(str(OURS_PY), "-c", "import markdown; print(markdown.__version__)"),
-            "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.platform()}"}
+    return {
+        "site-builder": output(str(OURS_PY), "-m", "site_builder", "--version"),
+        "pelican": output(str(VENV / "bin" / "pelican"), "--version"),
+        "hugo": output(str(hugo_binary()), "version"),
+        "python": platform.python_version(),
+        "markdown": output(str(OURS_PY), "-c", "import markdown; print(markdown.__version__)"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.platform()}",
+    }
 
 
 # The report: a table of figures per shape, then the targets (the engine issue's, then issue 5's) met or missed.
+
 
 def figure(s: dict, n: int, case: str, tool: str = "ours", key: str = "wall") -> float:
     """One median from a shape's results (KeyError when it was not measured)."""
@@ -241,14 +256,15 @@ def fmt(m: dict) -> str:
 
 def ratios(r: dict, case: str, peers: tuple[str, ...]) -> str:
     mine = r[case].get("ours")
-    return ", ".join(f"{mine['wall'] / r[case][p]['wall']:.2f} × {NAMES[p]}"
-                     for p in peers if mine and p in r[case])
+    return ", ".join(f"{mine['wall'] / r[case][p]['wall']:.2f} × {NAMES[p]}" for p in peers if mine and p in r[case])
 
 
 def cells(r: dict, case: str, labels: dict[str, str] | None = None) -> str:
     """One size's figures for a case, a cell per tool: "not run" for a tool skipped at that size."""
-    return " | ".join(f"{fmt(r[case][t])}{(labels or {}).get(t, '')}" if t in r[case] else
-                      ("not run" if t in r["skipped"] else "") for t in TOOLS)
+    return " | ".join(
+        f"{fmt(r[case][t])}{(labels or {}).get(t, '')}" if t in r[case] else ("not run" if t in r["skipped"] else "")
+        for t in TOOLS
+    )
 
 
 def figures_table(s: dict) -> list[str]:
@@ -256,17 +272,23 @@ def figures_table(s: dict) -> list[str]:
     for n, r in sorted(s.items(), key=lambda kv: int(kv[0])):
         size = f"N={int(n):,}"
         lines.append(f"| cold full build, {size} | {cells(r, 'cold')} | {ratios(r, 'cold', ('pelican', 'hugo'))} |")
-        lines.append(f"| rebuild after editing one body, {size} | "
-                     f"{cells(r, 'edit', {'pelican': ' (cached build)', 'hugo': ' (full build)'})} | "
-                     f"{ratios(r, 'edit', ('pelican',))} |")
+        lines.append(
+            f"| rebuild after editing one body, {size} | "
+            f"{cells(r, 'edit', {'pelican': ' (cached build)', 'hugo': ' (full build)'})} | "
+            f"{ratios(r, 'edit', ('pelican',))} |"
+        )
         if "nochange" in r:
             z = r["nochange"]["ours"]
             share = f"{z['wall'] / r['cold']['ours']['wall'] * 100:.1f} % of our cold build"
-            lines.append(f"| rebuild with nothing changed, {size} | {fmt(z)}; **{r['nochange_rewritten']} files "
-                         f"rewritten** | | | {share} |")
+            lines.append(
+                f"| rebuild with nothing changed, {size} | {fmt(z)}; **{r['nochange_rewritten']} files "
+                f"rewritten** | | | {share} |"
+            )
         if "serve" in r:
-            lines.append(f"| `serve` rebuild after one edit, in-process, {size} | {r['serve']['seconds']:.3f} s "
-                         f"({r['serve']['written']} files written) | | | |")
+            lines.append(
+                f"| `serve` rebuild after one edit, in-process, {size} | {r['serve']['seconds']:.3f} s "
+                f"({r['serve']['written']} files written) | | | |"
+            )
         files = " | ".join(str(r["files"].get(t, "")) for t in TOOLS)
         lines.append(f"| files written, {size} | {files} | |")
     return lines
@@ -279,36 +301,47 @@ class Target:
     check: Callable[[dict], tuple[str, bool]]  # a shape's results -> (the figure, met); KeyError: not measured
 
 
-LABELS = {("cold", "wall"): "cold build", ("edit", "wall"): "rebuild after editing one body",
-          ("cold", "rss"): "peak memory, cold build"}
+LABELS = {
+    ("cold", "wall"): "cold build",
+    ("edit", "wall"): "rebuild after editing one body",
+    ("cold", "rss"): "peak memory, cold build",
+}
 
 
 def versus(n: int, peer: str, limit: float, case: str = "cold", key: str = "wall") -> Target:
     """Ours at most limit × a peer's figure, same size, same run."""
+
     def check(s: dict) -> tuple[str, bool]:
         mine, theirs = figure(s, n, case, key=key), figure(s, n, case, peer, key)
         shown = "{:.2f} s" if key == "wall" else "{:.0f} MiB"
-        return (f"{mine / theirs:.2f} × {NAMES[peer]} ({shown.format(mine)} / {shown.format(theirs)})",
-                mine / theirs <= limit)
+        return (
+            f"{mine / theirs:.2f} × {NAMES[peer]} ({shown.format(mine)} / {shown.format(theirs)})",
+            mine / theirs <= limit,
+        )
+
     return Target(f"{LABELS[case, key]}, N={n:,}", f"≤ {limit:.2f} × {NAMES[peer]}", check)
 
 
 def scale(big: int, small: int, limit: float, key: str = "wall") -> Target:
     """Ours at size big at most limit × ours at size small."""
+
     def check(s: dict) -> tuple[str, bool]:
         a, b = figure(s, big, "cold", key=key), figure(s, small, "cold", key=key)
         return f"{a / b:.2f} ({a:.2f} ÷ {b:.2f})", a / b <= limit
+
     return Target(f"{LABELS['cold', key]}, N={big:,} ÷ N={small:,}", f"≤ {limit}", check)
 
 
 def within(n: int, case: str, seconds: float) -> Target:
     """Ours' rebuild (edit, nothing changed) at most so many seconds, and for nothing changed no file rewritten."""
+
     def check(s: dict) -> tuple[str, bool]:
         wall = figure(s, n, case)
         if case == "edit":
             return f"{wall:.2f} s", wall <= seconds
         rewritten = s[str(n)]["nochange_rewritten"]
         return f"{wall:.2f} s, {rewritten} files rewritten", wall <= seconds and rewritten == 0
+
     label = {"edit": "rebuild after editing one body", "nochange": "rebuild with nothing changed"}[case]
     return Target(f"{label}, N={n:,}", f"≤ {seconds} s" + (", no file rewritten" if case == "nochange" else ""), check)
 
@@ -317,6 +350,7 @@ def memory(big: int, small: int, mib: float, limit: float) -> Target:
     def check(s: dict) -> tuple[str, bool]:
         a, b = figure(s, big, "cold", key="rss"), figure(s, small, "cold", key="rss")
         return f"{a:.0f} MiB, {a / b:.2f} × N={small:,} ({b:.0f} MiB)", a <= mib and a / b <= limit
+
     return Target(f"peak memory, cold build, N={big:,}", f"≤ {mib / 1024:g} GiB and ≤ {limit} × N={small:,}", check)
 
 
@@ -325,6 +359,7 @@ def nochange_share(n: int, percent: float) -> Target:
         share = figure(s, n, "nochange") / figure(s, n, "cold") * 100
         rewritten = s[str(n)]["nochange_rewritten"]
         return f"{share:.1f} % of our cold build, {rewritten} files rewritten", share <= percent and rewritten == 0
+
     return Target(f"rebuild with nothing changed, N={n:,}", f"≤ {percent} % of our cold build, none rewritten", check)
 
 
@@ -332,14 +367,27 @@ def serve_within(n: int, seconds: float) -> Target:
     def check(s: dict) -> tuple[str, bool]:
         took = s[str(n)]["serve"]["seconds"]
         return f"{took:.3f} s", took < seconds
+
     return Target(f"`serve` rebuild after one edit, N={n:,}", f"< {seconds} s", check)
 
 
-ENGINE_TARGETS = [memory(100_000, 20_000, 1024, 1.5), scale(100_000, 20_000, 5.5), versus(20_000, "hugo", 0.75),
-                  within(100_000, "edit", 1.0), within(100_000, "nochange", 0.5), versus(1000, "hugo", 3.0)]
-ISSUE5_TARGETS = [versus(1000, "pelican", 0.40), versus(5000, "pelican", 0.40), scale(5000, 1000, 5.5),
-                  versus(1000, "pelican", 0.15, case="edit"), nochange_share(1000, 5), serve_within(1000, 0.2),
-                  versus(5000, "hugo", 0.3, key="rss")]
+ENGINE_TARGETS = [
+    memory(100_000, 20_000, 1024, 1.5),
+    scale(100_000, 20_000, 5.5),
+    versus(20_000, "hugo", 0.75),
+    within(100_000, "edit", 1.0),
+    within(100_000, "nochange", 0.5),
+    versus(1000, "hugo", 3.0),
+]
+ISSUE5_TARGETS = [
+    versus(1000, "pelican", 0.40),
+    versus(5000, "pelican", 0.40),
+    scale(5000, 1000, 5.5),
+    versus(1000, "pelican", 0.15, case="edit"),
+    nochange_share(1000, 5),
+    serve_within(1000, 0.2),
+    versus(5000, "hugo", 0.3, key="rss"),
+]
 
 
 def targets_table(s: dict, targets: list[Target]) -> list[str]:
@@ -358,8 +406,13 @@ def targets_table(s: dict, targets: list[Target]) -> list[str]:
 def report(results: dict) -> str:
     """Markdown: machine, versions and command, then per shape the figures and the targets met or missed."""
     v = results["versions"]
-    lines = [f"Command: `{results['command']}` ({results['runs']} timed runs per case, seed {results['seed']})", "",
-             "| | |", "|---|---|", *(f"| {k} | {v[k]} |" for k in sorted(v))]
+    lines = [
+        f"Command: `{results['command']}` ({results['runs']} timed runs per case, seed {results['seed']})",
+        "",
+        "| | |",
+        "|---|---|",
+        *(f"| {k} | {v[k]} |" for k in sorted(v)),
+    ]
     for shape, s in results["shapes"].items():
         lines += ["", f"### Shape `{shape}`", "", *figures_table(s)]
         skipped = sorted({(t, int(n)) for n, r in s.items() for t in r["skipped"]}, key=lambda tn: (tn[0], tn[1]))
@@ -373,7 +426,9 @@ def report(results: dict) -> str:
 def tool_list(text: str) -> list[str]:
     tools = text.split(",")
     if unknown := set(tools) - set(TOOLS):
-        raise argparse.ArgumentTypeError(f"unknown tool(s) {', '.join(sorted(unknown))}: choose from {', '.join(TOOLS)}")
+        raise argparse.ArgumentTypeError(
+            f"unknown tool(s) {', '.join(sorted(unknown))}: choose from {', '.join(TOOLS)}"
+        )
     return tools
 
 
@@ -396,8 +451,14 @@ def main() -> None:
     ap.add_argument("--runs", type=positive, default=3, help="timed runs per case after one warm-up (default 3)")
     ap.add_argument("--shapes", choices=SHAPES, nargs="+", default=list(SHAPES))
     ap.add_argument("--tools", type=tool_list, default=list(TOOLS), help="comma-separated (default ours,pelican,hugo)")
-    ap.add_argument("--skip-above", type=limit, nargs="+", default=[], metavar="TOOL=N",
-                    help=f"run TOOL only at sizes up to N (default pelican={LARGE})")
+    ap.add_argument(
+        "--skip-above",
+        type=limit,
+        nargs="+",
+        default=[],
+        metavar="TOOL=N",
+        help=f"run TOOL only at sizes up to N (default pelican={LARGE})",
+    )
     ap.add_argument("--keep", action="store_true", help="reuse an archive folder generated with the same arguments")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--commit", default="HEAD", help="the site-builder commit to time (default HEAD)")
@@ -406,8 +467,13 @@ def main() -> None:
     ensure_venv()
     WORK.mkdir(exist_ok=True)
     commit = export_code(args.commit)
-    results = {"versions": {**versions(), "commit": commit}, "command": shlex.join(["python3", "bench/run.py",
-               *sys.argv[1:]]), "runs": args.runs, "seed": args.seed, "shapes": {}}
+    results = {
+        "versions": {**versions(), "commit": commit},
+        "command": shlex.join(["python3", "bench/run.py", *sys.argv[1:]]),
+        "runs": args.runs,
+        "seed": args.seed,
+        "shapes": {},
+    }
     for shape in args.shapes:
         for n in args.sizes:
             results["shapes"].setdefault(shape, {})[str(n)] = bench_size(shape, n, args)

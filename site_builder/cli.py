@@ -1,4 +1,5 @@
 """The command line: build, check, serve, new, import. The only place that prints or sets the exit code."""
+
 from __future__ import annotations
 
 import argparse
@@ -41,21 +42,36 @@ def _usage_error(argument: str, message: str) -> int:
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--source", type=_path, default=Path("seeds"), metavar="FOLDER",
-                   help="the archive folder (default: seeds)")
+    p.add_argument(
+        "--source", type=_path, default=Path("seeds"), metavar="FOLDER", help="the archive folder (default: seeds)"
+    )
     p.add_argument("--debug", action="store_true", help="also show a traceback with each error")
 
 
 def _site_options(p: argparse.ArgumentParser, output: str | None = "output") -> None:
     _common(p)
-    p.add_argument("--templates", type=_path, default=None, metavar="FOLDER",
-                   help="your templates, each overriding the built-in theme's file of the same name "
-                        "(default: templates, when there is such a folder)")
-    p.add_argument("--base-url", metavar="URL", help="the absolute URL the site is served from, e.g. "
-                                                     "https://user.github.io/archive/ (default: the base_url setting)")
+    p.add_argument(
+        "--templates",
+        type=_path,
+        default=None,
+        metavar="FOLDER",
+        help="your templates, each overriding the built-in theme's file of the same name "
+        "(default: templates, when there is such a folder)",
+    )
+    p.add_argument(
+        "--base-url",
+        metavar="URL",
+        help="the absolute URL the site is served from, e.g. "
+        "https://user.github.io/archive/ (default: the base_url setting)",
+    )
     if output:
-        p.add_argument("--output", type=_path, default=Path(output), metavar="FOLDER",
-                       help=f"where the site is written (default: {output})")
+        p.add_argument(
+            "--output",
+            type=_path,
+            default=Path(output),
+            metavar="FOLDER",
+            help=f"where the site is written (default: {output})",
+        )
 
 
 def _command(sub, name: str, summary: str) -> argparse.ArgumentParser:
@@ -64,17 +80,23 @@ def _command(sub, name: str, summary: str) -> argparse.ArgumentParser:
 
 
 def _executor_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--executor", metavar="URL", help="convert the Markdown bodies on a dask cluster: "
-                   "dask://HOST:PORT, its scheduler (needs site-builder[dask]; default: this machine's cores)")
+    p.add_argument(
+        "--executor",
+        metavar="URL",
+        help="convert the Markdown bodies on a dask cluster: "
+        "dask://HOST:PORT, its scheduler (needs site-builder[dask]; default: this machine's cores)",
+    )
 
 
 def parser() -> argparse.ArgumentParser:
     """The argument parser (README's CLI section is checked against it)."""
-    top = _Parser(prog=PROG, description="Build a static website from an archive of news articles.",
-                  epilog=f"'{PROG} COMMAND --help' describes a command and its options.\n{EXIT_CODES}",
-                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    top.add_argument("--version", action="version", version=f"{PROG} {__version__}",
-                     help="show the version and exit")
+    top = _Parser(
+        prog=PROG,
+        description="Build a static website from an archive of news articles.",
+        epilog=f"'{PROG} COMMAND --help' describes a command and its options.\n{EXIT_CODES}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    top.add_argument("--version", action="version", version=f"{PROG} {__version__}", help="show the version and exit")
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND", title="commands")
     p = _command(sub, "build", "validate the archive and write the site into the output folder")
     _site_options(p)
@@ -84,48 +106,81 @@ def parser() -> argparse.ArgumentParser:
     _site_options(p, output=None)
     p.add_argument("--strict", action="store_true", help="treat warnings as errors: exit 1")
     _executor_option(p)
-    p = _command(sub, "serve", "build into its own folder, serve it on 127.0.0.1 and rebuild on changes "
-                               "(output/ is left alone; Ctrl-C stops)")
+    p = _command(
+        sub,
+        "serve",
+        "build into its own folder, serve it on 127.0.0.1 and rebuild on changes (output/ is left alone; Ctrl-C stops)",
+    )
     _site_options(p, output=SERVE_DIR)
-    p.add_argument("--port", type=_port, default=8000, help="the port on 127.0.0.1, 0 to 65535; 0: any free port "
-                                                          "(default: 8000)")
+    p.add_argument(
+        "--port", type=_port, default=8000, help="the port on 127.0.0.1, 0 to 65535; 0: any free port (default: 8000)"
+    )
     p = _command(sub, "init", "start a new archive: FOLDER/seeds/ with its settings, registry and folders")
-    p.add_argument("folder", nargs="?", type=_path, default=Path("."), metavar="FOLDER",
-                   help="where (default: the current folder)")
+    p.add_argument(
+        "folder", nargs="?", type=_path, default=Path("."), metavar="FOLDER", help="where (default: the current folder)"
+    )
     p.add_argument("--debug", action="store_true", help="also show a traceback with each error")
     p = _command(sub, "new", "create a draft article file with its front matter filled in")
     _common(p)
     p.add_argument("title", type=_title, metavar="TITLE", help="the article's title (it gives the file name)")
-    p.add_argument("--publication", type=_text, metavar="NAME",
-                   help="the source publication (default: the publication setting)")
-    p = _command(sub, "import", "import publishers' raw text files, saved web pages and WARC files as articles "
-                                "(all of them, or none if one is bad)")
+    p.add_argument(
+        "--publication", type=_text, metavar="NAME", help="the source publication (default: the publication setting)"
+    )
+    p = _command(
+        sub,
+        "import",
+        "import publishers' raw text files, saved web pages and WARC files as articles "
+        "(all of them, or none if one is bad)",
+    )
     _common(p)
-    p.add_argument("raw", type=_raw_file, nargs="+", metavar="RAW",
-                   help="a raw text file, a saved page (.html, .htm) or a WARC file (.warc, .warc.gz: each HTML "
-                        "response an article) to import; several may be given")
-    p.add_argument("--url", type=_url, help="the article's original address, an absolute http(s) URL "
-                                            "(one RAW file only)")
-    p.add_argument("--publication", type=_text, metavar="NAME",
-                   help="the source publication (default: the publication setting)")
+    p.add_argument(
+        "raw",
+        type=_raw_file,
+        nargs="+",
+        metavar="RAW",
+        help="a raw text file, a saved page (.html, .htm) or a WARC file (.warc, .warc.gz: each HTML "
+        "response an article) to import; several may be given",
+    )
+    p.add_argument(
+        "--url", type=_url, help="the article's original address, an absolute http(s) URL (one RAW file only)"
+    )
+    p.add_argument(
+        "--publication", type=_text, metavar="NAME", help="the source publication (default: the publication setting)"
+    )
     p.add_argument("--force", action="store_true", help="replace an existing article with the same title")
-    p.add_argument("--retrieved", type=_moment, metavar="DATETIME",
-                   help="when the raw file was fetched, with its UTC offset, e.g. 2026-01-16T09:30:00+08:00 "
-                        "(default: the raw file's Retrieved: line, else what the article being replaced records, else none)")
-    p.add_argument("--published", type=_moment, metavar="DATETIME",
-                   help="the publication date and time, with its UTC offset, of saved pages that do not state it "
-                        "(a page's own date wins), e.g. 2026-01-15T23:42:00+08:00")
-    p.add_argument("--language", type=_language, metavar="TAG",
-                   help="the language of saved pages that do not state it (a page's own wins), e.g. en or zh-CN")
+    p.add_argument(
+        "--retrieved",
+        type=_moment,
+        metavar="DATETIME",
+        help="when the raw file was fetched, with its UTC offset, e.g. 2026-01-16T09:30:00+08:00 "
+        "(default: the raw file's Retrieved: line, else what the article being replaced records, else none)",
+    )
+    p.add_argument(
+        "--published",
+        type=_moment,
+        metavar="DATETIME",
+        help="the publication date and time, with its UTC offset, of saved pages that do not state it "
+        "(a page's own date wins), e.g. 2026-01-15T23:42:00+08:00",
+    )
+    p.add_argument(
+        "--language",
+        type=_language,
+        metavar="TAG",
+        help="the language of saved pages that do not state it (a page's own wins), e.g. en or zh-CN",
+    )
     p = _command(sub, "companies", "work with the company registry")
-    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION", title="actions",
-                               help="what to do: suggest")
-    p = actions.add_parser("suggest", help="list names in the bodies that look like companies and are not in the "
-                                           "registry (nothing is added)",
-                           description="List names in the articles' bodies that look like companies (capitalised "
-                                       "words ending in Co, Corp, Group, Technology, Semiconductor, Inc, Ltd, "
-                                       "Holdings, ...) and are not in the registry, most frequent first, with the "
-                                       "articles they occur in. Nothing is added.", epilog=EXIT_CODES)
+    actions = p.add_subparsers(
+        dest="action", required=True, metavar="ACTION", title="actions", help="what to do: suggest"
+    )
+    p = actions.add_parser(
+        "suggest",
+        help="list names in the bodies that look like companies and are not in the registry (nothing is added)",
+        description="List names in the articles' bodies that look like companies (capitalised "
+        "words ending in Co, Corp, Group, Technology, Semiconductor, Inc, Ltd, "
+        "Holdings, ...) and are not in the registry, most frequent first, with the "
+        "articles they occur in. Nothing is added.",
+        epilog=EXIT_CODES,
+    )
     _common(p)
     p.add_argument("--json", action="store_true", help="print the list as JSON")
     return top
@@ -204,7 +259,9 @@ def _language(text: str) -> str:
     from .core.chars import LANG_RE
 
     if not LANG_RE.fullmatch(text):
-        raise argparse.ArgumentTypeError(f"expected a language tag such as 'en' or 'zh-CN', got {_one_line(repr(text))}")
+        raise argparse.ArgumentTypeError(
+            f"expected a language tag such as 'en' or 'zh-CN', got {_one_line(repr(text))}"
+        )
     return text
 
 
@@ -237,8 +294,15 @@ def _progress_bar(total: int | None):
 def cmd_build(args: argparse.Namespace) -> int:
     output = getattr(args, "output", None) if args.command == "build" else None
     with _executor(args.executor) as executor:
-        summary = Builder(args.source, output, args.templates, _overrides(args), strict=args.strict,
-                          progress=_progress_bar if sys.stderr.isatty() else None, executor=executor).build()
+        summary = Builder(
+            args.source,
+            output,
+            args.templates,
+            _overrides(args),
+            strict=args.strict,
+            progress=_progress_bar if sys.stderr.isatty() else None,
+            executor=executor,
+        ).build()
     for note in summary.notes:
         print(f"warning: {note}", file=sys.stderr)
     for warning in summary.warnings:
@@ -247,8 +311,10 @@ def cmd_build(args: argparse.Namespace) -> int:
         print(f"held back until its date: {held}")
     verb = f"built {display_path(output)}/" if output else "checked"
     done = f" ({summary.written} written, {summary.unchanged} unchanged)" if output else ""
-    print(f"{verb}: {counted(summary.articles, 'article')}, {counted(summary.companies, 'company', 'companies')}, "
-          f"{counted(summary.files, 'file')} in {summary.seconds:.2f} s{done}")
+    print(
+        f"{verb}: {counted(summary.articles, 'article')}, {counted(summary.companies, 'company', 'companies')}, "
+        f"{counted(summary.files, 'file')} in {summary.seconds:.2f} s{done}"
+    )
     return 0
 
 
@@ -273,8 +339,11 @@ def _source_problem(source: Path) -> str | None:
     """Every command needs an archive folder that exists: a mistyped --source must not start a new archive (an
     error in the archive, exit 1, as docs/guarantees.md says, not a usage error)."""
     if not source.is_dir():
-        return (f"{display_path(source)}: " + ("source folder not found (`site-builder init` starts a new archive)"
-                                               if not source.exists() else "not a folder"))
+        return f"{display_path(source)}: " + (
+            "source folder not found (`site-builder init` starts a new archive)"
+            if not source.exists()
+            else "not a folder"
+        )
     return None
 
 
@@ -310,21 +379,36 @@ def cmd_import(args: argparse.Namespace) -> int:
             return _usage_error("RAW", f"{display_path(raw)} is given twice")
         seen.add(key)
     config = load_config(args.source)
-    plans = import_all(args.raw, args.source, config.zone, args.publication, args.url, args.force,
-                       args.retrieved, config.publication, args.published, args.language)
+    plans = import_all(
+        args.raw,
+        args.source,
+        config.zone,
+        args.publication,
+        args.url,
+        args.force,
+        args.retrieved,
+        config.publication,
+        args.published,
+        args.language,
+    )
     for done, plan in enumerate(plans):
         try:
             write_import(plan)
         except SiteError as exc:  # the disk, not the files: those written stay (each is whole), the rest are not
             for problem in exc.problems:
                 print(problem, file=sys.stderr)
-            print(f"{counted(len(exc.problems), 'error')}; {counted(done, 'file')} of {len(plans)} imported, "
-                  f"the rest not", file=sys.stderr)
+            print(
+                f"{counted(len(exc.problems), 'error')}; {counted(done, 'file')} of {len(plans)} imported, "
+                f"the rest not",
+                file=sys.stderr,
+            )
             return 1
         print(plan.note or f"imported {display_path(plan.raw_file)} -> {display_path(plan.article)}")
         if plan.raw_shown.name != (plan.original_name or plan.raw_file.name) and not plan.unchanged:
-            print(f"another original already has the name {plan.original_name or plan.raw_file.name}: this one is kept as "
-                  f"{display_path(plan.raw_shown)}")
+            print(
+                f"another original already has the name {plan.original_name or plan.raw_file.name}: this one is kept as "
+                f"{display_path(plan.raw_shown)}"
+            )
     return 0
 
 
@@ -338,8 +422,17 @@ def cmd_companies(args: argparse.Namespace) -> int:
     for path in skipped:
         print(f"warning: {safe(path)}: not read (it has errors; see site-builder check)", file=sys.stderr)
     if args.json:
-        print(json.dumps({"suggestions": [{"name": s.name, "count": s.count, "articles": list(s.articles)}
-                                          for s in suggestions]}, ensure_ascii=True, indent=2))
+        print(
+            json.dumps(
+                {
+                    "suggestions": [
+                        {"name": s.name, "count": s.count, "articles": list(s.articles)} for s in suggestions
+                    ]
+                },
+                ensure_ascii=True,
+                indent=2,
+            )
+        )
         return 0
     for s in suggestions:
         print(f"{s.count:>5}  {safe(s.name)}  ({', '.join(safe(a) for a in s.articles)})")
@@ -347,8 +440,15 @@ def cmd_companies(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"build": cmd_build, "check": cmd_build, "serve": cmd_serve, "init": cmd_init, "new": cmd_new, "import": cmd_import,
-            "companies": cmd_companies}
+COMMANDS = {
+    "build": cmd_build,
+    "check": cmd_build,
+    "serve": cmd_serve,
+    "init": cmd_init,
+    "new": cmd_new,
+    "import": cmd_import,
+    "companies": cmd_companies,
+}
 
 
 def _never_fail_to_print() -> None:
@@ -371,8 +471,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{msg}\n{counted(1, 'error')}; nothing was written", file=sys.stderr)
         return 1
     if (templates := getattr(args, "templates", None)) is not None and not templates.is_dir():
-        return _usage_error("--templates", f"{'folder not found' if not templates.exists() else 'not a folder'}: "
-                                           f"{display_path(templates)}")
+        return _usage_error(
+            "--templates",
+            f"{'folder not found' if not templates.exists() else 'not a folder'}: {display_path(templates)}",
+        )
     from .engine.executors import ExecutorError, check as check_executor
 
     try:
@@ -389,8 +491,10 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         if getattr(exc, "exit_code", 1) == 2:  # a bad command-line value (an --output no build may write): one line
             for problem in exc.problems:
-                print(f"{PROG}: error: argument {getattr(exc, 'argument', '')}: {_one_line(str(problem))}",
-                      file=sys.stderr)
+                print(
+                    f"{PROG}: error: argument {getattr(exc, 'argument', '')}: {_one_line(str(problem))}",
+                    file=sys.stderr,
+                )
             return 2
         for problem in exc.problems:
             print(problem, file=sys.stderr)

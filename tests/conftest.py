@@ -1,4 +1,5 @@
 """Shared fixtures: a scratch copy of the real archive, and a way to run the CLI in-process."""
+
 from __future__ import annotations
 
 import contextlib
@@ -27,8 +28,13 @@ SEED_SLUG = "gt-voice-synergy-between-mainland-ai-companies-hk-market-fosters-ne
 SEED_ARTICLE = REPO / "seeds" / "articles" / f"{SEED_SLUG}.md"
 # the scratch projects' address: the seeds set none (a deployment passes its own), the tests' projects set this one
 BASE = "https://archive.example/"
-COMPANY_IDS = ["gigadevice-semiconductor", "knowledge-atlas-technology", "minimax",
-               "shanghai-biren-technology", "shanghai-iluvatar-corex-semiconductor"]
+COMPANY_IDS = [
+    "gigadevice-semiconductor",
+    "knowledge-atlas-technology",
+    "minimax",
+    "shanghai-biren-technology",
+    "shanghai-iluvatar-corex-semiconductor",
+]
 
 
 # ----------------------------------------------------------------------------------------- other systems
@@ -41,8 +47,9 @@ if os.linesep != "\n":
     # systems (tests/test_portability.py builds an archive with Windows line ends on purpose).
     _write_text = Path.write_text
 
-    def _write_text_lf(self: Path, data: str, encoding: str | None = None, errors: str | None = None,
-                       newline: str | None = "\n") -> int:
+    def _write_text_lf(
+        self: Path, data: str, encoding: str | None = None, errors: str | None = None, newline: str | None = "\n"
+    ) -> int:
         return _write_text(self, data, encoding, errors, newline)
 
     Path.write_text = _write_text_lf  # type: ignore[method-assign]
@@ -61,8 +68,9 @@ def can_symlink() -> bool:
     return True
 
 
-needs_symlinks = pytest.mark.skipif(not can_symlink(), reason="no symbolic links here (Windows: they need a "
-                                    "privilege or Developer Mode)")
+needs_symlinks = pytest.mark.skipif(
+    not can_symlink(), reason="no symbolic links here (Windows: they need a privilege or Developer Mode)"
+)
 # Popen.send_signal(SIGINT) is refused on Windows (only CTRL_C_EVENT to a whole console process group)
 needs_sigint = pytest.mark.skipif(sys.platform == "win32", reason="no SIGINT for one child process on Windows")
 # a stand-in for a program, written as a shell script (Windows runs no '#!' file)
@@ -91,6 +99,7 @@ def project(tmp_path: Path) -> Path:
 @pytest.fixture
 def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
     """run(project, *args): the CLI run in-process from the project folder, as a Result."""
+
     def _run(cwd: Path, *args: str) -> Result:
         monkeypatch.chdir(cwd)
         try:
@@ -99,6 +108,7 @@ def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
             code = exc.code if isinstance(exc.code, int) else 1
         captured = capsys.readouterr()
         return Result(code, captured.out, captured.err)
+
     return _run
 
 
@@ -118,8 +128,9 @@ def write_article(root: Path, name: str, front: str, body: str = "Body text.\n")
     return path
 
 
-def minimal_front(title: str = "A test article", published: str = "2026-02-01T10:00:00+08:00",
-                  companies: str = "[]", extra: str = "") -> str:
+def minimal_front(
+    title: str = "A test article", published: str = "2026-02-01T10:00:00+08:00", companies: str = "[]", extra: str = ""
+) -> str:
     """Front matter with every required key, plus any extra lines."""
     return (f"title: {title!r}\npublished: {published}\nsource: Test Source\ncompanies: {companies}\n" + extra).strip()
 
@@ -128,8 +139,11 @@ def tree_digest(folder: Path) -> dict[str, str]:
     """{relative path: sha256} of every file under folder (empty if it does not exist)."""
     if not folder.exists():
         return {}
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 _HOLD_LOCK = """
@@ -144,8 +158,13 @@ sys.stdin.read()
 @contextlib.contextmanager
 def holding_lock(path: Path):
     """The output lock at path held, as a running build holds it, by another process until the block ends."""
-    holder = subprocess.Popen([sys.executable, "-c", _HOLD_LOCK, str(path)], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parent.parent)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD_LOCK, str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
     try:
         assert holder.stdout.readline().strip() == "locked"
         yield
@@ -172,16 +191,28 @@ def forking(test):
     """For a test of forked workers: a process with threads never forks them (see engine/workers.can_fork), and the
     browser tests leave their HTTP servers' threads running in the suite's process; there, the test runs alone in a
     process of its own, and passes when it passes there."""
+
     @functools.wraps(test)
     def run_forking(*args, **kwargs):
         from site_builder.engine import workers
 
-        if workers.can_fork() or os.environ.get("SITE_BUILDER_FORKING_TEST") or \
-                "fork" not in __import__("multiprocessing").get_all_start_methods():
+        if (
+            workers.can_fork()
+            or os.environ.get("SITE_BUILDER_FORKING_TEST")
+            or "fork" not in __import__("multiprocessing").get_all_start_methods()
+        ):
             return test(*args, **kwargs)
         nodeid = os.environ["PYTEST_CURRENT_TEST"].rpartition(" ")[0]
-        done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", nodeid], cwd=REPO,
-                              env={**os.environ, "SITE_BUILDER_FORKING_TEST": "1"}, capture_output=True, text=True,
-                              timeout=300)
-        assert done.returncode == 0 and done.stdout.splitlines()[-1].startswith("1 passed"), done.stdout[-4000:] + done.stderr[-2000:]
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", nodeid],
+            cwd=REPO,
+            env={**os.environ, "SITE_BUILDER_FORKING_TEST": "1"},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0 and done.stdout.splitlines()[-1].startswith("1 passed"), (
+            done.stdout[-4000:] + done.stderr[-2000:]
+        )
+
     return run_forking

@@ -1,4 +1,5 @@
 """Data for programs: api/*.json valid against the schemas under api/schema/, JSON Feed 1.1, JSON-LD mentions."""
+
 from __future__ import annotations
 
 import json
@@ -24,8 +25,9 @@ def validate(out: Path, data: dict, schema_name: str) -> None:
     Draft202012Validator.check_schema(schema)
     assert schema["$id"] == f"{BASE}api/schema/{schema_name}.json"
     assert data["$schema"] == schema["$id"]
-    errors = sorted(Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
-                    .iter_errors(data), key=str)
+    errors = sorted(
+        Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER).iter_errors(data), key=str
+    )
     assert errors == []
 
 
@@ -81,6 +83,7 @@ def test_the_schema_rejects_what_it_should(out):
 
 # ---------------------------------------------------------------- JSON Feed 1.1
 
+
 def test_json_feed_has_the_required_fields_of_version_1_1(out):
     feed = load_json(out, "feed.json")
     assert feed["version"] == "https://jsonfeed.org/version/1.1"
@@ -93,9 +96,23 @@ def test_json_feed_has_the_required_fields_of_version_1_1(out):
         assert item["url"].startswith(BASE)
         assert datetime.fromisoformat(item["date_published"]).utcoffset() is not None  # RFC 3339
         assert all(isinstance(a["name"], str) for a in item["authors"])
-        assert not set(item) - {"id", "url", "external_url", "title", "content_html", "content_text", "summary",
-                                "image", "banner_image", "date_published", "date_modified", "authors", "tags",
-                                "language", "attachments"}
+        assert not set(item) - {
+            "id",
+            "url",
+            "external_url",
+            "title",
+            "content_html",
+            "content_text",
+            "summary",
+            "image",
+            "banner_image",
+            "date_published",
+            "date_modified",
+            "authors",
+            "tags",
+            "language",
+            "attachments",
+        }
     assert [i["id"] for i in feed["items"]] == [f"{BASE}articles/{s}/" for s in SLUGS]
 
 
@@ -107,6 +124,7 @@ def test_every_page_links_the_json_feed(out):
 
 # ---------------------------------------------------------------- JSON-LD
 
+
 def json_ld(out: Path, slug: str) -> dict:
     (script,) = page(out, f"articles/{slug}/index.html").xpath("//script[@type='application/ld+json']")
     return json.loads(script.text)
@@ -116,7 +134,12 @@ def test_json_ld_lists_companies_as_organization_mentions_and_the_credit(out):
     data = json_ld(out, "second")
     assert data["mentions"] == [
         {"@type": "Organization", "name": "MiniMax", "url": f"{BASE}companies/minimax/"},
-        {"@type": "Organization", "name": "GigaDevice Semiconductor", "url": f"{BASE}companies/gigadevice-semiconductor/"}]
+        {
+            "@type": "Organization",
+            "name": "GigaDevice Semiconductor",
+            "url": f"{BASE}companies/gigadevice-semiconductor/",
+        },
+    ]
     assert data["creditText"] == "Jane Doe/GT"
     assert "creditText" not in json_ld(out, "third")
 

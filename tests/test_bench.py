@@ -1,4 +1,5 @@
 """The benchmark's generator writes the same archive for the three tools, in two shapes, and its report judges targets."""
+
 from __future__ import annotations
 
 import re
@@ -75,8 +76,21 @@ def test_the_same_seed_writes_the_same_files_and_another_seed_others(archives, t
 
 def test_the_markdown_shape_is_markdown_heavy_and_the_prose_shape_plain_paragraphs(archives):
     markdown = "\n".join(row[4] for row in read(archives["markdown"])["ours"])
-    for construct in (r"^```python$", r"^    - \S", r"^\d\. \S", r"^- \S", r"^## \S", r"^### \S", r"^> \S",
-                      r"\*\*\w+\*\*", r"(?<!\*)\*\w+\*(?!\*)", r"`\w+`", r"\]\(https://", r"\]\[r1\]", r"^\[r1\]: https://"):
+    for construct in (
+        r"^```python$",
+        r"^    - \S",
+        r"^\d\. \S",
+        r"^- \S",
+        r"^## \S",
+        r"^### \S",
+        r"^> \S",
+        r"\*\*\w+\*\*",
+        r"(?<!\*)\*\w+\*(?!\*)",
+        r"`\w+`",
+        r"\]\(https://",
+        r"\]\[r1\]",
+        r"^\[r1\]: https://",
+    ):
         assert re.search(construct, markdown, re.M), construct
     for _, _, _, illustration, body in read(archives["prose"])["ours"]:
         assert not re.search(r"^(#|-|>|\d\.|    |```)|[*_`\[\]<]", body, re.M), body
@@ -109,12 +123,25 @@ def cold(ours: float, hugo: float | None, rss: float, pelican: float | None = No
     return tools
 
 
-def size(ours: float, hugo: float | None, rss: float, edit: float, nochange: float, rewritten: int,
-         pelican: float | None = None) -> dict:
+def size(
+    ours: float,
+    hugo: float | None,
+    rss: float,
+    edit: float,
+    nochange: float,
+    rewritten: int,
+    pelican: float | None = None,
+) -> dict:
     skipped = [] if pelican else ["pelican"]
-    return {"tools": ["ours", "hugo"], "skipped": skipped, "cold": cold(ours, hugo, rss, pelican),
-            "edit": cold(edit, hugo, rss, pelican and pelican / 2), "nochange": cold(nochange, None, 20.0),
-            "nochange_rewritten": rewritten, "files": {"ours": 10, "hugo": 5}}
+    return {
+        "tools": ["ours", "hugo"],
+        "skipped": skipped,
+        "cold": cold(ours, hugo, rss, pelican),
+        "edit": cold(edit, hugo, rss, pelican and pelican / 2),
+        "nochange": cold(nochange, None, 20.0),
+        "nochange_rewritten": rewritten,
+        "files": {"ours": 10, "hugo": 5},
+    }
 
 
 def verdicts(text: str) -> dict[tuple[str, str], tuple[str, str]]:
@@ -128,33 +155,45 @@ def verdicts(text: str) -> dict[tuple[str, str], tuple[str, str]]:
 
 
 def test_the_report_computes_the_ratios_and_says_which_targets_are_met():
-    shape = {"1000": size(5.0, 2.0, 70.0, 0.5, 0.2, 0, pelican=15.0),
-             "20000": size(40.0, 50.0, 800.0, 0.7, 0.3, 0),
-             "100000": size(200.0, None, 1100.0, 0.8, 0.3, 2)}
+    shape = {
+        "1000": size(5.0, 2.0, 70.0, 0.5, 0.2, 0, pelican=15.0),
+        "20000": size(40.0, 50.0, 800.0, 0.7, 0.3, 0),
+        "100000": size(200.0, None, 1100.0, 0.8, 0.3, 2),
+    }
     shape["1000"]["serve"] = {"seconds": 0.25, "written": 3}
-    results = {"versions": {"machine": "test box", "hugo": "hugo v0"}, "command": "python3 bench/run.py --runs 1",
-               "runs": 1, "seed": 1, "shapes": {"prose": shape, "markdown": {"1000": shape["1000"]}}}
+    results = {
+        "versions": {"machine": "test box", "hugo": "hugo v0"},
+        "command": "python3 bench/run.py --runs 1",
+        "runs": 1,
+        "seed": 1,
+        "shapes": {"prose": shape, "markdown": {"1000": shape["1000"]}},
+    }
     text = bench_run.report(results)
     assert "python3 bench/run.py --runs 1" in text and "test box" in text
     assert "### Shape `prose`" in text and "### Shape `markdown`" in text
     assert "Pelican at N=20,000" in text and "Pelican at N=100,000" in text
     prose = verdicts(text.split("### Shape `markdown`")[0])
     assert prose == {
-        ("peak memory, cold build, N=100,000", "≤ 1 GiB and ≤ 1.5 × N=20,000"):
-            ("1100 MiB, 1.38 × N=20,000 (800 MiB)", "**missed**"),
+        ("peak memory, cold build, N=100,000", "≤ 1 GiB and ≤ 1.5 × N=20,000"): (
+            "1100 MiB, 1.38 × N=20,000 (800 MiB)",
+            "**missed**",
+        ),
         ("cold build, N=100,000 ÷ N=20,000", "≤ 5.5"): ("5.00 (200.00 ÷ 40.00)", "met"),
         ("cold build, N=20,000", "≤ 0.75 × Hugo"): ("0.80 × Hugo (40.00 s / 50.00 s)", "**missed**"),
         ("rebuild after editing one body, N=100,000", "≤ 1.0 s"): ("0.80 s", "met"),
-        ("rebuild with nothing changed, N=100,000", "≤ 0.5 s, no file rewritten"):
-            ("0.30 s, 2 files rewritten", "**missed**"),
+        ("rebuild with nothing changed, N=100,000", "≤ 0.5 s, no file rewritten"): (
+            "0.30 s, 2 files rewritten",
+            "**missed**",
+        ),
         ("cold build, N=1,000", "≤ 3.00 × Hugo"): ("2.50 × Hugo (5.00 s / 2.00 s)", "met"),
         ("cold build, N=1,000", "≤ 0.40 × Pelican"): ("0.33 × Pelican (5.00 s / 15.00 s)", "met"),
         ("cold build, N=5,000", "≤ 0.40 × Pelican"): ("not measured", ""),
         ("cold build, N=5,000 ÷ N=1,000", "≤ 5.5"): ("not measured", ""),
-        ("rebuild after editing one body, N=1,000", "≤ 0.15 × Pelican"):
-            ("0.07 × Pelican (0.50 s / 7.50 s)", "met"),
-        ("rebuild with nothing changed, N=1,000", "≤ 5 % of our cold build, none rewritten"):
-            ("4.0 % of our cold build, 0 files rewritten", "met"),
+        ("rebuild after editing one body, N=1,000", "≤ 0.15 × Pelican"): ("0.07 × Pelican (0.50 s / 7.50 s)", "met"),
+        ("rebuild with nothing changed, N=1,000", "≤ 5 % of our cold build, none rewritten"): (
+            "4.0 % of our cold build, 0 files rewritten",
+            "met",
+        ),
         ("`serve` rebuild after one edit, N=1,000", "< 0.2 s"): ("0.250 s", "**missed**"),
         ("peak memory, cold build, N=5,000", "≤ 0.30 × Hugo"): ("not measured", ""),
     }

@@ -4,6 +4,7 @@ The site is built once, served on 127.0.0.1 under a subpath (/archive/), and che
 Checker, a real search, a 390 px phone viewport and screenshots saved for review. Each tool's test skips with
 the reason when the tool is missing, unless SITE_BUILDER_REQUIRE_BROWSER=1 (as .ci/run sets): then it fails.
 """
+
 from __future__ import annotations
 
 import functools
@@ -40,11 +41,23 @@ PAGES = {  # page type -> output path
 }
 WIDTHS = {1280: 900, 390: 844, 320: 640}  # viewport width -> height
 SCREENSHOT_WIDTHS = (1280, 390)
-CHROMIUM_FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--disable-dev-shm-usage", "--hide-scrollbars", "--window-size=1280,900"]
-INSTALL = ("install with: apt-get install -y chromium chromium-driver default-jre-headless; "
-           "npm install --ignore-scripts --prefix .tools axe-core@4.14.1 vnu-jar@26.9.27; pip install -e '.[test]'")
+CHROMIUM_FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--hide-scrollbars",
+    "--window-size=1280,900",
+]
+INSTALL = (
+    "install with: apt-get install -y chromium chromium-driver default-jre-headless; "
+    "npm install --ignore-scripts --prefix .tools axe-core@4.14.1 vnu-jar@26.9.27; pip install -e '.[test]'"
+)
 
 
 def missing(reason: str):
@@ -115,8 +128,10 @@ def browser(tmp_path_factory):
 
 def viewport(driver, width: int) -> None:
     """Make the page's viewport exactly width CSS pixels wide (a phone's at 390)."""
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
-        "width": width, "height": WIDTHS[width], "deviceScaleFactor": 1, "mobile": width < 600})
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": WIDTHS[width], "deviceScaleFactor": 1, "mobile": width < 600},
+    )
 
 
 def open_page(driver, base: str, path: str, width: int = 1280) -> None:
@@ -148,8 +163,9 @@ def assert_axe_clean(browser, base: str, path: str, scheme: str, width: int | No
     """axe-core finds no serious or critical violation on the page at path, in the colour scheme given."""
     if not AXE.is_file():
         missing(f"axe-core is not installed ({AXE} is missing)")
-    browser.execute_cdp_cmd("Emulation.setEmulatedMedia",
-                            {"features": [{"name": "prefers-color-scheme", "value": scheme}]})
+    browser.execute_cdp_cmd(
+        "Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": scheme}]}
+    )
     try:
         if width is None:
             open_page(browser, base, path)
@@ -165,6 +181,7 @@ def assert_axe_clean(browser, base: str, path: str, scheme: str, width: int | No
 
 # ------------------------------------------------------------------ validity: the Nu Html Checker
 
+
 def test_every_page_is_valid_html(served):
     java = _executable("SITE_BUILDER_JAVA", "java")
     if not java:
@@ -174,15 +191,23 @@ def test_every_page_is_valid_html(served):
     _, output = served
     pages = sorted(str(p) for p in output.rglob("*.html"))
     assert {PAGES[k] for k in PAGES} <= {Path(p).relative_to(output).as_posix() for p in pages}
-    done = subprocess.run([java, "-jar", str(VNU), "--errors-only", "--format", "json", *pages],
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [java, "-jar", str(VNU), "--errors-only", "--format", "json", *pages],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     messages = json.loads(done.stderr or done.stdout or '{"messages": []}')["messages"]
-    errors = [f"{Path(m.get('url', '')).name}:{m.get('lastLine', 0)}: {m.get('message')}" for m in messages
-              if m.get("type") in ("error", "non-document-error")]
+    errors = [
+        f"{Path(m.get('url', '')).name}:{m.get('lastLine', 0)}: {m.get('message')}"
+        for m in messages
+        if m.get("type") in ("error", "non-document-error")
+    ]
     assert errors == [], "\n".join(errors)
 
 
 # ------------------------------------------------------------------ search
+
 
 def test_search_finds_the_seed_article_by_company_name(browser, served):
     from selenium.webdriver.common.by import By
@@ -192,8 +217,7 @@ def test_search_finds_the_seed_article_by_company_name(browser, served):
     open_page(browser, base, PAGES["search"])
     box = browser.find_element(By.ID, "search-q")
     box.send_keys("MiniMax")
-    links = WebDriverWait(browser, 20).until(
-        lambda d: d.find_elements(By.CSS_SELECTOR, "#search-results a") or None)
+    links = WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#search-results a") or None)
     hrefs = [a.get_attribute("href") for a in links]
     assert base + f"articles/{SEED_SLUG}/" in hrefs  # under the subpath, not at the domain root
     assert base + f"companies/{COMPANY}/" in hrefs
@@ -209,18 +233,19 @@ def test_the_header_search_box_leads_to_results(browser, served):
     base, _ = served
     open_page(browser, base, PAGES["company"])
     browser.find_element(By.ID, "site-search-q").send_keys("Zhipu", Keys.ENTER)
-    links = WebDriverWait(browser, 20).until(
-        lambda d: d.find_elements(By.CSS_SELECTOR, "#search-results a") or None)
+    links = WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#search-results a") or None)
     assert base + "companies/knowledge-atlas-technology/" in [a.get_attribute("href") for a in links]
 
 
 # ------------------------------------------------------------------ layout, keyboard, network
 
+
 def test_the_article_page_has_no_horizontal_scroll_on_a_phone(browser, served):
     base, _ = served
     open_page(browser, base, PAGES["article"], width=390)
     widths = browser.execute_script(
-        "return [document.documentElement.scrollWidth, document.documentElement.clientWidth, window.innerWidth]")
+        "return [document.documentElement.scrollWidth, document.documentElement.clientWidth, window.innerWidth]"
+    )
     assert widths[1] == 390 and widths[0] <= widths[1], widths
 
 
@@ -230,7 +255,8 @@ def test_every_page_fits_a_small_phone(browser, served, kind, width):
     base, _ = served
     open_page(browser, base, PAGES[kind], width=width)
     scroll, client = browser.execute_script(
-        "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
     assert scroll <= client == width
 
 
@@ -288,8 +314,9 @@ def test_screenshots_are_saved_for_review(browser, served, kind, width, scheme):
     """docs/screenshots/<page type>-<width>.png (light) and <page type>-<width>-dark.png: every page type, desktop
     and phone."""
     base, _ = served
-    browser.execute_cdp_cmd("Emulation.setEmulatedMedia",
-                            {"features": [{"name": "prefers-color-scheme", "value": scheme}]})
+    browser.execute_cdp_cmd(
+        "Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": scheme}]}
+    )
     try:
         open_page(browser, base, PAGES[kind], width=width)
         png = browser.get_screenshot_as_png()

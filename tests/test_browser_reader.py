@@ -1,5 +1,6 @@
 """The reader's site in headless Chromium: the header on a phone, the nav's wrapping, the company chart's months
 and axe on the pages this part changed (the browser, the server and axe come from tests/test_browser.py)."""
+
 from __future__ import annotations
 
 import functools
@@ -24,9 +25,11 @@ def spread_site(tmp_path_factory) -> tuple[str, str]:
     built and served under SUBPATH; MiniMax's page carries a chart."""
     project = tmp_path_factory.mktemp("spread")
     shutil.copytree(REPO / "seeds", project / "seeds")
-    for name, when, companies in [("mm-march", "2026-03-05T10:00:00+08:00", "[minimax]"),
-                                  ("mm-may", "2026-05-20T10:00:00+08:00", "[minimax]"),
-                                  ("gd-june", "2026-06-01T10:00:00+08:00", "[gigadevice-semiconductor]")]:
+    for name, when, companies in [
+        ("mm-march", "2026-03-05T10:00:00+08:00", "[minimax]"),
+        ("mm-may", "2026-05-20T10:00:00+08:00", "[minimax]"),
+        ("gd-june", "2026-06-01T10:00:00+08:00", "[gigadevice-semiconductor]"),
+    ]:
         write_article(project, f"{name}.md", minimal_front(f"Story {name}", when, companies), "MiniMax, named.\n")
     root = project / "www"
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(root)))
@@ -93,9 +96,15 @@ def test_the_company_chart_has_one_slot_per_month_of_the_archive(browser, spread
         assert all(r["height"] > 2 for r in rects if r["bar"])
 
 
-SPREAD_PAGES = {"home": "index.html", "article": f"articles/{SEED_SLUG}/index.html", "company":
-                "companies/minimax/index.html", "rare company": "companies/shanghai-biren-technology/index.html",
-                "companies": "companies/index.html", "archive": "archive/index.html", "404": "404.html"}
+SPREAD_PAGES = {
+    "home": "index.html",
+    "article": f"articles/{SEED_SLUG}/index.html",
+    "company": "companies/minimax/index.html",
+    "rare company": "companies/shanghai-biren-technology/index.html",
+    "companies": "companies/index.html",
+    "archive": "archive/index.html",
+    "404": "404.html",
+}
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
@@ -122,6 +131,7 @@ def test_the_favicon_loads_and_the_archive_links_lead_to_their_months(browser, s
     assert browser.current_url.endswith("#2026-03")
     top, scrolled, bottom = browser.execute_script(
         "return [document.getElementById('2026-03').getBoundingClientRect().top, window.scrollY,"
-        " document.documentElement.scrollHeight - window.innerHeight]")
+        " document.documentElement.scrollHeight - window.innerHeight]"
+    )
     assert 0 <= top < 50 or (0 <= top < 844 and scrolled == bottom)  # at the top, or as far as the page goes
     assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []

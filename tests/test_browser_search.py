@@ -4,6 +4,7 @@ A word that is not in the archive finds nothing (Pagefind alone would match "App
 "nothingmatcheshere" to "not"); a word that is finds the article, whose result shows its source and date; a
 snippet cut out of a longer text says so with an ellipsis.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -80,7 +81,8 @@ def test_the_header_feeds_link_opens_the_feeds_page_and_a_company_link_its_entry
     entry = browser.find_element(By.ID, "companies/minimax")
     assert entry.find_element(By.TAG_NAME, "code").text == base + "companies/minimax/feed.xml"
     top, bottom, height = browser.execute_script(
-        "const r = arguments[0].getBoundingClientRect(); return [r.top, r.bottom, window.innerHeight]", entry)
+        "const r = arguments[0].getBoundingClientRect(); return [r.top, r.bottom, window.innerHeight]", entry
+    )
     assert 0 <= top and bottom <= height  # the entry is in view
     browser.find_element(By.CSS_SELECTOR, 'nav[aria-label="Site"]').find_element(By.LINK_TEXT, "Feeds").click()
     assert browser.current_url == base + "feeds/index.html"
@@ -98,5 +100,6 @@ def test_the_feeds_page_fits_a_small_phone(browser, served, width):
     base, _ = served
     open_page(browser, base, "feeds/index.html", width=width)
     scroll, client = browser.execute_script(
-        "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
     assert scroll <= client == width

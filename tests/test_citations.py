@@ -1,4 +1,5 @@
 """Cite this article: a ready citation on the page, and CSL-JSON and BibTeX files that parse."""
+
 from __future__ import annotations
 
 import json
@@ -33,7 +34,8 @@ def test_the_page_offers_a_ready_citation_and_both_files(out):
     assert section.xpath("string(h2)") == "Cite this article"
     assert section.xpath("string(.//*[contains(@class, 'citation')])") == (
         f"Global Times. “{TITLE}.” GT Voice, 1 February 2026. https://example.com/news/2?a=1&b=2. "
-        f"Archived in Source Archive: {BASE}articles/second/. Accessed 2 February 2026.")
+        f"Archived in Source Archive: {BASE}articles/second/. Accessed 2 February 2026."
+    )
     assert section.xpath(".//a/@href") == ["citation.json", "citation.bib"]
     assert all(a.get("download") is not None for a in section.xpath(".//a"))
 
@@ -73,10 +75,18 @@ def test_without_retrieved_there_is_no_access_date_rather_than_the_clock(out):
     assert "Accessed" not in text and text.startswith("Global Times. “GT Voice: Synergy")
 
 
-@pytest.mark.parametrize("text, escaped", [
-    ("a & b", r"a \& b"), ("100%", r"100\%"), ("{x}", r"\textbraceleft{}x\textbraceright{}"), ("}", r"\textbraceright{}"), ("$5 #1 a_b", r"\$5 \#1 a\_b"),
-    ("back\\slash ~ ^", r"back\textbackslash{}slash \textasciitilde{} \textasciicircum{}"),
-    ("two\n  lines", "two lines"), ("人工智能", "人工智能"),
-])
+@pytest.mark.parametrize(
+    "text, escaped",
+    [
+        ("a & b", r"a \& b"),
+        ("100%", r"100\%"),
+        ("{x}", r"\textbraceleft{}x\textbraceright{}"),
+        ("}", r"\textbraceright{}"),
+        ("$5 #1 a_b", r"\$5 \#1 a\_b"),
+        ("back\\slash ~ ^", r"back\textbackslash{}slash \textasciitilde{} \textasciicircum{}"),
+        ("two\n  lines", "two lines"),
+        ("人工智能", "人工智能"),
+    ],
+)
 def test_bibtex_escaping(text, escaped):
     assert bib_escape(text) == escaped

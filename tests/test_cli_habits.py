@@ -1,5 +1,6 @@
 """A command line that fits people's habits: one-line usage errors (exit 2), counted nouns, help for users,
 import of several files, honest search warnings, placeholder text flagged, summaries cut at a boundary."""
+
 from __future__ import annotations
 
 import argparse
@@ -76,8 +77,13 @@ def test_every_bad_command_line_value_is_one_line_exit_2_and_changes_nothing(pro
     assert tree_digest(project) == before
 
 
-@pytest.mark.parametrize("source, message", [("seedz", "seedz: source folder not found (`site-builder init` starts a new archive)"),
-                                             ("seeds/companies.yaml", "seeds/companies.yaml: not a folder")])
+@pytest.mark.parametrize(
+    "source, message",
+    [
+        ("seedz", "seedz: source folder not found (`site-builder init` starts a new archive)"),
+        ("seeds/companies.yaml", "seeds/companies.yaml: not a folder"),
+    ],
+)
 def test_a_source_folder_that_is_not_there_is_an_error_of_the_archive_exit_1(project, run, source, message):
     """Not a usage error: the archive is missing (docs/guarantees.md), and nothing is created in its place."""
     result = run(project, "build", "--source", source)
@@ -93,10 +99,17 @@ def test_url_with_several_files_is_a_usage_error(project, run, tmp_path):
     assert result.err == "site-builder: error: argument --url: is one article's address, but 2 files were given\n"
 
 
-@pytest.mark.parametrize("count, noun, plural, expected", [
-    (0, "article", None, "0 articles"), (1, "article", None, "1 article"), (2, "article", None, "2 articles"),
-    (1, "company", "companies", "1 company"), (5, "company", "companies", "5 companies"), (1, "error", None, "1 error"),
-])
+@pytest.mark.parametrize(
+    "count, noun, plural, expected",
+    [
+        (0, "article", None, "0 articles"),
+        (1, "article", None, "1 article"),
+        (2, "article", None, "2 articles"),
+        (1, "company", "companies", "1 company"),
+        (5, "company", "companies", "5 companies"),
+        (1, "error", None, "1 error"),
+    ],
+)
 def test_counted_nouns_agree(count, noun, plural, expected):
     assert counted(count, noun, plural) == expected
 
@@ -176,8 +189,9 @@ def test_new_placeholder_text_is_a_warning_and_fails_strict_until_replaced(proje
     front = yaml.safe_load(text.split("---\n")[1])
     path.write_text(text.replace(front["summary"], "A real summary."), encoding="utf-8")
     assert run(project, "check").err.count(PLACEHOLDER) == 1
-    path.write_text(path.read_text(encoding="utf-8").replace("Write the article here, in Markdown.", "Real text."),
-                    encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("Write the article here, in Markdown.", "Real text."), encoding="utf-8"
+    )
     result = run(project, "check")
     assert PLACEHOLDER not in result.err
 
@@ -196,8 +210,10 @@ def test_import_several_files_reports_each(project, run, tmp_path):
     b = _raw_copy(project / "in", "b.txt", "Second imported title")
     result = run(project, "import", a, b)
     assert result.code == 0, result.err
-    assert result.out.splitlines() == [f"imported {a} -> seeds/articles/first-imported-title.md",
-                                       f"imported {b} -> seeds/articles/second-imported-title.md"]
+    assert result.out.splitlines() == [
+        f"imported {a} -> seeds/articles/first-imported-title.md",
+        f"imported {b} -> seeds/articles/second-imported-title.md",
+    ]
     assert (project / "seeds" / "raw" / "a.txt").is_file() and (project / "seeds" / "raw" / "b.txt").is_file()
     assert run(project, "check").code == 0
 
@@ -237,8 +253,9 @@ def test_import_two_files_with_one_title_or_one_name_are_told_apart(project, run
 
 SENTENCE_END = re.compile(r"[.!?。！？][\"'”’)\]」』）]*$")
 words = st.text(alphabet=st.characters(codec="utf-8", categories=("L", "N", "P")), min_size=1, max_size=14)
-paragraphs = st.lists(st.tuples(words, st.sampled_from([" ", " ", " ", ". ", "! ", ", ", "\n"])), min_size=1,
-                      max_size=80).map(lambda parts: "".join(w + s for w, s in parts).strip())
+paragraphs = st.lists(
+    st.tuples(words, st.sampled_from([" ", " ", " ", ". ", "! ", ", ", "\n"])), min_size=1, max_size=80
+).map(lambda parts: "".join(w + s for w, s in parts).strip())
 
 
 @given(paragraphs, st.integers(20, 240))
@@ -267,4 +284,5 @@ def test_a_summary_keeps_the_sentences_that_fit():
     text = "Mr. Li met U.S. officials in Beijing. The talks went well. " + "More words follow here " * 10
     assert summarise(text, 80) == "Mr. Li met U.S. officials in Beijing. The talks went well."
     assert summarise("One sentence only, " + "and then many words " * 20, 60) == (
-        "One sentence only, and then many words and then many words…")
+        "One sentence only, and then many words and then many words…"
+    )

@@ -1,5 +1,6 @@
 """Credits: every credit line kind of the raw text ('Photo: VCG', 'Illustration: ...', 'Graphic: ...') and a
 caption ending in one are kept once each, in order, in front matter, never in the body; pages show them."""
+
 from __future__ import annotations
 
 import json
@@ -12,8 +13,10 @@ import yaml
 from conftest import minimal_front, write_article
 
 HEADER = "SOURCE / ECONOMY\nPorts handle record cargo volumes\nPublished: Jan 15, 2026 11:42 PM\n"
-BODY = ("Container throughput at major ports rose to a record in 2025, data showed on Monday.\n\n"
-        "Analysts said the figures reflected resilient demand.\n")
+BODY = (
+    "Container throughput at major ports rose to a record in 2025, data showed on Monday.\n\n"
+    "Analysts said the figures reflected resilient demand.\n"
+)
 
 
 def _front_and_body(path: Path) -> tuple[dict, str]:
@@ -47,8 +50,10 @@ def test_photo_and_illustration_credits_are_kept_in_order_and_leave_the_body(pro
     assert "VCG" not in body and "Liu Xidan" not in body
     assert body.split("\n\n")[0].strip() == BODY.split("\n\n")[0]
     page = _page(project, run, "ports-handle-record-cargo-volumes")
-    assert [p.text_content() for p in page.xpath('//p[@class="credit"]')] == ["Photo: VCG",
-                                                                               "Illustration: Liu Xidan/GT"]
+    assert [p.text_content() for p in page.xpath('//p[@class="credit"]')] == [
+        "Photo: VCG",
+        "Illustration: Liu Xidan/GT",
+    ]
     assert _json_ld(page)["creditText"] == "VCG, Liu Xidan/GT"
     assert "Photo: VCG" not in page.xpath('//div[@class="body"]')[0].text_content()
 
@@ -82,18 +87,24 @@ def test_text_that_only_mentions_a_photo_stays_in_the_body(project, run):
 
 
 def test_an_article_with_illustration_and_credits_shows_both_illustration_first(project, run):
-    write_article(project, "both.md", minimal_front("Both credits") + "\nillustration: A/GT\n"
-                  "credits:\n- 'Photo: Xinhua'\n- 'Illustration: A/GT'\n")
+    write_article(
+        project,
+        "both.md",
+        minimal_front("Both credits") + "\nillustration: A/GT\ncredits:\n- 'Photo: Xinhua'\n- 'Illustration: A/GT'\n",
+    )
     page = _page(project, run, "both")
     assert [p.text_content() for p in page.xpath('//p[@class="credit"]')] == ["Illustration: A/GT", "Photo: Xinhua"]
     assert _json_ld(page)["creditText"] == "A/GT, Xinhua"
 
 
-@pytest.mark.parametrize("credits, message", [
-    ("['Xinhua']", "credits: expected each credit as 'Kind: name' (e.g. 'Photo: Xinhua'), got 'Xinhua'"),
-    ("['Photo: A', 'Photo: A']", "credits: a credit is listed twice"),
-    ("'Photo: A'", "credits: expected a list of strings, got a string"),
-])
+@pytest.mark.parametrize(
+    "credits, message",
+    [
+        ("['Xinhua']", "credits: expected each credit as 'Kind: name' (e.g. 'Photo: Xinhua'), got 'Xinhua'"),
+        ("['Photo: A', 'Photo: A']", "credits: a credit is listed twice"),
+        ("'Photo: A'", "credits: expected a list of strings, got a string"),
+    ],
+)
 def test_a_bad_credits_value_is_an_error_at_its_line(project, run, credits, message):
     path = write_article(project, "bad.md", minimal_front("Bad credits") + f"\ncredits: {credits}\n")
     before = sorted(p.name for p in (project / "seeds" / "articles").iterdir())

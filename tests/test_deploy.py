@@ -1,5 +1,6 @@
 """Right the first time: a site built with no base URL claims no address it is not at; serve keeps to its own
 folder; the package's theme works in any folder and a project's templates override it file by file; init."""
+
 from __future__ import annotations
 
 import json
@@ -91,8 +92,13 @@ def test_serve_builds_into_its_own_folder_and_leaves_output_untouched(seeds_only
     assert run(seeds_only, "build", "--base-url", "https://user.example/").code == 0
     before = tree_digest(seeds_only / "output")
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "site_builder", "serve", "--port", str(port)], cwd=seeds_only,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "site_builder", "serve", "--port", str(port)],
+        cwd=seeds_only,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 60
         line = ""
@@ -143,7 +149,14 @@ def test_init_scaffolds_an_archive_that_builds(tmp_path, run):
     assert result.code == 0, result.err
     root = tmp_path / "new-archive"
     assert sorted(p.relative_to(root).as_posix() for p in root.rglob("*")) == [
-        ".gitattributes", ".gitignore", "seeds", "seeds/articles", "seeds/companies.yaml", "seeds/raw", "seeds/site.toml"]
+        ".gitattributes",
+        ".gitignore",
+        "seeds",
+        "seeds/articles",
+        "seeds/companies.yaml",
+        "seeds/raw",
+        "seeds/site.toml",
+    ]
     settings = (root / "seeds" / "site.toml").read_text(encoding="utf-8")
     for key in ("base_url", "title", "description", "language", "timezone", "page_size", "feed_size", "publication"):
         assert re.search(rf"^# {key} = ", settings, re.MULTILINE), key

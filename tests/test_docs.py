@@ -1,4 +1,5 @@
 """The README stays true: every command, option and setting is documented, and CI runs its test command."""
+
 from __future__ import annotations
 
 import argparse
@@ -60,8 +61,9 @@ def test_readme_documents_every_front_matter_key(key):
 
 def _anchors(markdown: str) -> set[str]:
     """GitHub's anchors for a Markdown file's headings."""
-    return {re.sub(r"[^\w\- ]", "", h.lower()).replace(" ", "-")
-            for h in re.findall(r"^#+ (.+)$", markdown, re.MULTILINE)}
+    return {
+        re.sub(r"[^\w\- ]", "", h.lower()).replace(" ", "-") for h in re.findall(r"^#+ (.+)$", markdown, re.MULTILINE)
+    }
 
 
 @pytest.mark.parametrize("doc", ["README.md", *(f"docs/{p.name}" for p in sorted((REPO / "docs").glob("*.md")))])

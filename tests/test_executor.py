@@ -1,5 +1,6 @@
 """The Markdown conversion runs on any concurrent.futures.Executor: a process pool of ours by default (forked only
 where forking is safe), or a dask cluster's with --executor dask://HOST:PORT; every one writes the same site."""
+
 from __future__ import annotations
 
 import json
@@ -25,11 +26,17 @@ def archive(project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The seed archive plus generated articles that name companies (so bodies link them)."""
     monkeypatch.setenv("SITE_BUILDER_PAGEFIND", "")
     for i in range(COUNT):
-        companies = "[" + ", ".join(COMPANY_IDS[i % 5:i % 5 + 2]) + "]"
-        body = (f"Paragraph {i} names MiniMax and Zhipu, with *emphasis* and `code`.\n\n## Part {i}\n\n"
-                f"- one\n- [a link](../note-0/)\n\n> Quote {i % 7}.\n")
-        write_article(project, f"note-{i:03}.md",
-                      minimal_front(f"Note {i}", f"2025-{i % 12 + 1:02}-0{i % 9 + 1}T10:00:00+08:00", companies), body)
+        companies = "[" + ", ".join(COMPANY_IDS[i % 5 : i % 5 + 2]) + "]"
+        body = (
+            f"Paragraph {i} names MiniMax and Zhipu, with *emphasis* and `code`.\n\n## Part {i}\n\n"
+            f"- one\n- [a link](../note-0/)\n\n> Quote {i % 7}.\n"
+        )
+        write_article(
+            project,
+            f"note-{i:03}.md",
+            minimal_front(f"Note {i}", f"2025-{i % 12 + 1:02}-0{i % 9 + 1}T10:00:00+08:00", companies),
+            body,
+        )
     return project
 
 
@@ -68,8 +75,11 @@ def test_a_process_with_threads_never_forks_its_workers(archive, monkeypatch):
     monkeypatch.setattr("site_builder.engine.build.cpu_count", lambda: 2)
     methods = []
     real_pool = workers.process_pool
-    monkeypatch.setattr(workers, "process_pool",
-                        lambda *a, **kw: methods.append(kw.get("method") or workers.start_method()) or real_pool(*a, **kw))
+    monkeypatch.setattr(
+        workers,
+        "process_pool",
+        lambda *a, **kw: methods.append(kw.get("method") or workers.start_method()) or real_pool(*a, **kw),
+    )
     if workers.can_fork():  # a single-threaded process on Linux: the pool forks
         Builder(archive / "seeds", archive / "output", archive / "templates", cache=False).build()
         assert methods == ["fork"]
@@ -90,8 +100,19 @@ def test_a_process_with_threads_never_forks_its_workers(archive, monkeypatch):
     assert multiprocessing.active_children() == []
 
 
-@pytest.mark.parametrize("url", ["tcp://127.0.0.1:8786", "dask://127.0.0.1", "dask://:8786", "dask://host:99999",
-                                 "dask://host:8786/path", "dask://user@host:8786", "dask://host:0", "dask:host:8786"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "tcp://127.0.0.1:8786",
+        "dask://127.0.0.1",
+        "dask://:8786",
+        "dask://host:99999",
+        "dask://host:8786/path",
+        "dask://user@host:8786",
+        "dask://host:0",
+        "dask:host:8786",
+    ],
+)
 def test_a_bad_executor_url_is_one_line_and_exit_2(archive, run, url):
     result = run(archive, "build", "--executor", url)
     assert result.code == 2
@@ -115,8 +136,10 @@ def _require_distributed() -> None:
     except ImportError:
         if os.environ.get("SITE_BUILDER_REQUIRE_DASK") == "1":
             raise
-        pytest.skip("dask's distributed is not installed (pip install -e '.[test]'); "
-                    "SITE_BUILDER_REQUIRE_DASK=1 makes this a failure")
+        pytest.skip(
+            "dask's distributed is not installed (pip install -e '.[test]'); "
+            "SITE_BUILDER_REQUIRE_DASK=1 makes this a failure"
+        )
 
 
 # In a process of its own: a dask cluster and client leave threads running in the process that started them, and
@@ -137,8 +160,14 @@ print(json.dumps({"code": code, "prefixes": prefixes}))
 @pytest.mark.parametrize("command", ["build", "check"])
 def test_a_build_on_a_dask_cluster_writes_what_a_normal_build_writes(archive, monkeypatch, command):
     _require_distributed()
-    done = subprocess.run([sys.executable, "-c", _ON_A_CLUSTER, command], cwd=archive, capture_output=True,
-                          text=True, timeout=300, env={**os.environ, "SITE_BUILDER_PAGEFIND": ""})
+    done = subprocess.run(
+        [sys.executable, "-c", _ON_A_CLUSTER, command],
+        cwd=archive,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "SITE_BUILDER_PAGEFIND": ""},
+    )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout.splitlines()[-1])
     assert result["code"] == 0, done.stderr

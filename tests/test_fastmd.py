@@ -1,4 +1,5 @@
 """Python-Markdown with its shortcuts (fastmd) gives exactly the HTML of the stock library, only sooner."""
+
 from __future__ import annotations
 
 import re
@@ -28,46 +29,52 @@ def skipping() -> markdown.Markdown:
     return md
 
 
-@pytest.mark.parametrize("pattern, chars", [
-    (r"(?<!\!)\[", "["),
-    (r"(?:(?<!\\)((?:\\{2})+)(?=`+)|(?<!\\)`)", "\\`"),
-    (r"\*|_", "*_"),
-    (r"(?=x)y", "y"),
-    (r"a*b", "ab"),
-    (r"(?:ab|c)d", "ac"),
-    (r"[a-c]x", "abc"),
-    (r"(?>ab)", "a"),
-    (r"^\s*x", None),  # \s is a category: not followed
-    (r".x", None),
-    (r"[^a]", None),
-    (r"[^a]b", None),  # a negated class: any character but one
-    (r"a*", None),  # may match the empty string
-    (r"(?:a|)b", "ab"),
-    (r"(?:a|)", None),
-    (r"(?i)a", None),
-    (r"(?i:a)b", None),
-    (r"(a)\1", "a"),
-    (r"(a)?\1b", None),  # a back-reference is not followed
-])
+@pytest.mark.parametrize(
+    "pattern, chars",
+    [
+        (r"(?<!\!)\[", "["),
+        (r"(?:(?<!\\)((?:\\{2})+)(?=`+)|(?<!\\)`)", "\\`"),
+        (r"\*|_", "*_"),
+        (r"(?=x)y", "y"),
+        (r"a*b", "ab"),
+        (r"(?:ab|c)d", "ac"),
+        (r"[a-c]x", "abc"),
+        (r"(?>ab)", "a"),
+        (r"^\s*x", None),  # \s is a category: not followed
+        (r".x", None),
+        (r"[^a]", None),
+        (r"[^a]b", None),  # a negated class: any character but one
+        (r"a*", None),  # may match the empty string
+        (r"(?:a|)b", "ab"),
+        (r"(?:a|)", None),
+        (r"(?i)a", None),
+        (r"(?i:a)b", None),
+        (r"(a)\1", "a"),
+        (r"(a)?\1b", None),  # a back-reference is not followed
+    ],
+)
 def test_first_characters(pattern, chars):
     got = fastmd.first_characters(re.compile(pattern))
     assert got == (None if chars is None else frozenset(chars))
 
 
-@pytest.mark.parametrize("pattern, chars", [
-    (r"(?:^|\n)(?P<level>#{1,6})(?P<header>.*)", "#"),
-    (r"(^|\n)[ ]{0,3}>[ ]?(.*)", ">"),
-    (r"^[ ]{0,3}\[\^([^\]]*)\]:[ ]*(.*)$", "["),  # '[' before ':', which prose is full of
-    (r"^[ ]{0,3}(?=(-+){3,}|(_+){3,}|(\*+){3,})", "-_*"),  # inside a look-ahead that must hold
-    (r"(?<=#)x", None),  # a look-behind's text may lie before the match, and x is a letter: nothing useful
-    (r"(?!#)x", None),
-    (r"a?#", "#"),
-    (r"#?a", None),  # the # is optional; a letter is everywhere
-    (r"(?:#|>)b", "#>"),
-    (r"(?:#|b)c", None),  # one alternative needs only a letter
-    (r"[a-z]+", None),
-    (r"(?i)#", None),
-])
+@pytest.mark.parametrize(
+    "pattern, chars",
+    [
+        (r"(?:^|\n)(?P<level>#{1,6})(?P<header>.*)", "#"),
+        (r"(^|\n)[ ]{0,3}>[ ]?(.*)", ">"),
+        (r"^[ ]{0,3}\[\^([^\]]*)\]:[ ]*(.*)$", "["),  # '[' before ':', which prose is full of
+        (r"^[ ]{0,3}(?=(-+){3,}|(_+){3,}|(\*+){3,})", "-_*"),  # inside a look-ahead that must hold
+        (r"(?<=#)x", None),  # a look-behind's text may lie before the match, and x is a letter: nothing useful
+        (r"(?!#)x", None),
+        (r"a?#", "#"),
+        (r"#?a", None),  # the # is optional; a letter is everywhere
+        (r"(?:#|>)b", "#>"),
+        (r"(?:#|b)c", None),  # one alternative needs only a letter
+        (r"[a-z]+", None),
+        (r"(?i)#", None),
+    ],
+)
 def test_required_characters(pattern, chars):
     got = fastmd.required_characters(re.compile(pattern))
     assert got == (None if chars is None else frozenset(chars))
@@ -75,14 +82,19 @@ def test_required_characters(pattern, chars):
 
 def _guarded_block_regexes():
     md = skipping()
-    found = [getattr(p, name) for p in md.parser.blockprocessors for name in ("RE", "SEARCH_RE")
-             if isinstance(getattr(p, name, None), fastmd.GuardedPattern)]
+    found = [
+        getattr(p, name)
+        for p in md.parser.blockprocessors
+        for name in ("RE", "SEARCH_RE")
+        if isinstance(getattr(p, name, None), fastmd.GuardedPattern)
+    ]
     assert len(found) >= 6  # headings, quotes, rules, definitions, footnotes, references...
     return found
 
 
-BLOCKISH = st.lists(st.sampled_from([*list("ab #>:-=_*[]^.1 \n"), "\n\n", "   ", "[^1]:", "*[x]:", "---"]),
-                    max_size=40).map("".join)
+BLOCKISH = st.lists(
+    st.sampled_from([*list("ab #>:-=_*[]^.1 \n"), "\n\n", "   ", "[^1]:", "*[x]:", "---"]), max_size=40
+).map("".join)
 
 
 @settings(max_examples=500, deadline=None)
@@ -99,8 +111,12 @@ def _stock_patterns():
     return [md.inlinePatterns[item.name] for item in md.inlinePatterns._priority]
 
 
-MARKDOWNISH = st.lists(st.sampled_from([*list("ab *_`\\[]()!<>&#;:/@.-=~^\n"), "  \n", "http://x.y", "a@b.c", "&amp;", "&#35;", "[^1]", "<b>", "</b>"]),
-                       max_size=40).map("".join)
+MARKDOWNISH = st.lists(
+    st.sampled_from(
+        [*list("ab *_`\\[]()!<>&#;:/@.-=~^\n"), "  \n", "http://x.y", "a@b.c", "&amp;", "&#35;", "[^1]", "<b>", "</b>"]
+    ),
+    max_size=40,
+).map("".join)
 
 
 @settings(max_examples=500, deadline=None)
@@ -117,7 +133,7 @@ TRICKY = [
     "plain text only",
     "`code` and ``double `tick` code`` and \\`escaped\\` and \\\\`odd`",
     "*em* **strong** ***both*** _u_ __uu__ ___uuu___ snake_case_word 2*3*4",
-    "[link](http://example.org \"t\") ![img](x.png) [ref][r] [short] ![i][r]\n\n[r]: http://example.org/r",
+    '[link](http://example.org "t") ![img](x.png) [ref][r] [short] ![i][r]\n\n[r]: http://example.org/r',
     "<http://auto.link/x> <me@example.org> <b>raw *inline*</b> &amp; &copy; &#35; &#x41; AT&T",
     "line one  \nline two\\\nline three",
     "footnote[^1] and another[^n]\n\n[^1]: The note, *emphasised*.\n[^n]: Second `code`.",
@@ -125,7 +141,7 @@ TRICKY = [
     "Term\n: Definition with [a link](x) and `code`",
     "| a | b |\n|---|---|\n| `x` | *y* |\n| [z](w) | \\| |",
     "```python\nx = `y` * [z]\n```\n\ntext `after`",
-    "<div markdown=\"1\">\n*inside* [a](b)\n</div>",
+    '<div markdown="1">\n*inside* [a](b)\n</div>',
     "# Heading *em* {: #id .cls }\n\nPara {: .x }",
     "1. one\n2. `two`\n\n   * nested *em*\n\n> quote with **bold** and [link](x)",
     "unmatched [bracket and *star and `tick and <angle and &amp",
@@ -135,7 +151,7 @@ TRICKY = [
     "Setext heading\n==============\n\nAnother\n-------\n\n* * *\n\n- - -\n\n___\n\ntext # not a heading",
     "## Closed ##\n\n#no space\n\n> quote\n> > nested\n\ntext > not a quote\n\n:not a definition",
     "Term one\nTerm two\n:   Definition\n\n    indented code: with > and #\n\n1. one\n1986\\. not a list",
-    "[ref]: http://example.org/ \"Title\"\n[^fn]: A footnote.\n*[ABBR]: Abbreviation\n\nUse [ref] and ABBR[^fn].",
+    '[ref]: http://example.org/ "Title"\n[^fn]: A footnote.\n*[ABBR]: Abbreviation\n\nUse [ref] and ABBR[^fn].',
     "a: b\nc: d\n\n> a: quote: with: colons\n\n- item: one\n+ item # two\n* item > three",
 ]
 
@@ -171,6 +187,7 @@ def test_the_converter_uses_it():
 # Fallbacks: fastmd reads private names of re and Python-Markdown; whatever of that fails, the HTML is the stock
 # library's (that pattern searched by the library, or nothing installed at all).
 
+
 @pytest.fixture
 def fresh_analysis():
     """Analysis results are cached: cleared before and after a test that changes what the analysis sees."""
@@ -194,13 +211,20 @@ def fastmd_md() -> markdown.Markdown:
 
 
 def _guarded(md):
-    return {(type(p).__name__, name) for p in md.parser.blockprocessors for name in ("RE", "SEARCH_RE")
-            if isinstance(getattr(p, name, None), fastmd.GuardedPattern)}
+    return {
+        (type(p).__name__, name)
+        for p in md.parser.blockprocessors
+        for name in ("RE", "SEARCH_RE")
+        if isinstance(getattr(p, name, None), fastmd.GuardedPattern)
+    }
 
 
 def _is_stock(md) -> bool:
-    return (type(md.treeprocessors["inline"]) is markdown.treeprocessors.InlineProcessor and not _guarded(md)
-            and "parseBlocks" not in vars(md.parser))
+    return (
+        type(md.treeprocessors["inline"]) is markdown.treeprocessors.InlineProcessor
+        and not _guarded(md)
+        and "parseBlocks" not in vars(md.parser)
+    )
 
 
 class _FailingParser:
@@ -262,6 +286,7 @@ class _ChangedParser:
     def parse(self, pattern, flags=0):
         def flip(items):
             return [(op, av[::-1] if isinstance(av, tuple) else av) for op, av in items]
+
         return flip(re._parser.parse(pattern, flags))
 
 
@@ -306,8 +331,9 @@ def test_an_extensions_own_inline_processor_is_left_to_it():
     assert type(md.treeprocessors["inline"]) is Own and not _guarded(md)
 
 
-@pytest.mark.parametrize("value, on", [("0", False), ("off", False), ("False", False), ("no", False),
-                                       ("1", True), ("", True)])
+@pytest.mark.parametrize(
+    "value, on", [("0", False), ("off", False), ("False", False), ("no", False), ("1", True), ("", True)]
+)
 def test_site_builder_fastmd_0_turns_it_off(monkeypatch, value, on):
     monkeypatch.setenv("SITE_BUILDER_FASTMD", value)
     converter = Converter([Company("acme", "Acme", (), "")], lambda cid: f"/c/{cid}/")

@@ -1,4 +1,5 @@
 """Atom feeds, sitemap.xml and robots.txt of a built site."""
+
 from __future__ import annotations
 
 import shutil
@@ -35,8 +36,16 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(REPO / "seeds", root / "seeds")
     for day, (slug, companies) in enumerate(EXTRA.items(), start=1):
         extra = f"slug: {slug}\n" + ("draft: true\n" if slug.startswith("draft") else "")
-        write_article(root, f"{slug}.md", minimal_front(title=f"Article {slug}", published=f"2026-02-0{day}T09:00:00Z",
-                                                        companies=f"[{', '.join(companies)}]", extra=extra))
+        write_article(
+            root,
+            f"{slug}.md",
+            minimal_front(
+                title=f"Article {slug}",
+                published=f"2026-02-0{day}T09:00:00Z",
+                companies=f"[{', '.join(companies)}]",
+                extra=extra,
+            ),
+        )
     build(root / "seeds", root / "output", PACKAGE_THEME, {"base_url": BASE, "page_size": 2})  # two list pages
     return root / "output"
 

@@ -7,6 +7,7 @@ a second article with an alias, a refused value. Every one is checked with all o
 (no traceback, no write outside output/, check and build agree, a failed build leaves output/ alone, every
 page, feed and JSON file parses), which hold on today's code and must hold on any fixed code.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -39,8 +40,9 @@ def test_a_case_is_made_the_same_every_time(tmp_path):
         root = tmp_path / str(n)
         root.mkdir()
         case, applied = fuzz.make_case(7, 11, root)
-        trees.append((applied, case.base_url, case.output,
-                      {p: v[:3] for p, v in fuzz.snapshot(root).items()}))  # content, not mtimes
+        trees.append(
+            (applied, case.base_url, case.output, {p: v[:3] for p, v in fuzz.snapshot(root).items()})
+        )  # content, not mtimes
     assert trees[0] == trees[1]
 
 
@@ -50,8 +52,9 @@ def _site(tmp_path: Path) -> Path:
     (tmp_path / "seeds" / "raw").mkdir(parents=True)
     (tmp_path / "seeds" / "raw" / "a.txt").write_bytes(b"original")
     (out / "raw" / "a.txt").write_bytes(b"original")
-    (out / "index.html").write_text("<!DOCTYPE html><html lang=en><head><title>t</title></head><body><p>x</p></body>"
-                                    "</html>")
+    (out / "index.html").write_text(
+        "<!DOCTYPE html><html lang=en><head><title>t</title></head><body><p>x</p></body></html>"
+    )
     (out / "feed.xml").write_text("<feed/>")
     (out / "feed.json").write_text("{}")
     (out / "_redirects").write_text("# comment\n/old/ /new/ 301\n")
@@ -64,19 +67,30 @@ def test_the_output_checks_pass_a_good_site(tmp_path):
     assert fuzz.check_output(out, tmp_path / "seeds") == []
 
 
-@pytest.mark.parametrize("path, text", [
-    ("index.html", "<!DOCTYPE html><html lang=en><head><title>t</title></head><body><p>x&#7;</p></body></html>"),
-    ("index.html", "<!DOCTYPE html><html lang=en><head><title>t</title></head><body><script>x</script></body></html>"),
-    ("index.html", ("<!DOCTYPE html><html lang=en><head><title>t</title></head><body><a href='javascript:x'>a</a>"
-                    "</body></html>")),
-    ("feed.xml", "<feed>]]></fee>"),
-    ("feed.json", "{"),
-    ("_redirects", "/old/ /new/\n/x/ 301 /y/ /z/ 301\n"),
-    ("robots.txt", "User-agent: *\nAllow: /\n\nSitemap: https://example.org/\nDisallow: /\nsitemap.xml\n"),
-    ("articles/a/citation.bib", "@article{a, title = {x}}}\n"),
-    ("raw/a.txt", "changed"),
-    ("raw/b.html", "<p>b</p>"),
-])
+@pytest.mark.parametrize(
+    "path, text",
+    [
+        ("index.html", "<!DOCTYPE html><html lang=en><head><title>t</title></head><body><p>x&#7;</p></body></html>"),
+        (
+            "index.html",
+            "<!DOCTYPE html><html lang=en><head><title>t</title></head><body><script>x</script></body></html>",
+        ),
+        (
+            "index.html",
+            (
+                "<!DOCTYPE html><html lang=en><head><title>t</title></head><body><a href='javascript:x'>a</a>"
+                "</body></html>"
+            ),
+        ),
+        ("feed.xml", "<feed>]]></fee>"),
+        ("feed.json", "{"),
+        ("_redirects", "/old/ /new/\n/x/ 301 /y/ /z/ 301\n"),
+        ("robots.txt", "User-agent: *\nAllow: /\n\nSitemap: https://example.org/\nDisallow: /\nsitemap.xml\n"),
+        ("articles/a/citation.bib", "@article{a, title = {x}}}\n"),
+        ("raw/a.txt", "changed"),
+        ("raw/b.html", "<p>b</p>"),
+    ],
+)
 def test_the_output_checks_catch_each_kind_of_ill_formed_file(tmp_path, path, text):
     out = _site(tmp_path)
     (out / path).parent.mkdir(parents=True, exist_ok=True)

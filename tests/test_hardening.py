@@ -1,4 +1,5 @@
 """Hardening: strict mode, faults (kill, concurrency, unwritable output) and hostile input that must not escape."""
+
 from __future__ import annotations
 
 import subprocess
@@ -25,9 +26,10 @@ NOTHING = "nothing was written\n"
 
 # ------------------------------------------------------------------------------------------- warnings and --strict
 
+
 def _with_warnings(project: Path) -> None:
     """A second article whose body (line 8) names an unlisted company, links to no page and links to a draft."""
-    body = (f"Mentions MiniMax, [the seed](../{SEED_SLUG}/), [nothing](../nope/) and [a draft](../third/).\n")
+    body = f"Mentions MiniMax, [the seed](../{SEED_SLUG}/), [nothing](../nope/) and [a draft](../third/).\n"
     write_article(project, "second.md", minimal_front(title="Second"), body)
     write_article(project, "third.md", minimal_front(title="Third", extra="draft: true"))
 
@@ -68,10 +70,12 @@ def test_an_article_with_nothing_to_summarise_is_warned_about(project, run):
     result = run(project, "check", "--strict")
     assert result.code == 1
     assert result.err.splitlines()[0] == (
-        "seeds/articles/empty.md:2: no summary: add 'summary:' or a first paragraph to the body (--strict)")
+        "seeds/articles/empty.md:2: no summary: add 'summary:' or a first paragraph to the body (--strict)"
+    )
 
 
 # ------------------------------------------------------------------------------------------------- bad files
+
 
 @pytest.mark.parametrize("slug", ["a/b", "..", "../escape", "a\\\\b", "a\\0b", "con", "nul", "A-B", "a b"])
 def test_slugs_that_could_leave_the_output_or_collide_are_refused(project, run, slug):
@@ -91,7 +95,8 @@ def test_a_file_over_the_size_limit_is_refused_before_it_is_read(project, run):
     result = run(project, "build")
     assert result.code == 1
     assert result.err.splitlines()[0] == (
-        f"seeds/articles/big.md: file too large: {MAX_FILE_BYTES + 1} bytes (the limit is {MAX_FILE_BYTES} bytes)")
+        f"seeds/articles/big.md: file too large: {MAX_FILE_BYTES + 1} bytes (the limit is {MAX_FILE_BYTES} bytes)"
+    )
 
 
 def test_a_10_mb_article_is_refused_with_the_documented_size_error(project, run):
@@ -102,8 +107,9 @@ def test_a_10_mb_article_is_refused_with_the_documented_size_error(project, run)
     assert size >= 9_900_000
     result = run(project, "build")
     assert result.code == 1
-    assert result.err == (f"seeds/articles/ten.md: file too large: {size} bytes (the limit is {MAX_FILE_BYTES} bytes)\n"
-                          f"1 error; {NOTHING}")
+    assert result.err == (
+        f"seeds/articles/ten.md: file too large: {size} bytes (the limit is {MAX_FILE_BYTES} bytes)\n1 error; {NOTHING}"
+    )
     assert "8 MiB" in (REPO / "docs" / "guarantees.md").read_text(encoding="utf-8")
 
 
@@ -115,7 +121,8 @@ def test_a_link_out_of_the_source_folder_is_refused(project, run, tmp_path_facto
     result = run(project, "build")
     assert result.code == 1
     assert result.err.splitlines()[0] == (
-        "seeds/articles/link.md: refused: this file is a link to a place outside the source folder")
+        "seeds/articles/link.md: refused: this file is a link to a place outside the source folder"
+    )
 
 
 @pytest.mark.parametrize("char", ["\x01", "\x1b", "\x7f", "\ufffe"])
@@ -134,18 +141,26 @@ def test_control_characters_are_refused_in_files_and_in_yaml_escapes(project, ru
 
 # ---------------------------------------------------------------------------------------------------- faults
 
+
 def _synthetic(project: Path, count: int, title: str) -> None:
     paragraph = "Shanghai Biren Technology Co and MiniMax appear in this paragraph of synthetic archive text. " * 12
     for i in range(count):
-        write_article(project, f"synthetic-{i:04d}.md",
-                      minimal_front(title=f"{title} {i}", published=f"2025-{1 + i % 12:02d}-{1 + i % 28:02d}T08:00:00+08:00",
-                                    companies="[shanghai-biren-technology, minimax]"),
-                      body="\n\n".join([paragraph] * 6) + "\n")
+        write_article(
+            project,
+            f"synthetic-{i:04d}.md",
+            minimal_front(
+                title=f"{title} {i}",
+                published=f"2025-{1 + i % 12:02d}-{1 + i % 28:02d}T08:00:00+08:00",
+                companies="[shanghai-biren-technology, minimax]",
+            ),
+            body="\n\n".join([paragraph] * 6) + "\n",
+        )
 
 
 def _build_process(project: Path, stderr=subprocess.DEVNULL) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "site_builder", "build"], cwd=project,
-                            stdout=subprocess.DEVNULL, stderr=stderr)
+    return subprocess.Popen(
+        [sys.executable, "-m", "site_builder", "build"], cwd=project, stdout=subprocess.DEVNULL, stderr=stderr
+    )
 
 
 def _staging(project: Path) -> list[Path]:
@@ -187,7 +202,9 @@ def test_a_second_build_while_one_is_writing_refuses_and_touches_nothing(project
     with holding_lock(project / ".output.lock"):  # as a running build holds it while it writes
         result = run(project, "build")
     assert result.code == 1
-    assert result.err == f"output: another build is writing this output folder; try again when it ends\n1 error; {NOTHING}"
+    assert (
+        result.err == f"output: another build is writing this output folder; try again when it ends\n1 error; {NOTHING}"
+    )
     assert tree_digest(project / "output") == before
 
 

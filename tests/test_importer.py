@@ -1,4 +1,5 @@
 """`site-builder import`: the publisher's raw text becomes an article file, word for word, with provenance."""
+
 from __future__ import annotations
 
 import hashlib
@@ -24,6 +25,7 @@ GOOD_HEADER = "SOURCE / GT VOICE\nA fine title\nPublished: Jan 15, 2026 11:42 PM
 
 
 # ---------------------------------------------------------------- helpers
+
 
 def raw_paragraphs() -> list[str]:
     """The body paragraphs of the committed raw file, found independently of the importer.
@@ -74,20 +76,31 @@ def imported(fresh, run) -> tuple[Path, dict, str]:
 
 # ---------------------------------------------------------------- the real seed
 
-@pytest.mark.parametrize("key, expected", [
-    ("title", TITLE),
-    ("published", "2026-01-15T23:42:00+08:00"),
-    ("source", "Global Times"),
-    ("column", "GT Voice"),
-    ("section", "Source"),
-    ("illustration", "Liu Xidan/GT"),
-    ("url", URL),
-    ("raw", f"raw/{RAW_NAME}"),
-    ("language", "en"),
-    ("companies", [
-        "shanghai-biren-technology", "shanghai-iluvatar-corex-semiconductor", "knowledge-atlas-technology",
-        "minimax", "gigadevice-semiconductor"]),
-])
+
+@pytest.mark.parametrize(
+    "key, expected",
+    [
+        ("title", TITLE),
+        ("published", "2026-01-15T23:42:00+08:00"),
+        ("source", "Global Times"),
+        ("column", "GT Voice"),
+        ("section", "Source"),
+        ("illustration", "Liu Xidan/GT"),
+        ("url", URL),
+        ("raw", f"raw/{RAW_NAME}"),
+        ("language", "en"),
+        (
+            "companies",
+            [
+                "shanghai-biren-technology",
+                "shanghai-iluvatar-corex-semiconductor",
+                "knowledge-atlas-technology",
+                "minimax",
+                "gigadevice-semiconductor",
+            ],
+        ),
+    ],
+)
 def test_import_front_matter_values(imported, key, expected):
     _, front, _ = imported
     assert front[key] == expected
@@ -95,8 +108,19 @@ def test_import_front_matter_values(imported, key, expected):
 
 def test_import_front_matter_has_exactly_the_expected_keys(imported):
     _, front, _ = imported
-    assert list(front) == ["title", "published", "source", "column", "section", "illustration", "url", "raw",
-                           "raw_sha256", "language", "companies"]
+    assert list(front) == [
+        "title",
+        "published",
+        "source",
+        "column",
+        "section",
+        "illustration",
+        "url",
+        "raw",
+        "raw_sha256",
+        "language",
+        "companies",
+    ]
 
 
 def test_published_is_a_datetime_with_the_publishers_offset(imported):
@@ -185,12 +209,14 @@ def test_bom_and_crlf_raw_gives_the_same_article(fresh, run):
     assert run(project, "import", f"incoming/{RAW_NAME}", "--url", URL).code == 0
     got = (project / ARTICLE_REL).read_text(encoding="utf-8")
     expected = SEED_ARTICLE.read_text(encoding="utf-8").replace(
-        "3addd5a367307674a354057a76bd5b21d7e4b8fe7824b4fd4d26dca3024f0067", hashlib.sha256(raw.read_bytes()).hexdigest())
+        "3addd5a367307674a354057a76bd5b21d7e4b8fe7824b4fd4d26dca3024f0067", hashlib.sha256(raw.read_bytes()).hexdigest()
+    )
     assert got == expected
     assert (project / "seeds" / "raw" / RAW_NAME).read_bytes() == raw.read_bytes()
 
 
 # ---------------------------------------------------------------- overwriting
+
 
 @pytest.fixture
 def edited(project: Path) -> Path:
@@ -246,33 +272,81 @@ BODY = "\nA paragraph.\n"
 MALFORMED = [
     pytest.param(b"", 1, "empty file", id="empty"),
     pytest.param(b"\n  \n\t\n", 1, "empty file", id="only-whitespace"),
-    pytest.param(b"SOURCE GT VOICE\nA fine title\nPublished: Jan 15, 2026 11:42 PM\n" + BODY.encode(), 1,
-                 "expected 'SECTION / COLUMN' on the first line", id="first-line-without-slash"),
-    pytest.param(b"\nA fine title\nPublished: Jan 15, 2026 11:42 PM\n" + BODY.encode(), 1,
-                 "expected 'SECTION / COLUMN' on the first line", id="first-line-blank"),
-    pytest.param(b"SOURCE / GT VOICE\n\nPublished: Jan 15, 2026 11:42 PM\n" + BODY.encode(), 2,
-                 "expected the title on the second line", id="missing-title"),
+    pytest.param(
+        b"SOURCE GT VOICE\nA fine title\nPublished: Jan 15, 2026 11:42 PM\n" + BODY.encode(),
+        1,
+        "expected 'SECTION / COLUMN' on the first line",
+        id="first-line-without-slash",
+    ),
+    pytest.param(
+        b"\nA fine title\nPublished: Jan 15, 2026 11:42 PM\n" + BODY.encode(),
+        1,
+        "expected 'SECTION / COLUMN' on the first line",
+        id="first-line-blank",
+    ),
+    pytest.param(
+        b"SOURCE / GT VOICE\n\nPublished: Jan 15, 2026 11:42 PM\n" + BODY.encode(),
+        2,
+        "expected the title on the second line",
+        id="missing-title",
+    ),
     pytest.param(b"SOURCE / GT VOICE\n", 2, "expected the title on the second line", id="header-only"),
-    pytest.param(b"SOURCE / GT VOICE\nA fine title\n", 3,
-                 "expected 'Published: Mon D, YYYY H:MM AM|PM' on the third line", id="missing-published"),
-    pytest.param(b"SOURCE / GT VOICE\nA fine title\nPublished: 15 January 2026\n" + BODY.encode(), 3,
-                 "expected 'Published: Mon D, YYYY H:MM AM|PM' on the third line", id="published-other-format"),
-    pytest.param(b"SOURCE / GT VOICE\nA fine title\nPosted: Jan 15, 2026 11:42 PM\n" + BODY.encode(), 3,
-                 "expected 'Published: Mon D, YYYY H:MM AM|PM' on the third line", id="published-label"),
-    pytest.param(b"SOURCE / GT VOICE\nA fine title\nPublished: Feb 30, 2026 11:42 PM\n" + BODY.encode(), 3,
-                 "not a valid date: 'Feb 30, 2026 11:42 PM'", id="feb-30"),
-    pytest.param(b"SOURCE / GT VOICE\nA fine title\nPublished: Jan 15, 2026 13:42 PM\n" + BODY.encode(), 3,
-                 "not a valid date: 'Jan 15, 2026 13:42 PM'", id="hour-13-pm"),
-    pytest.param(b"SOURCE / GT VOICE\nA fine title\nPublished: Foo 15, 2026 11:42 PM\n" + BODY.encode(), 3,
-                 "not a valid date: 'Foo 15, 2026 11:42 PM'", id="unknown-month"),
+    pytest.param(
+        b"SOURCE / GT VOICE\nA fine title\n",
+        3,
+        "expected 'Published: Mon D, YYYY H:MM AM|PM' on the third line",
+        id="missing-published",
+    ),
+    pytest.param(
+        b"SOURCE / GT VOICE\nA fine title\nPublished: 15 January 2026\n" + BODY.encode(),
+        3,
+        "expected 'Published: Mon D, YYYY H:MM AM|PM' on the third line",
+        id="published-other-format",
+    ),
+    pytest.param(
+        b"SOURCE / GT VOICE\nA fine title\nPosted: Jan 15, 2026 11:42 PM\n" + BODY.encode(),
+        3,
+        "expected 'Published: Mon D, YYYY H:MM AM|PM' on the third line",
+        id="published-label",
+    ),
+    pytest.param(
+        b"SOURCE / GT VOICE\nA fine title\nPublished: Feb 30, 2026 11:42 PM\n" + BODY.encode(),
+        3,
+        "not a valid date: 'Feb 30, 2026 11:42 PM'",
+        id="feb-30",
+    ),
+    pytest.param(
+        b"SOURCE / GT VOICE\nA fine title\nPublished: Jan 15, 2026 13:42 PM\n" + BODY.encode(),
+        3,
+        "not a valid date: 'Jan 15, 2026 13:42 PM'",
+        id="hour-13-pm",
+    ),
+    pytest.param(
+        b"SOURCE / GT VOICE\nA fine title\nPublished: Foo 15, 2026 11:42 PM\n" + BODY.encode(),
+        3,
+        "not a valid date: 'Foo 15, 2026 11:42 PM'",
+        id="unknown-month",
+    ),
     pytest.param(GOOD_HEADER.encode(), 3, "no body paragraphs after the header", id="no-body"),
-    pytest.param(GOOD_HEADER.encode() + b"Illustration: A/GT\n\nIllustration: A/GT\n\n\n", 6,
-                 "no body paragraphs after the header", id="no-body-after-credits"),
-    pytest.param(GOOD_HEADER.encode() + b"\nCaf\xe9 society.\n", 5,
-                 "not valid UTF-8: byte 0xe9 at byte offset 68", id="latin-1-in-body"),
+    pytest.param(
+        GOOD_HEADER.encode() + b"Illustration: A/GT\n\nIllustration: A/GT\n\n\n",
+        6,
+        "no body paragraphs after the header",
+        id="no-body-after-credits",
+    ),
+    pytest.param(
+        GOOD_HEADER.encode() + b"\nCaf\xe9 society.\n",
+        5,
+        "not valid UTF-8: byte 0xe9 at byte offset 68",
+        id="latin-1-in-body",
+    ),
     pytest.param(b"\xff\xfeS\x00", 1, "not valid UTF-8: byte 0xff at byte offset 0", id="utf-16"),
-    pytest.param(b"SOURCE / GT VOICE\n!!! ???\nPublished: Jan 15, 2026 11:42 PM\n" + BODY.encode(), 2,
-                 "the title gives an empty slug", id="title-without-letters"),
+    pytest.param(
+        b"SOURCE / GT VOICE\n!!! ???\nPublished: Jan 15, 2026 11:42 PM\n" + BODY.encode(),
+        2,
+        "the title gives an empty slug",
+        id="title-without-letters",
+    ),
 ]
 
 
@@ -291,7 +365,10 @@ def test_missing_raw_file(project, run):
     before = tree_digest(project)
     result = run(project, "import", "incoming/nope.txt")
     assert (result.code, result.out, result.err) == (
-        2, "", "site-builder: error: argument RAW: file not found: 'incoming/nope.txt'\n")  # a bad command-line value
+        2,
+        "",
+        "site-builder: error: argument RAW: file not found: 'incoming/nope.txt'\n",
+    )  # a bad command-line value
     assert tree_digest(project) == before
 
 
@@ -302,8 +379,12 @@ def test_a_good_minimal_raw_file_imports(project, run):
     result = run(project, "import", "incoming/good.txt")
     assert result.code == 0, result.err
     front, body = split_article(project / "seeds" / "articles" / "a-fine-title.md")
-    assert (front["title"], front["column"], front["section"], body) == ("A fine title", "GT Voice", "Source",
-                                                                         "\nA paragraph.\n")
+    assert (front["title"], front["column"], front["section"], body) == (
+        "A fine title",
+        "GT Voice",
+        "Source",
+        "\nA paragraph.\n",
+    )
     assert run(project, "check").code == 0
 
 
@@ -312,10 +393,67 @@ def test_a_good_minimal_raw_file_imports(project, run):
 CONVERTER = Converter([], lambda i: i)
 
 # Pieces of Markdown syntax, so that random text meets them far more often than uniformly random characters would.
-MARKUP = ["#", "*", "_", "`", "```", "~~~", "-", "+", "1.", "2)", ">", "<", "<b>", "</p>", "<!--", "-->", "[", "]",
-          "(", ")", "[a]: http://x.y", "[^1]", "*[X]:", "!", "\\", "|", "|-|", "{", "}", "{: .x}", "{#id}", ":", "=",
-          "===", "---", "***", "&", "&amp;", "&#65;", "&#65", "&#x41", "&copy;", "&copy", ";", "http://x.y", "www.x.y",
-          "<http://x.y>", "a@b.c", "  ", "\t", "\n", "\n:", "\n=", "\n~~~", "\n|", "\n-", "\n1.", "\n>", "\u00a0"]
+MARKUP = [
+    "#",
+    "*",
+    "_",
+    "`",
+    "```",
+    "~~~",
+    "-",
+    "+",
+    "1.",
+    "2)",
+    ">",
+    "<",
+    "<b>",
+    "</p>",
+    "<!--",
+    "-->",
+    "[",
+    "]",
+    "(",
+    ")",
+    "[a]: http://x.y",
+    "[^1]",
+    "*[X]:",
+    "!",
+    "\\",
+    "|",
+    "|-|",
+    "{",
+    "}",
+    "{: .x}",
+    "{#id}",
+    ":",
+    "=",
+    "===",
+    "---",
+    "***",
+    "&",
+    "&amp;",
+    "&#65;",
+    "&#65",
+    "&#x41",
+    "&copy;",
+    "&copy",
+    ";",
+    "http://x.y",
+    "www.x.y",
+    "<http://x.y>",
+    "a@b.c",
+    "  ",
+    "\t",
+    "\n",
+    "\n:",
+    "\n=",
+    "\n~~~",
+    "\n|",
+    "\n-",
+    "\n1.",
+    "\n>",
+    "\u00a0",
+]
 
 
 def _in_scope(text: str) -> bool:
@@ -330,8 +468,11 @@ def _in_scope(text: str) -> bool:
 
 # Printable characters: no control characters (Markdown uses STX/ETX internally), but newlines and tabs allowed.
 _CHARS = st.characters(exclude_categories=("Cc", "Cs"), include_characters="\n\t")
-PARAGRAPHS = st.lists(st.one_of(st.text(_CHARS, max_size=8), st.sampled_from(MARKUP)), min_size=1, max_size=12) \
-    .map("".join).filter(_in_scope)
+PARAGRAPHS = (
+    st.lists(st.one_of(st.text(_CHARS, max_size=8), st.sampled_from(MARKUP)), min_size=1, max_size=12)
+    .map("".join)
+    .filter(_in_scope)
+)
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
@@ -341,10 +482,27 @@ def test_markdown_escape_round_trips_to_the_same_text(paragraph):
     assert rendered == (" ".join(paragraph.split()),)
 
 
-@pytest.mark.parametrize("paragraph", [
-    "a | b\n--- | ---", "a | b\n:-- | ---", "|\n|", "Term\n: definition", "Paragraph\n{: .cls}", "Heading\n===",
-    "~~~\ncode\n~~~", "&#65 and &#x41 and &copy;", "R&D & more", "1. not a list", "- not a list", "# not a heading",
-    "> not a quote", "<b>not bold</b>", "*not em*", "[not](a link)", "`not code`",
-])
+@pytest.mark.parametrize(
+    "paragraph",
+    [
+        "a | b\n--- | ---",
+        "a | b\n:-- | ---",
+        "|\n|",
+        "Term\n: definition",
+        "Paragraph\n{: .cls}",
+        "Heading\n===",
+        "~~~\ncode\n~~~",
+        "&#65 and &#x41 and &copy;",
+        "R&D & more",
+        "1. not a list",
+        "- not a list",
+        "# not a heading",
+        "> not a quote",
+        "<b>not bold</b>",
+        "*not em*",
+        "[not](a link)",
+        "`not code`",
+    ],
+)
 def test_markdown_escape_known_traps(paragraph):
     assert CONVERTER.convert(markdown_escape(paragraph)).paragraphs == (" ".join(paragraph.split()),)

@@ -1,4 +1,5 @@
 """Incremental builds: after any kind of change, the same bytes as a clean build; unchanged files untouched."""
+
 from __future__ import annotations
 
 import contextlib
@@ -24,11 +25,14 @@ def archive(project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("SITE_BUILDER_PAGEFIND", "")  # no search index: these tests are about the pipeline
     monkeypatch.setattr("site_builder.engine.store.tool_key", lambda: "test")  # others may edit the code meanwhile
     for i in range(6):
-        companies = "[" + ", ".join(COMPANY_IDS[i % 5:i % 5 + 2]) + "]"
-        write_article(project, f"note-{i}.md", minimal_front(f"Note {i}", f"2026-02-0{i + 1}T10:00:00+0{i % 3}:00",
-                                                             companies),
-                      f"First paragraph of note {i}. MiniMax and Zhipu are named here.\n\n## Part\n\n- a list\n"
-                      f"- of things\n\n> A quote {i}.\n\nSee [the first note](../note-0/).\n")
+        companies = "[" + ", ".join(COMPANY_IDS[i % 5 : i % 5 + 2]) + "]"
+        write_article(
+            project,
+            f"note-{i}.md",
+            minimal_front(f"Note {i}", f"2026-02-0{i + 1}T10:00:00+0{i % 3}:00", companies),
+            f"First paragraph of note {i}. MiniMax and Zhipu are named here.\n\n## Part\n\n- a list\n"
+            f"- of things\n\n> A quote {i}.\n\nSee [the first note](../note-0/).\n",
+        )
     return project
 
 
@@ -51,17 +55,21 @@ CHANGES = {
     "title": lambda p: _edit(p / "seeds/articles/note-3.md", "title: 'Note 3'", "title: 'Note three'"),
     "date": lambda p: _edit(p / "seeds/articles/note-1.md", "2026-02-02T10:00:00+01:00", "2026-03-09T23:30:00-05:00"),
     "companies": lambda p: _edit(p / "seeds/articles/note-4.md", "companies: [", "companies: [minimax, "),
-    "registry entry": lambda p: _edit(p / "seeds/companies.yaml", "description: GPU maker",
-                                      "description: GPU maker, renamed in this test"),
+    "registry entry": lambda p: _edit(
+        p / "seeds/companies.yaml", "description: GPU maker", "description: GPU maker, renamed in this test"
+    ),
     "registry alias": lambda p: _edit(p / "seeds/companies.yaml", "aliases: []", "aliases: [First paragraph]"),
     "template": lambda p: _edit(own_template(p, "article.html"), "{% block main %}", "{% block main %}<!-- edited -->"),
     "config": lambda p: (p / "seeds/site.toml").write_text(
-        (p / "seeds/site.toml").read_text().replace("page_size = 10", "page_size = 2")),
+        (p / "seeds/site.toml").read_text().replace("page_size = 10", "page_size = 2")
+    ),
     "article deleted": lambda p: (p / "seeds/articles/note-5.md").unlink(),
-    "article added": lambda p: write_article(p, "note-9.md", minimal_front("Note nine", "2026-02-03T12:00:00+08:00",
-                                                                         "[minimax]"), "MiniMax, added.\n"),
-    "seed article edited": lambda p: _edit(p / "seeds/articles" / SEED_ARTICLE.name, "---\n\n",
-                                           "---\n\nAn added first paragraph.\n\n"),
+    "article added": lambda p: write_article(
+        p, "note-9.md", minimal_front("Note nine", "2026-02-03T12:00:00+08:00", "[minimax]"), "MiniMax, added.\n"
+    ),
+    "seed article edited": lambda p: _edit(
+        p / "seeds/articles" / SEED_ARTICLE.name, "---\n\n", "---\n\nAn added first paragraph.\n\n"
+    ),
 }
 
 
@@ -89,8 +97,11 @@ def test_after_a_small_change_most_pages_are_reused_and_most_files_kept(archive,
 
 
 def _stats(folder: Path) -> dict[str, tuple[int, int]]:
-    return {p.relative_to(folder).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns)
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_a_rebuild_with_nothing_changed_rewrites_no_file(archive, run):
@@ -133,13 +144,16 @@ def test_a_touched_but_unchanged_input_rewrites_nothing(archive, run):
     assert _stats(archive / "output") == before
 
 
-@pytest.mark.parametrize("content", [
-    b"",
-    b"garbage, not a cache",
-    b"site-builder-cache\n" + b"\x80\x05truncated",
-    b"site-builder-cache\n" + pickle.dumps((1, {"not": "our record"})),
-    b"site-builder-cache\n" + pickle.dumps((1, os.system)),  # a foreign class: never loaded
-])
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",
+        b"garbage, not a cache",
+        b"site-builder-cache\n" + b"\x80\x05truncated",
+        b"site-builder-cache\n" + pickle.dumps((1, {"not": "our record"})),
+        b"site-builder-cache\n" + pickle.dumps((1, os.system)),  # a foreign class: never loaded
+    ],
+)
 def test_a_corrupt_or_foreign_cache_is_ignored_with_a_warning_and_the_build_is_clean(archive, run, content):
     assert run(archive, "build").code == 0
     CHANGES["body"](archive)
@@ -194,7 +208,7 @@ def test_a_registry_kept_from_the_last_build_is_read_again_once_its_file_changes
     before = tree_digest(archive / "output")
     text = registry.read_text(encoding="utf-8")
     registry.write_text(text.replace("description: GPU maker", "descripton: GPU maker"), encoding="utf-8")
-    line = text[:text.index("description: GPU maker")].count("\n") + 1
+    line = text[: text.index("description: GPU maker")].count("\n") + 1
     result = run(archive, "build")
     assert result.code == 1
     assert "seeds/companies.yaml:" in result.err and "'description'" in result.err
@@ -242,19 +256,35 @@ def test_an_edited_body_remakes_exactly_the_outputs_that_show_the_article(archiv
     changed = {p for p in after if after[p] != before.get(p)}
     # the edit is past the first paragraph (the summary): what shows the body changes, what lists the article
     # by title and summary does not (its neighbours, the home page, the archive, the API list, its citations)
-    assert changed == {"articles/note-2/index.html", "api/articles/note-2.json", "feed.xml", "feed.json",
-                       "companies/minimax/feed.xml", "companies/shanghai-biren-technology/feed.xml",
-                       "sources/test-source/feed.xml"}
+    assert changed == {
+        "articles/note-2/index.html",
+        "api/articles/note-2.json",
+        "feed.xml",
+        "feed.json",
+        "companies/minimax/feed.xml",
+        "companies/shanghai-biren-technology/feed.xml",
+        "sources/test-source/feed.xml",
+    }
     assert builder.last.made == len(changed)
     _edit(archive / "seeds/articles/note-2.md", "First paragraph of note 2.", "A new first paragraph of note 2.")
     builder.build()
     again = {p: r[0] for p, r in builder._state.records.items()}
     changed = {p for p in again if again[p] != after.get(p)}
     # a new summary: every list showing note-2 changes too, and nothing that does not show it
-    assert {"articles/note-1/index.html", "articles/note-3/index.html", "index.html", "archive/index.html",
-            "api/articles.json", "articles/note-2/citation.json", "companies/minimax/index.html"} <= changed
-    assert not changed & {"articles/note-5/index.html", "api/articles/note-5.json",
-                          "companies/gigadevice-semiconductor/index.html"}
+    assert {
+        "articles/note-1/index.html",
+        "articles/note-3/index.html",
+        "index.html",
+        "archive/index.html",
+        "api/articles.json",
+        "articles/note-2/citation.json",
+        "companies/minimax/index.html",
+    } <= changed
+    assert not changed & {
+        "articles/note-5/index.html",
+        "api/articles/note-5.json",
+        "companies/gigadevice-semiconductor/index.html",
+    }
 
 
 def test_a_kept_output_is_not_made_and_a_changed_key_remakes_it(tmp_path):
@@ -268,8 +298,9 @@ def test_a_kept_output_is_not_made_and_a_changed_key_remakes_it(tmp_path):
     assert sorted(calls) == ["a.html", "b.html"]
     calls.clear()
     stats: dict = {}
-    second = write_site([output("a.html", b"k1", b"A"), output("b.html", b"k2", b"B2")], out, stats=stats,
-                        previous=first)
+    second = write_site(
+        [output("a.html", b"k1", b"A"), output("b.html", b"k2", b"B2")], out, stats=stats, previous=first
+    )
     assert calls == ["b.html"] and stats["written"] == 1 and stats["made"] == 1
     assert second["a.html"] == first["a.html"]  # same inode and mtime: the file was linked, not written
     assert (out / "b.html").read_bytes() == b"B2"
@@ -282,8 +313,12 @@ def test_a_kept_output_is_not_made_and_a_changed_key_remakes_it(tmp_path):
 @pytest.mark.parametrize("change", sorted(CHANGES))
 def test_a_build_that_brings_the_spare_site_up_to_date_writes_what_a_clean_build_writes(archive, run, change):
     assert run(archive, "build").code == 0
-    write_article(archive, "note-8.md", minimal_front("Note eight", "2026-02-07T12:00:00+08:00", "[minimax]"),
-                  "MiniMax, in a note added between two builds.\n")
+    write_article(
+        archive,
+        "note-8.md",
+        minimal_front("Note eight", "2026-02-07T12:00:00+08:00", "[minimax]"),
+        "MiniMax, in a note added between two builds.\n",
+    )
     assert run(archive, "build").code == 0  # the first site is the spare now
     assert (archive / CACHE_DIR / "output" / SPARE_DIR / MARKER).is_file()
     CHANGES[change](archive)
@@ -311,22 +346,29 @@ def test_the_spare_site_is_reused_and_loses_files_no_longer_built(tmp_path):
     third = {"a/index.html": b"one, edited", "b/index.html": b"two, edited", "c/index.html": b"three"}
     r3, s3 = write(third, r2, s2)
     assert (out / "a").stat().st_ino == folder  # the first site's folders, brought up to date
-    assert {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()} == \
-        {**third, MARKER: (out / MARKER).read_bytes()}
+    assert {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()} == {
+        **third,
+        MARKER: (out / MARKER).read_bytes(),
+    }
     assert not (out / "old").exists() and not (out / "strays").exists()
     fourth = dict(third)
     write(fourth, r3, s3)  # the second site (with the stray file) comes back: the stray goes
-    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == \
-        sorted([MARKER, "a", "a/index.html", "b", "b/index.html", "c", "c/index.html"])
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == sorted(
+        [MARKER, "a", "a/index.html", "b", "b/index.html", "c", "c/index.html"]
+    )
     assert (spare / "a/index.html").read_bytes() == b"one, edited"  # never written through a shared link
 
 
 def _rows(db: Path) -> dict[str, dict[str, bytes]]:
     """Every body and article row of the cache's database: {table: {key: its bytes}}."""
     with contextlib.closing(sqlite3.connect(db)) as conn:
-        return {table: {key: bytes(a) + b"\0" + bytes(b) for key, a, b in conn.execute(sql)}
-                for table, sql in (("bodies", "SELECT key, record, html FROM bodies"),
-                                   ("articles", "SELECT file, value, value FROM articles"))}
+        return {
+            table: {key: bytes(a) + b"\0" + bytes(b) for key, a, b in conn.execute(sql)}
+            for table, sql in (
+                ("bodies", "SELECT key, record, html FROM bodies"),
+                ("articles", "SELECT file, value, value FROM articles"),
+            )
+        }
 
 
 def test_an_edit_rewrites_only_its_rows_of_the_cache_and_a_broken_database_means_a_clean_build(archive, run):
@@ -357,8 +399,12 @@ def test_a_rebuild_reads_no_unchanged_body_html_from_the_cache(archive, monkeypa
     from site_builder.engine import store
 
     for i in range(60):  # older than every article the feeds show (20, with their bodies)
-        write_article(archive, f"old-{i}.md", minimal_front(f"Old {i}", f"2020-01-{i % 28 + 1:02d}T10:00:00+00:00"),
-                      f"Old body {i}.\n")
+        write_article(
+            archive,
+            f"old-{i}.md",
+            minimal_front(f"Old {i}", f"2020-01-{i % 28 + 1:02d}T10:00:00+00:00"),
+            f"Old body {i}.\n",
+        )
     builder = Builder(archive / "seeds", archive / "output", archive / "templates")
     builder.build()
     builder = Builder(archive / "seeds", archive / "output", archive / "templates")  # a new process, as the CLI

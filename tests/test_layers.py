@@ -1,5 +1,6 @@
 """The package's folders are its layers, and imports run one way: a module imports only from its own folder or
 from the folders below it (core <- content <- model <- outputs <- engine <- commands <- the command line)."""
+
 from __future__ import annotations
 
 import ast
@@ -54,7 +55,7 @@ def imports_of(module: str, source: str) -> set[str]:
                     continue
                 add(".".join(parts[1:]), [a.name for a in node.names])
             else:
-                base = package[:len(package) - (node.level - 1)] if node.level > 1 else package
+                base = package[: len(package) - (node.level - 1)] if node.level > 1 else package
                 assert node.level - 1 <= len(package), f"{module}: an import reaches outside the package"
                 add(".".join([*base, *(node.module.split(".") if node.module else [])]), [a.name for a in node.names])
     return found - {module}
@@ -73,7 +74,9 @@ def violations(module: str, imported: set[str]) -> list[str]:
         if target not in modules():
             problems.append(f"{module} imports {target}, which is not a module of the package")
         elif RANK[layer_of(target)] > RANK[layer_of(module)]:
-            problems.append(f"{module} ({layer_of(module) or 'top'}) imports {target} ({layer_of(target)}), a layer above it")
+            problems.append(
+                f"{module} ({layer_of(module) or 'top'}) imports {target} ({layer_of(target)}), a layer above it"
+            )
     return problems
 
 
@@ -91,7 +94,7 @@ def find_cycle(edges: dict[str, set[str]]) -> list[str] | None:
         stack.append(node)
         for nxt in sorted(edges.get(node, ())):
             if state.get(nxt) == 1:
-                return [*stack[stack.index(nxt):], nxt]
+                return [*stack[stack.index(nxt) :], nxt]
             if nxt not in state and (cycle := visit(nxt)):
                 return cycle
         stack.pop()
@@ -138,22 +141,40 @@ from jinja2 import Environment
 def later():
     from ..commands.serve import serve
 """
-    assert imports_of("content.load", source) == {"", "content.frontmatter", "core.errors", "core.urls", "core.models",
-                                                  "core.config", "commands.serve"}
+    assert imports_of("content.load", source) == {
+        "",
+        "content.frontmatter",
+        "core.errors",
+        "core.urls",
+        "core.models",
+        "core.config",
+        "commands.serve",
+    }
 
 
-@pytest.mark.parametrize("module, source", [
-    ("core.models", "from ..outputs.pages import Renderer\n"),  # three layers up
-    ("core.errors", "from ..content.load import Archive\n"),  # one layer up
-    ("engine.write", "def f():\n    from site_builder.commands.serve import serve\n"),  # hidden in a function, absolute
-    ("content.markdown", "from ..model import site\n"),  # a module of the layer above, by 'from package import'
-    ("core.urls", "import site_builder.nonexistent\n"),  # not a module
-])
+@pytest.mark.parametrize(
+    "module, source",
+    [
+        ("core.models", "from ..outputs.pages import Renderer\n"),  # three layers up
+        ("core.errors", "from ..content.load import Archive\n"),  # one layer up
+        (
+            "engine.write",
+            "def f():\n    from site_builder.commands.serve import serve\n",
+        ),  # hidden in a function, absolute
+        ("content.markdown", "from ..model import site\n"),  # a module of the layer above, by 'from package import'
+        ("core.urls", "import site_builder.nonexistent\n"),  # not a module
+    ],
+)
 def test_the_rule_rejects_imports_from_above(module, source):
     assert violations(module, imports_of(module, source)) != []
 
 
 def test_the_rule_accepts_imports_from_below_and_beside():
-    assert violations("engine.build", imports_of("engine.build", "from .write import write_site\n"
-                                                                "from ..core.errors import Problem\n")) == []
+    assert (
+        violations(
+            "engine.build",
+            imports_of("engine.build", "from .write import write_site\nfrom ..core.errors import Problem\n"),
+        )
+        == []
+    )
     assert violations("model.site", imports_of("model.site", "from ..content.load import Archive\n")) == []

@@ -1,4 +1,5 @@
 """`site-builder new`: a draft article file that check accepts and build does not publish."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -11,12 +12,15 @@ from conftest import SEED_SLUG, tree_digest
 ONE_ERROR = "1 error; nothing was written\n"
 
 
-@pytest.mark.parametrize("title, slug", [
-    ("Some Title", "some-title"),
-    ("  Some   Title  ", "some-title"),
-    ("GT Voice: AI & HK — a new hub?", "gt-voice-ai-hk-a-new-hub"),
-    ("Café Zhipu 2026", "cafe-zhipu-2026"),
-])
+@pytest.mark.parametrize(
+    "title, slug",
+    [
+        ("Some Title", "some-title"),
+        ("  Some   Title  ", "some-title"),
+        ("GT Voice: AI & HK — a new hub?", "gt-voice-ai-hk-a-new-hub"),
+        ("Café Zhipu 2026", "cafe-zhipu-2026"),
+    ],
+)
 def test_new_creates_a_draft_that_check_accepts_and_build_does_not_publish(project, run, title, slug):
     result = run(project, "new", title)
     assert result.code == 0, result.err
@@ -32,9 +36,11 @@ def test_new_creates_a_draft_that_check_accepts_and_build_does_not_publish(proje
     published = datetime.fromisoformat(front["published"])
     assert published.utcoffset() is not None and published.second == 0
 
-    placeholders = [f"{rel}:{n}: warning: placeholder text from 'site-builder new' is still here"
-                     for n, line in enumerate(text.splitlines(), 1)
-                     if line.startswith("summary:") or line == "Write the article here, in Markdown."]
+    placeholders = [
+        f"{rel}:{n}: warning: placeholder text from 'site-builder new' is still here"
+        for n, line in enumerate(text.splitlines(), 1)
+        if line.startswith("summary:") or line == "Write the article here, in Markdown."
+    ]
     assert len(placeholders) == 2
     checked = run(project, "check")
     assert (checked.code, checked.err.splitlines()) == (0, placeholders), checked.err
@@ -59,7 +65,9 @@ def test_removing_the_draft_line_publishes_it(project, run):
 
 def test_publication_option(project, run):
     assert run(project, "new", "Some Title", "--publication", "China Daily").code == 0
-    front = yaml.safe_load((project / "seeds" / "articles" / "some-title.md").read_text(encoding="utf-8").split("---\n")[1])
+    front = yaml.safe_load(
+        (project / "seeds" / "articles" / "some-title.md").read_text(encoding="utf-8").split("---\n")[1]
+    )
     assert front["source"] == "China Daily"
 
 
@@ -81,6 +89,8 @@ def test_a_title_without_letters_or_digits_is_refused(project, run, title):
     before = tree_digest(project)
     result = run(project, "new", title)
     assert (result.code, result.out) == (2, "")  # a bad command-line value: one line
-    assert result.err in ("site-builder: error: argument TITLE: must not be empty\n",
-                          f"site-builder: error: argument TITLE: {title!r} gives an empty file name; use letters or digits\n")
+    assert result.err in (
+        "site-builder: error: argument TITLE: must not be empty\n",
+        f"site-builder: error: argument TITLE: {title!r} gives an empty file name; use letters or digits\n",
+    )
     assert tree_digest(project) == before

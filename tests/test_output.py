@@ -1,4 +1,5 @@
 """Writing the output folder: determinism, atomic replacement, stale files, and what the build refuses to touch."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -51,8 +52,9 @@ def test_a_failing_build_leaves_the_previous_output_untouched(project, run):
 
 
 def test_files_that_no_longer_belong_are_removed(project, run):
-    extra = write_article(project, "temporary.md", minimal_front(title="Temporary", companies="[minimax]",
-                                                                 extra="slug: temporary"))
+    extra = write_article(
+        project, "temporary.md", minimal_front(title="Temporary", companies="[minimax]", extra="slug: temporary")
+    )
     build_ok(run, project)
     out = project / "output"
     assert (out / "articles/temporary/index.html").is_file()

@@ -1,4 +1,5 @@
 """Bodies converted in a process pool, started while the archive loads: the same site as converting in-process."""
+
 from __future__ import annotations
 
 import multiprocessing
@@ -15,7 +16,9 @@ from site_builder.core.platform import can_fork
 from site_builder.engine import store as cache_module, workers as parallel
 from site_builder.engine.build import Builder
 
-needs_fork = pytest.mark.skipif(not can_fork(), reason="no fork here (Windows, portable mode): one process does the work")
+needs_fork = pytest.mark.skipif(
+    not can_fork(), reason="no fork here (Windows, portable mode): one process does the work"
+)
 
 COUNT = parallel.MIN_PARALLEL + 12  # enough articles for a pool
 
@@ -25,13 +28,19 @@ def big(project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("SITE_BUILDER_PAGEFIND", "")
     monkeypatch.setattr("site_builder.engine.store.tool_key", lambda: "test")
     for i in range(COUNT):
-        companies = "[" + ", ".join(COMPANY_IDS[i % 5:i % 5 + 2]) + "]"
-        body = (f"Paragraph {i} names MiniMax and Zhipu, with *emphasis* and `code`.\n\n## Part {i}\n\n"
-                f"- one\n- [a link](../note-0/)\n\n> Quote {i % 7}.\n")
+        companies = "[" + ", ".join(COMPANY_IDS[i % 5 : i % 5 + 2]) + "]"
+        body = (
+            f"Paragraph {i} names MiniMax and Zhipu, with *emphasis* and `code`.\n\n## Part {i}\n\n"
+            f"- one\n- [a link](../note-0/)\n\n> Quote {i % 7}.\n"
+        )
         if i % 10 == 0:
             body = "The same body, shared by several articles: MiniMax.\n"  # converted once, given to each
-        write_article(project, f"note-{i:03}.md",
-                      minimal_front(f"Note {i}", f"2025-{i % 12 + 1:02}-0{i % 9 + 1}T10:00:00+08:00", companies), body)
+        write_article(
+            project,
+            f"note-{i:03}.md",
+            minimal_front(f"Note {i}", f"2025-{i % 12 + 1:02}-0{i % 9 + 1}T10:00:00+08:00", companies),
+            body,
+        )
     return project
 
 
@@ -162,8 +171,9 @@ def test_a_full_disk_met_by_the_other_writing_process_is_the_same_clear_error(bi
     monkeypatch.setattr("site_builder.engine.build.cpu_count", lambda: 2)
     assert run(big, "build").code == 0
     before = tree_digest(big / "output")
-    (big / "seeds" / "site.toml").write_text((big / "seeds" / "site.toml").read_text().replace(
-        'title = "Source Archive"', 'title = "Another Archive"'))  # every page changes
+    (big / "seeds" / "site.toml").write_text(
+        (big / "seeds" / "site.toml").read_text().replace('title = "Source Archive"', 'title = "Another Archive"')
+    )  # every page changes
     parent = os.getpid()
     fill_the_disk(monkeypatch, here=lambda: os.getpid() != parent)  # only the forked writer runs out of space
     result = run(big, "build")

@@ -1,5 +1,6 @@
 """core/platform.py: each OS-specific call and its portable fallback give the same observable result. Every test
 runs twice: the system's own path (native) and the fallback SITE_BUILDER_PORTABLE=1 forces (portable)."""
+
 from __future__ import annotations
 
 import errno
@@ -52,8 +53,14 @@ sys.stdin.read()
 @pytest.mark.skipif(not platform.CAN_LOCK, reason="no file locks on this system")
 def test_the_lock_excludes_another_process_until_it_ends(mode, tmp_path):
     lock = tmp_path / ".output.lock"
-    holder = subprocess.Popen([sys.executable, "-c", _HOLD, str(lock)], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True, env=_env(mode), cwd=ROOT)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD, str(lock)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=_env(mode),
+        cwd=ROOT,
+    )
     try:
         assert holder.stdout.readline().strip() == "locked"
         fd = os.open(lock, os.O_RDWR | os.O_APPEND)
@@ -74,8 +81,14 @@ def test_the_lock_excludes_another_process_until_it_ends(mode, tmp_path):
 
 def test_a_build_refuses_an_output_another_process_is_writing(mode, tmp_path):
     out = tmp_path / "site"
-    holder = subprocess.Popen([sys.executable, "-c", _HOLD, str(tmp_path / ".site.lock")], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True, env=_env(mode), cwd=ROOT)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD, str(tmp_path / ".site.lock")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=_env(mode),
+        cwd=ROOT,
+    )
     try:
         assert holder.stdout.readline().strip() == "locked"
         with pytest.raises(Exception, match="another build is writing this output folder"):
@@ -88,6 +101,7 @@ def test_a_build_refuses_an_output_another_process_is_writing(mode, tmp_path):
 
 
 # ------------------------------------------------------------------------------------- folders and links
+
 
 def test_exchange_puts_the_new_folder_in_place_and_returns_the_old_one(mode, tmp_path):
     new, old, aside = tmp_path / "new", tmp_path / "site", tmp_path / "aside"
@@ -111,8 +125,10 @@ def test_a_failed_exchange_leaves_the_old_folder_in_place(mode, tmp_path):
 
 def _refuse_links(monkeypatch):
     """A file system without hard links (FAT, some network shares): os.link fails as there."""
+
     def refuse(*args, **kwargs):
         raise OSError(errno.EPERM, "Operation not permitted")
+
     monkeypatch.setattr(os, "link", refuse)
 
 
@@ -164,13 +180,19 @@ def test_a_fifo_swapped_in_after_the_check_is_refused_without_blocking(mode, tmp
 
 def test_the_flags_are_zero_in_portable_mode():
     code = "from site_builder.core import platform as p; print(p.PORTABLE, p.O_CLOEXEC, p.O_NOFOLLOW, p.O_NONBLOCK)"
-    out = subprocess.run([sys.executable, "-c", code], env=_env("portable"), cwd=ROOT, capture_output=True,
-                         text=True, check=True).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=_env("portable"), cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
     assert out == ["True", "0", "0", "0"]
-    out = subprocess.run([sys.executable, "-c", code], env=_env("native"), cwd=ROOT, capture_output=True,
-                         text=True, check=True).stdout.split()
-    assert out == ["False", str(getattr(os, "O_CLOEXEC", 0)), str(getattr(os, "O_NOFOLLOW", 0)),
-                   str(getattr(os, "O_NONBLOCK", 0))]
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=_env("native"), cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert out == [
+        "False",
+        str(getattr(os, "O_CLOEXEC", 0)),
+        str(getattr(os, "O_NOFOLLOW", 0)),
+        str(getattr(os, "O_NONBLOCK", 0)),
+    ]
 
 
 @pytest.mark.parametrize("links", ["links", "no links"])
@@ -183,18 +205,21 @@ def test_rebuilds_without_hard_links_give_the_site_a_clean_build_gives(links, tm
     records = write_site(first, tmp_path / "site")
     records = write_site(second, tmp_path / "site", previous=records)
     write_site(second, tmp_path / "site", previous=records)  # nothing changed: every file kept
-    assert {p.relative_to(tmp_path / "site").as_posix(): p.read_bytes()
-            for p in (tmp_path / "site").rglob("*.html")} == second
+    assert {
+        p.relative_to(tmp_path / "site").as_posix(): p.read_bytes() for p in (tmp_path / "site").rglob("*.html")
+    } == second
 
 
 # ------------------------------------------------------------------------------------------------- processes
+
 
 def test_forked_writers_or_none_write_the_same_site(mode, tmp_path):
     pages = {f"p/{i}.html": f"page {i}".encode() for i in range(200)}
     assert platform.can_fork() == (mode == "native" and "fork" in __import__("multiprocessing").get_all_start_methods())
     write_site(pages, tmp_path / "site", workers=2)
-    assert {p.relative_to(tmp_path / "site").as_posix(): p.read_bytes()
-            for p in (tmp_path / "site").rglob("*.html")} == pages
+    assert {
+        p.relative_to(tmp_path / "site").as_posix(): p.read_bytes() for p in (tmp_path / "site").rglob("*.html")
+    } == pages
 
 
 def test_the_c_library_is_only_reached_on_linux_natively(mode):
@@ -216,10 +241,19 @@ sys.stdin.read()
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX process ids")
 def test_a_child_ends_when_the_build_that_started_it_is_killed(mode):
     """Native (Linux): the kernel kills it (it ignores its input); portable: it exits when its input pipe closes."""
-    child_code = ("import time; time.sleep(120)" if platform.dies_with_this_process() is not None
-                  else "import sys; sys.stdin.read()")
-    parent = subprocess.Popen([sys.executable, "-c", _PARENT, child_code], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True, env=_env(mode), cwd=ROOT)
+    child_code = (
+        "import time; time.sleep(120)"
+        if platform.dies_with_this_process() is not None
+        else "import sys; sys.stdin.read()"
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", _PARENT, child_code],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=_env(mode),
+        cwd=ROOT,
+    )
     child = int(parent.stdout.readline())
     parent.kill()
     parent.communicate()
@@ -255,6 +289,7 @@ def test_a_detached_process_runs_on_its_own(mode, tmp_path):
 
 # ------------------------------------------------------------------------------------------------ time limit
 
+
 class _Slow(BaseException):
     pass
 
@@ -281,6 +316,7 @@ def test_the_time_limit_refuses_a_slow_body_in_either_mode(mode, monkeypatch):
 
 
 # ------------------------------------------------------------------------------------------ library versions
+
 
 def test_library_versions_from_the_folder_scan_agree_with_importlib_metadata(mode):
     from importlib.metadata import version

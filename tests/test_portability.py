@@ -1,5 +1,6 @@
 """What a user on Windows or macOS meets that Linux does not show: Git's line-end conversion, a console or pipe
 in a legacy code page, text files with "\\r\\n" line ends."""
+
 from __future__ import annotations
 
 import os
@@ -16,8 +17,9 @@ needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not i
 
 def _text_attribute(repo, rel: str) -> str:
     """What Git's `text` attribute is for rel in repo: 'set', 'unset', 'auto' or 'unspecified'."""
-    out = subprocess.run(["git", "check-attr", "text", "--", rel], cwd=repo, capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        ["git", "check-attr", "text", "--", rel], cwd=repo, capture_output=True, text=True, check=True
+    ).stdout
     return out.rsplit(": ", 1)[1].strip()
 
 
@@ -43,8 +45,9 @@ def test_a_redirected_output_in_a_legacy_code_page_prints_escapes_not_a_tracebac
     """Windows writes a redirected stdout in its ANSI code page (here cp1252), which has no Chinese: the site is
     built, and what it cannot print is printed as \\u escapes, exit 0."""
     env = {**os.environ, "PYTHONIOENCODING": "cp1252"}
-    result = subprocess.run([sys.executable, "-m", "site_builder", "build", "--output", "输出"], cwd=project, env=env,
-                            capture_output=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "site_builder", "build", "--output", "输出"], cwd=project, env=env, capture_output=True
+    )
     assert result.returncode == 0, result.stderr
     assert b"Traceback" not in result.stderr
     assert result.stdout.startswith(b"built \\u8f93\\u51fa/: 1 article, "), result.stdout

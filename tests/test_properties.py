@@ -1,4 +1,5 @@
 """Property tests (Hypothesis): whatever the content, the build never crashes and nothing it writes can run or escape."""
+
 from __future__ import annotations
 
 import json
@@ -21,23 +22,44 @@ from site_builder.engine.build import build
 from site_builder.outputs.base import json_file
 
 HOSTILE = [
-    "<script>alert(1)</script>", "</script><script>alert(1)</script>", '"><img src=x onerror=alert(1)>',
-    "' onmouseover='alert(1)", "javascript:alert(1)", "JaVaScRiPt:alert(1)", "<svg onload=alert(1)>", "]]>",
-    "<![CDATA[x]]>", "{{ 7*7 }}", "{% raw %}", "<!--", "-->", "&amp;", "&#x3C;script&#x3E;", "\u2028", "\u202e",
-    "<style>*{}</style>", "<iframe src=//evil>", "<a href='javascript:alert(1)'>x</a>", "[x](javascript:alert(1))",
-    "<form action=javascript:alert(1)><button>x</button></form>", "<math><mi xlink:href=javascript:alert(1)>x</mi></math>",
+    "<script>alert(1)</script>",
+    "</script><script>alert(1)</script>",
+    '"><img src=x onerror=alert(1)>',
+    "' onmouseover='alert(1)",
+    "javascript:alert(1)",
+    "JaVaScRiPt:alert(1)",
+    "<svg onload=alert(1)>",
+    "]]>",
+    "<![CDATA[x]]>",
+    "{{ 7*7 }}",
+    "{% raw %}",
+    "<!--",
+    "-->",
+    "&amp;",
+    "&#x3C;script&#x3E;",
+    "\u2028",
+    "\u202e",
+    "<style>*{}</style>",
+    "<iframe src=//evil>",
+    "<a href='javascript:alert(1)'>x</a>",
+    "[x](javascript:alert(1))",
+    "<form action=javascript:alert(1)><button>x</button></form>",
+    "<math><mi xlink:href=javascript:alert(1)>x</mi></math>",
 ]
 # Control characters are refused by validation (tested in test_hardening); leave them out so most examples build.
 TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=25)
 FIELD = st.lists(st.one_of(st.sampled_from(HOSTILE), TEXT), min_size=1, max_size=4).map(
-    lambda parts: "".join(parts) if "".join(parts).strip() else "".join(parts) + "x")
-BODY = st.lists(st.one_of(st.sampled_from(HOSTILE), TEXT, st.sampled_from(["# Heading", "- item", "> quote", "`code`"])),
-                max_size=8).map("\n\n".join)
+    lambda parts: "".join(parts) if "".join(parts).strip() else "".join(parts) + "x"
+)
+BODY = st.lists(
+    st.one_of(st.sampled_from(HOSTILE), TEXT, st.sampled_from(["# Heading", "- item", "> quote", "`code`"])), max_size=8
+).map("\n\n".join)
 _PATH_URL = FIELD.map(lambda s: "https://example.org/" + "".join(s.split()))
 URL = st.one_of(_PATH_URL, st.just("https://example.org/a?b=1&c=<x>\"'"), st.just("javascript:alert(1)"))
 
-SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                            HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 
 
 def _write_site(root: Path, article: dict, company: dict, body: str) -> None:
@@ -57,7 +79,9 @@ def _assert_inert_html(path: Path, text: bytes) -> None:
             assert not name.lower().startswith("on"), f"{path}: event handler {name}={value!r}"
             if name in ("href", "src", "action", "formaction", "xlink:href"):
                 squashed = "".join(value.split()).lower()
-                assert not squashed.startswith(("javascript:", "vbscript:", "data:text/html")), f"{path}: {name}={value!r}"
+                assert not squashed.startswith(("javascript:", "vbscript:", "data:text/html")), (
+                    f"{path}: {name}={value!r}"
+                )
         if el.tag == "script":
             if el.get("src") is None:
                 assert el.get("type") == "application/ld+json", f"{path}: inline script"
@@ -80,13 +104,31 @@ def _assert_site_is_safe(out: Path) -> None:
 
 
 @SETTINGS
-@given(title=FIELD, summary=FIELD, credit=FIELD, url=URL, name=FIELD, alias=FIELD, description=FIELD,
-       slug=st.one_of(st.none(), FIELD), body=BODY)
-def test_any_content_builds_or_fails_cleanly_and_nothing_can_run(monkeypatch, title, summary, credit, url, name,
-                                                                  alias, description, slug, body):
+@given(
+    title=FIELD,
+    summary=FIELD,
+    credit=FIELD,
+    url=URL,
+    name=FIELD,
+    alias=FIELD,
+    description=FIELD,
+    slug=st.one_of(st.none(), FIELD),
+    body=BODY,
+)
+def test_any_content_builds_or_fails_cleanly_and_nothing_can_run(
+    monkeypatch, title, summary, credit, url, name, alias, description, slug, body
+):
     monkeypatch.setenv("SITE_BUILDER_PAGEFIND", "")  # search indexing is not what is under test here
-    article = {"title": title, "published": "2026-01-15T23:42:00+08:00", "source": name, "companies": ["acme"],
-               "summary": summary, "illustration": credit, "url": url, "column": alias}
+    article = {
+        "title": title,
+        "published": "2026-01-15T23:42:00+08:00",
+        "source": name,
+        "companies": ["acme"],
+        "summary": summary,
+        "illustration": credit,
+        "url": url,
+        "column": alias,
+    }
     if slug is not None:
         article["slug"] = slug
     company = {"id": "acme", "name": name, "aliases": [alias], "description": description}
@@ -122,8 +164,9 @@ def test_front_matter_survives_dump_and_load(values):
     data = {**required, **values}
     parsed, problems = parse("---\n" + yaml.safe_dump(data, allow_unicode=True) + "---\n\nbody\n")
     if problems:  # only text a publication cannot carry is refused
-        assert all(any(w in p.message for w in ("control character", "noncharacter", "non-empty"))
-                   for p in problems), problems
+        assert all(any(w in p.message for w in ("control character", "noncharacter", "non-empty")) for p in problems), (
+            problems
+        )
         return
     for key, value in values.items():
         assert parsed.values[key] == value
@@ -143,15 +186,20 @@ _NAME_CHARS = st.sampled_from(list("AaBb .+-&é中"))
 
 
 @settings(max_examples=300, deadline=None)
-@given(names=st.lists(st.text(_NAME_CHARS, min_size=1, max_size=6).map(str.strip).filter(bool), min_size=1,
-                      max_size=8, unique=True),
-       text=st.text(st.sampled_from(list("AaBb .+-&é中x\n")), max_size=80))
+@given(
+    names=st.lists(
+        st.text(_NAME_CHARS, min_size=1, max_size=6).map(str.strip).filter(bool), min_size=1, max_size=8, unique=True
+    ),
+    text=st.text(st.sampled_from(list("AaBb .+-&é中x\n")), max_size=80),
+)
 def test_the_shared_prefix_mention_pattern_finds_what_a_longest_first_alternation_finds(names, text):
     pattern, _ = mention_pattern([Company(f"c{i}", n, (), "d") for i, n in enumerate(names)])
-    plain = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(n) for n in sorted(names, key=lambda n: (-len(n), n)))
-                       + r")(?!\w)")
-    assert [(m.start(), m.group(0)) for m in pattern.finditer(text)] == \
-           [(m.start(), m.group(0)) for m in plain.finditer(text)]
+    plain = re.compile(
+        r"(?<!\w)(?:" + "|".join(re.escape(n) for n in sorted(names, key=lambda n: (-len(n), n))) + r")(?!\w)"
+    )
+    assert [(m.start(), m.group(0)) for m in pattern.finditer(text)] == [
+        (m.start(), m.group(0)) for m in plain.finditer(text)
+    ]
 
 
 _ANY_TEXT = st.text(st.characters(blacklist_categories=()))  # lone surrogates too
@@ -168,17 +216,23 @@ def test_a_body_gives_back_exactly_what_it_was_made_of(html, text, named):
 
 
 def test_a_body_lists_each_link_target_once_as_written():
-    body = Body.of('<p><a href="b/">x</a> <a class="c" href="a?x=1&amp;y=2">y</a> <a href="b/">z</a> <abbr href="no">'
-                   '</abbr></p>', "x")
+    body = Body.of(
+        '<p><a href="b/">x</a> <a class="c" href="a?x=1&amp;y=2">y</a> <a href="b/">z</a> <abbr href="no"></abbr></p>',
+        "x",
+    )
     assert body.hrefs == ("a?x=1&amp;y=2", "b/")
 
 
 _JSON = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2 ** 70), 2 ** 70) | st.text(),  # no floats: no record holds one
-    lambda inner: (st.lists(inner, max_size=4) | st.tuples(inner, inner)
-                   | st.dictionaries(st.text(max_size=6), inner, max_size=4)
-                   | st.dictionaries(st.integers(-5, 5), inner, max_size=3)),  # json.dumps makes int keys strings
-    max_leaves=20)
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.text(),  # no floats: no record holds one
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.tuples(inner, inner)
+        | st.dictionaries(st.text(max_size=6), inner, max_size=4)
+        | st.dictionaries(st.integers(-5, 5), inner, max_size=3)
+    ),  # json.dumps makes int keys strings
+    max_leaves=20,
+)
 
 
 @given(_JSON)

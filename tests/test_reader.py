@@ -1,5 +1,6 @@
 """The reader's site, as built (no browser): the company timeline, the company index, titles under their column's
 kicker, the archive's table of contents and the favicon."""
+
 from __future__ import annotations
 
 import json
@@ -41,9 +42,11 @@ def spread(project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The seed (January 2026) plus MiniMax in March and May 2026 and GigaDevice in June 2026: the archive spans
     January to June; MiniMax is named in three months, every other company in one or two."""
     monkeypatch.setenv("SITE_BUILDER_PAGEFIND", "")
-    for name, when, companies in [("mm-march", "2026-03-05T10:00:00+08:00", "[minimax]"),
-                                  ("mm-may", "2026-05-20T10:00:00+08:00", "[minimax]"),
-                                  ("gd-june", "2026-06-01T10:00:00+08:00", "[gigadevice-semiconductor]")]:
+    for name, when, companies in [
+        ("mm-march", "2026-03-05T10:00:00+08:00", "[minimax]"),
+        ("mm-may", "2026-05-20T10:00:00+08:00", "[minimax]"),
+        ("gd-june", "2026-06-01T10:00:00+08:00", "[gigadevice-semiconductor]"),
+    ]:
         write_article(project, f"{name}.md", minimal_front(f"Story {name}", when, companies), "MiniMax, named.\n")
     return project
 
@@ -56,6 +59,7 @@ def build(project: Path, out: Path | None = None, cache: bool = True) -> Path:
 
 # ------------------------------------------------------------------ the company timeline
 
+
 def test_month_counts_span_exactly_the_given_months_and_no_more():
     dates = [d(2026, 1), d(2026, 1, 2), d(2026, 3)]
     assert month_counts(dates) == [(2026 * 12, 2), (2026 * 12 + 1, 0), (2026 * 12 + 2, 1)]  # its own months
@@ -67,8 +71,9 @@ def test_month_counts_span_exactly_the_given_months_and_no_more():
 
 
 def test_the_chart_has_one_slot_per_month_of_its_span_and_is_accessible():
-    svg = timeline_svg([d(2026, 1), d(2026, 3), d(2026, 4)], "Evil <Co> & \"Sons\"",
-                       span=month_span([d(2026, 1), d(2026, 5)]))
+    svg = timeline_svg(
+        [d(2026, 1), d(2026, 3), d(2026, 4)], 'Evil <Co> & "Sons"', span=month_span([d(2026, 1), d(2026, 5)])
+    )
     doc = lxml.html.fromstring(svg)
     assert doc.tag == "svg" and doc.get("role") == "img"
     assert doc.get("aria-labelledby") == "timeline-chart-title timeline-chart-desc"
@@ -86,23 +91,33 @@ def test_fewer_than_three_months_of_mentions_are_said_in_a_sentence():
     assert draws_chart([d(2026, 1), d(2026, 2), d(2026, 5)])
     assert timeline_sentence([d(2026, 1)]) == "Mentioned in 1 article, in January 2026."
     assert timeline_sentence([d(2026, 1), d(2026, 1, 3)]) == "Mentioned in 2 articles, in January 2026."
-    assert (timeline_sentence([d(2026, 3), d(2025, 12), d(2026, 3, 1)])
-            == "Mentioned in 3 articles: 1 in December 2025 and 2 in March 2026.")
+    assert (
+        timeline_sentence([d(2026, 3), d(2025, 12), d(2026, 3, 1)])
+        == "Mentioned in 3 articles: 1 in December 2025 and 2 in March 2026."
+    )
 
 
 def test_a_company_chart_spans_the_archive_months_and_a_rare_one_gets_a_sentence(spread):
     out = build(spread)
     minimax = page(out, "companies/minimax/index.html")
     assert minimax.xpath("//svg[@id='timeline-chart']//rect/@data-month") == [
-        "2026-01", "2026-02", "2026-03", "2026-04", "2026-05", "2026-06"]  # to June: the archive's last month
+        "2026-01",
+        "2026-02",
+        "2026-03",
+        "2026-04",
+        "2026-05",
+        "2026-06",
+    ]  # to June: the archive's last month
     assert minimax.xpath("//svg//rect[@class='bar']/@data-month") == ["2026-01", "2026-03", "2026-05"]
     assert not minimax.xpath("//*[contains(@class, 'timeline-summary')]")
     biren = page(out, "companies/shanghai-biren-technology/index.html")
     assert not biren.xpath("//svg")
     assert text(biren.xpath("//p[@class='timeline-summary']")[0]) == "Mentioned in 1 article, in January 2026."
     giga = page(out, "companies/gigadevice-semiconductor/index.html")
-    assert (text(giga.xpath("//p[@class='timeline-summary']")[0])
-            == "Mentioned in 2 articles: 1 in January 2026 and 1 in June 2026.")
+    assert (
+        text(giga.xpath("//p[@class='timeline-summary']")[0])
+        == "Mentioned in 2 articles: 1 in January 2026 and 1 in June 2026."
+    )
 
 
 def test_a_new_month_in_the_archive_remakes_every_chart_as_a_clean_build_would(spread):
@@ -117,10 +132,13 @@ def test_a_new_month_in_the_archive_remakes_every_chart_as_a_clean_build_would(s
 
 # ------------------------------------------------------------------ the company index
 
+
 def test_the_company_index_shows_aliases_counts_and_the_latest_mention(spread):
     out = build(spread)
     doc = page(out, "companies/index.html")
-    entries = {text(li.xpath(".//p[@class='company-name']")[0]): li for li in doc.xpath("//ul[@class='company-index']/li")}
+    entries = {
+        text(li.xpath(".//p[@class='company-name']")[0]): li for li in doc.xpath("//ul[@class='company-index']/li")
+    }
     assert len(entries) == 5
     zhipu = entries["Knowledge Atlas Technology Joint Stock Company"]
     assert text(zhipu.xpath(".//p[@class='company-aliases']")[0]) == "Also named Zhipu"
@@ -138,8 +156,11 @@ def test_the_company_index_shows_aliases_counts_and_the_latest_mention(spread):
 
 def test_a_long_company_index_is_split_into_letter_sections(spread):
     registry = spread / "seeds" / "companies.yaml"
-    extra = "".join(f"\n- id: extra-{i:02d}\n  name: {chr(ord('A') + i % 3)}xtra Company {i:02d}\n  aliases: []\n"
-                    f"  description: An extra company\n" for i in range(16))
+    extra = "".join(
+        f"\n- id: extra-{i:02d}\n  name: {chr(ord('A') + i % 3)}xtra Company {i:02d}\n  aliases: []\n"
+        f"  description: An extra company\n"
+        for i in range(16)
+    )
     registry.write_text(registry.read_text(encoding="utf-8") + extra, encoding="utf-8")
     out = build(spread)
     doc = page(out, "companies/index.html")
@@ -154,25 +175,30 @@ def test_a_new_latest_mention_remakes_the_company_index_as_a_clean_build_would(s
     story = spread / "seeds" / "articles" / "mm-may.md"
     story.write_text(story.read_text(encoding="utf-8").replace("2026-05-20", "2026-05-22"), encoding="utf-8")
     out = build(spread)
-    assert page(out, "companies/index.html").xpath(
-        "//a[@href='../articles/mm-may/index.html']/time/text()") == ["22 May 2026"]
+    assert page(out, "companies/index.html").xpath("//a[@href='../articles/mm-may/index.html']/time/text()") == [
+        "22 May 2026"
+    ]
     assert tree_digest(out) == tree_digest(build(spread, spread / "clean", cache=False))
 
 
 # ------------------------------------------------------------------ a title under its column's kicker
 
-@pytest.mark.parametrize("title, column, shown", [
-    (SEED_TITLE, "GT Voice", SEED_HEADLINE),
-    ("gt voice: lower case", "GT Voice", "lower case"),
-    ("GT Voice | Piped", "GT Voice", "Piped"),
-    ("GT Voice \u2014 Dashed", "GT Voice", "Dashed"),
-    ("GT Voice\uff1a\u5168\u89d2", "GT Voice", "\u5168\u89d2"),
-    ("GT Voiceover: not the column", "GT Voice", "GT Voiceover: not the column"),
-    ("GT Voice-over", "GT Voice", "GT Voice-over"),
-    ("GT Voice:", "GT Voice", "GT Voice:"),  # nothing would be left
-    ("Synergy", "GT Voice", "Synergy"),
-    (SEED_TITLE, None, SEED_TITLE),
-])
+
+@pytest.mark.parametrize(
+    "title, column, shown",
+    [
+        (SEED_TITLE, "GT Voice", SEED_HEADLINE),
+        ("gt voice: lower case", "GT Voice", "lower case"),
+        ("GT Voice | Piped", "GT Voice", "Piped"),
+        ("GT Voice \u2014 Dashed", "GT Voice", "Dashed"),
+        ("GT Voice\uff1a\u5168\u89d2", "GT Voice", "\u5168\u89d2"),
+        ("GT Voiceover: not the column", "GT Voice", "GT Voiceover: not the column"),
+        ("GT Voice-over", "GT Voice", "GT Voice-over"),
+        ("GT Voice:", "GT Voice", "GT Voice:"),  # nothing would be left
+        ("Synergy", "GT Voice", "Synergy"),
+        (SEED_TITLE, None, SEED_TITLE),
+    ],
+)
 def test_headline_drops_the_column_name_only_when_the_title_starts_with_it(title, column, shown):
     assert headline(title, column) == shown
 
@@ -207,6 +233,7 @@ def test_the_column_name_is_shown_once_on_pages_and_kept_whole_in_the_record(pro
 
 # ------------------------------------------------------------------ the archive page
 
+
 def test_the_archive_has_a_table_of_contents_by_year_and_month_with_counts(spread):
     write_article(spread, "old.md", minimal_front("Old", "2025-12-31T10:00:00+08:00"))
     write_article(spread, "may-2.md", minimal_front("May two", "2026-05-02T10:00:00+08:00"))
@@ -215,10 +242,17 @@ def test_the_archive_has_a_table_of_contents_by_year_and_month_with_counts(sprea
     toc = doc.xpath("//nav[@class='archive-toc']")[0]
     years = toc.xpath("./ul/li")
     assert [text(y.xpath("./a")[0]) + " " + text(y.xpath("./span[@class='count']")[0]) for y in years] == [
-        "2026 (5)", "2025 (1)"]
+        "2026 (5)",
+        "2025 (1)",
+    ]
     months = [(a.get("href"), text(a), text(a.getnext())) for a in toc.xpath(".//ul[@class='toc-months']/li/a")]
-    assert months == [("#2026-06", "June", "(1)"), ("#2026-05", "May", "(2)"), ("#2026-03", "March", "(1)"),
-                      ("#2026-01", "January", "(1)"), ("#2025-12", "December", "(1)")]
+    assert months == [
+        ("#2026-06", "June", "(1)"),
+        ("#2026-05", "May", "(2)"),
+        ("#2026-03", "March", "(1)"),
+        ("#2026-01", "January", "(1)"),
+        ("#2025-12", "December", "(1)"),
+    ]
     for href, _, count in months:  # each link leads to its month's heading, which gives the count too
         heading = doc.xpath(f"//h3[@id='{href[1:]}']")[0]
         n = count.strip("()")
@@ -230,9 +264,13 @@ def test_the_archive_has_a_table_of_contents_by_year_and_month_with_counts(sprea
 
 # ------------------------------------------------------------------ the favicon
 
+
 def test_the_favicon_is_the_title_initial_in_the_theme_colours():
-    svg = favicon_svg("source archive", ":root { --bg: #FFFFFF; --accent: #123456; }\n"
-                      "@media (prefers-color-scheme: dark) { :root { --bg: #000000; --accent: #abcdef; } }")
+    svg = favicon_svg(
+        "source archive",
+        ":root { --bg: #FFFFFF; --accent: #123456; }\n"
+        "@media (prefers-color-scheme: dark) { :root { --bg: #000000; --accent: #abcdef; } }",
+    )
     doc = lxml.etree.fromstring(svg)
     assert doc.tag == "{http://www.w3.org/2000/svg}svg"
     assert doc.xpath("//*[local-name()='rect']/@fill") == ["#123456"]
@@ -251,7 +289,7 @@ def test_every_page_links_the_favicon_written_at_the_root(project, run, monkeypa
     icon = (out / "favicon.svg").read_bytes()
     css = (PACKAGE_THEME / "static" / "style.css").read_text(encoding="utf-8")
     assert icon == favicon_svg("Source Archive", css)
-    pages = [p for p in out.rglob("*.html") if "http-equiv=\"refresh\"" not in p.read_text(encoding="utf-8")]
+    pages = [p for p in out.rglob("*.html") if 'http-equiv="refresh"' not in p.read_text(encoding="utf-8")]
     assert len(pages) > 10
     for p in pages:
         doc = lxml.html.fromstring(p.read_bytes())
@@ -261,8 +299,10 @@ def test_every_page_links_the_favicon_written_at_the_root(project, run, monkeypa
         if rel == "404.html":
             assert hrefs == ["/favicon.svg"]  # served at any depth: from the site's root
         else:
-            assert not hrefs[0].startswith(("/", "http")) and (p.parent / hrefs[0]).resolve() == (out / "favicon.svg"
-                                                                                                  ).resolve(), rel
+            assert (
+                not hrefs[0].startswith(("/", "http"))
+                and (p.parent / hrefs[0]).resolve() == (out / "favicon.svg").resolve()
+            ), rel
         csp = doc.xpath("//meta[@http-equiv='Content-Security-Policy']/@content")[0]
         assert re.search(r"img-src 'self'", csp)
     shutil.rmtree(out)

@@ -1,4 +1,5 @@
 """Related reading: ranked by shared companies, then closeness in time; company pages show co-mentions."""
+
 from __future__ import annotations
 
 import posixpath
@@ -17,14 +18,27 @@ T0 = datetime(2026, 1, 1, 12, 0, tzinfo=timezone(timedelta(hours=8)))
 
 
 def art(slug: str, days: float, *companies: str) -> Article:
-    return Article(path=f"{slug}.md", slug=slug, title=slug, published=T0 + timedelta(days=days), source="S",
-                   companies=tuple(companies), body="x")
+    return Article(
+        path=f"{slug}.md",
+        slug=slug,
+        title=slug,
+        published=T0 + timedelta(days=days),
+        source="S",
+        companies=tuple(companies),
+        body="x",
+    )
 
 
 def test_more_shared_companies_rank_first_then_closeness_in_time():
     a = art("a", 0, "x", "y", "z")
-    articles = (a, art("near-one", 1, "x"), art("far-two", 300, "x", "y"), art("far-three", -500, "x", "y", "z"),
-                art("nearer-one", -0.5, "z"), art("none", 0.1, "q"))
+    articles = (
+        a,
+        art("near-one", 1, "x"),
+        art("far-two", 300, "x", "y"),
+        art("far-three", -500, "x", "y", "z"),
+        art("nearer-one", -0.5, "z"),
+        art("none", 0.1, "q"),
+    )
     got = [r.slug for r in related_articles(articles)[a.slug]]
     assert got == ["far-three", "far-two", "nearer-one", "near-one"]  # 'none' shares nothing
 
@@ -44,9 +58,10 @@ def test_the_ranking_is_the_one_its_definition_gives(specs):
     for a in articles:
         shared = {b.slug: len(set(a.companies) & set(b.companies)) for b in articles if b.slug != a.slug}
         t = a.published.timestamp()
-        others = sorted((b for b in articles if shared.get(b.slug)),
-                        key=lambda b: (-shared[b.slug], abs(b.published.timestamp() - t), b.published.timestamp(),
-                                       b.slug))
+        others = sorted(
+            (b for b in articles if shared.get(b.slug)),
+            key=lambda b: (-shared[b.slug], abs(b.published.timestamp() - t), b.published.timestamp(), b.slug),
+        )
         assert [b.slug for b in got[a.slug]] == [b.slug for b in others[:5]]
 
 
@@ -76,7 +91,11 @@ def test_the_article_page_shows_related_reading_in_rank_order(out):
 
 def test_company_pages_show_companies_mentioned_alongside_with_counts(out):
     doc = page(out, "companies/minimax/index.html")
-    rows = [(li.xpath("string(./a)"), li.xpath("string(.//*[contains(@class, 'count')])"))
-            for li in doc.xpath("//section[h2[@id='alongside-heading']]//li")]
-    assert rows[:2] == [("GigaDevice Semiconductor", "3 articles"),
-                        ("Knowledge Atlas Technology Joint Stock Company", "2 articles")]
+    rows = [
+        (li.xpath("string(./a)"), li.xpath("string(.//*[contains(@class, 'count')])"))
+        for li in doc.xpath("//section[h2[@id='alongside-heading']]//li")
+    ]
+    assert rows[:2] == [
+        ("GigaDevice Semiconductor", "3 articles"),
+        ("Knowledge Atlas Technology Joint Stock Company", "2 articles"),
+    ]

@@ -1,4 +1,5 @@
 """The rendered pages: the seed article page, page metadata, escaping of hostile text and body sanitising."""
+
 from __future__ import annotations
 
 import hashlib
@@ -60,24 +61,48 @@ def json_ld(doc: lxml.html.HtmlElement) -> dict:
 
 def scripts_other_than_json_ld(doc: lxml.html.HtmlElement) -> list:
     """Scripts but JSON-LD data blocks and empty <script src> elements loading the site's own static/*.js."""
-    return [s for s in doc.iter("script") if (s.get("type") or "").strip().lower() != LD_JSON
-            and not (re.fullmatch(r"(\.\./)*static/[a-z-]+\.js", s.get("src") or "") and not (s.text or "").strip())]
+    return [
+        s
+        for s in doc.iter("script")
+        if (s.get("type") or "").strip().lower() != LD_JSON
+        and not (re.fullmatch(r"(\.\./)*static/[a-z-]+\.js", s.get("src") or "") and not (s.text or "").strip())
+    ]
 
 
 def event_attributes(doc: lxml.html.HtmlElement) -> list[tuple[str, str]]:
-    return [(el.tag, name) for el in doc.iter() if isinstance(el.tag, str)
-            for name in el.attrib if name.lower().startswith("on")]
+    return [
+        (el.tag, name)
+        for el in doc.iter()
+        if isinstance(el.tag, str)
+        for name in el.attrib
+        if name.lower().startswith("on")
+    ]
 
 
-URL_ATTRIBUTES = {"href", "src", "srcset", "action", "formaction", "data", "poster", "background", "cite",
-                  "xlink:href", "{http://www.w3.org/1999/xlink}href"}
+URL_ATTRIBUTES = {
+    "href",
+    "src",
+    "srcset",
+    "action",
+    "formaction",
+    "data",
+    "poster",
+    "background",
+    "cite",
+    "xlink:href",
+    "{http://www.w3.org/1999/xlink}href",
+}
 
 
 def javascript_urls(doc: lxml.html.HtmlElement) -> list[tuple[str, str, str]]:
     """Every URL-bearing attribute whose value, whitespace removed, holds a javascript: URL."""
-    return [(el.tag, name, value) for el in doc.iter() if isinstance(el.tag, str)
-            for name, value in el.attrib.items()
-            if name.lower() in URL_ATTRIBUTES and "javascript:" in "".join(value.split()).lower()]
+    return [
+        (el.tag, name, value)
+        for el in doc.iter()
+        if isinstance(el.tag, str)
+        for name, value in el.attrib.items()
+        if name.lower() in URL_ATTRIBUTES and "javascript:" in "".join(value.split()).lower()
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -95,6 +120,7 @@ def seed_page(seed_site: Path) -> lxml.html.HtmlElement:
 
 
 # The seed article page -----------------------------------------------------------------------------------------
+
 
 def test_published_time_is_machine_readable_with_its_offset(seed_page):
     times = seed_page.xpath("//header[contains(@class, 'article-header')]//time")
@@ -147,8 +173,9 @@ def test_json_ld_is_a_news_article(seed_page):
 
 
 def test_previous_and_next_link_two_articles_to_each_other(project, run):
-    write_article(project, "second-article.md", minimal_front(title="A second article",
-                                                              published="2026-02-01T10:00:00+08:00"))
+    write_article(
+        project, "second-article.md", minimal_front(title="A second article", published="2026-02-01T10:00:00+08:00")
+    )
     result = run(project, "build")
     assert result.code == 0, result.err
     out = project / "output"
@@ -166,6 +193,7 @@ def test_a_single_article_has_no_previous_or_next(seed_page):
 
 
 # Every page ---------------------------------------------------------------------------------------------------
+
 
 def test_every_page_has_language_title_description_canonical_and_open_graph(seed_site):
     pages = html_pages(seed_site)
@@ -206,12 +234,19 @@ HOSTILE_DESCRIPTION = '<iframe src="javascript:alert(1)"></iframe> & maker'
 @pytest.fixture
 def hostile_site(project, run) -> Path:
     registry = project / "seeds" / "companies.yaml"
-    registry.write_text(registry.read_text(encoding="utf-8") + "\n- id: evil-co\n"
-                        f"  name: {json.dumps(HOSTILE_COMPANY)}\n"
-                        f"  description: {json.dumps(HOSTILE_DESCRIPTION)}\n", encoding="utf-8")
-    extra = (f"summary: {json.dumps(HOSTILE_SUMMARY)}\nillustration: {json.dumps(HOSTILE_CREDIT)}\n"
-             f"url: {json.dumps(HOSTILE_URL)}\nslug: hostile\n")
-    write_article(project, "hostile.md", minimal_front(title=HOSTILE_TITLE, companies="[evil-co, minimax]", extra=extra))
+    registry.write_text(
+        registry.read_text(encoding="utf-8") + "\n- id: evil-co\n"
+        f"  name: {json.dumps(HOSTILE_COMPANY)}\n"
+        f"  description: {json.dumps(HOSTILE_DESCRIPTION)}\n",
+        encoding="utf-8",
+    )
+    extra = (
+        f"summary: {json.dumps(HOSTILE_SUMMARY)}\nillustration: {json.dumps(HOSTILE_CREDIT)}\n"
+        f"url: {json.dumps(HOSTILE_URL)}\nslug: hostile\n"
+    )
+    write_article(
+        project, "hostile.md", minimal_front(title=HOSTILE_TITLE, companies="[evil-co, minimax]", extra=extra)
+    )
     result = run(project, "build")
     assert result.code == 0, result.err
     return project / "output"
@@ -240,8 +275,11 @@ def test_hostile_title_round_trips_in_h1_title_and_json_ld(hostile_site):
     # Lists link the article by its exact title too.
     for page in ("index.html", "archive/index.html", "companies/evil-co/index.html", "companies/minimax/index.html"):
         listing = parse_html(hostile_site / page)
-        texts = [a.text_content().strip() for a in listing.iter("a")
-                 if resolve(page, a.get("href", "")) == "articles/hostile/index.html"]
+        texts = [
+            a.text_content().strip()
+            for a in listing.iter("a")
+            if resolve(page, a.get("href", "")) == "articles/hostile/index.html"
+        ]
         assert texts == [HOSTILE_TITLE], page
 
 
@@ -300,8 +338,12 @@ The last paragraph.
 
 
 def test_hostile_body_is_sanitised(project, run):
-    write_article(project, "dirty.md", minimal_front(title="Dirty body", companies="[minimax]",
-                                                     extra="slug: dirty"), body=HOSTILE_BODY)
+    write_article(
+        project,
+        "dirty.md",
+        minimal_front(title="Dirty body", companies="[minimax]", extra="slug: dirty"),
+        body=HOSTILE_BODY,
+    )
     result = run(project, "build")
     assert result.code == 0, result.err
     out = project / "output"
@@ -310,8 +352,9 @@ def test_hostile_body_is_sanitised(project, run):
     assert len(body) == 1
     assert "A paragraph before." in body[0].text_content()
     assert "The last paragraph." in body[0].text_content()
-    assert ("MiniMax", "../../companies/minimax/index.html") in [(a.text_content(), a.get("href"))
-                                                                 for a in body[0].iter("a")]
+    assert ("MiniMax", "../../companies/minimax/index.html") in [
+        (a.text_content(), a.get("href")) for a in body[0].iter("a")
+    ]
     assert "https://ok.example/" in [a.get("href") for a in body[0].iter("a")]  # safe links survive
     for tag in ("script", "iframe", "style", "svg"):
         assert list(body[0].iter(tag)) == [], tag
@@ -322,8 +365,11 @@ def test_hostile_body_is_sanitised(project, run):
     atom = "{http://www.w3.org/2005/Atom}"
     for feed in ("feed.xml", "companies/minimax/feed.xml"):
         root = lxml.etree.fromstring((out / feed).read_bytes())
-        contents = [e.findtext(f"{atom}content") for e in root.iter(f"{atom}entry")
-                    if e.findtext(f"{atom}title") == "Dirty body"]
+        contents = [
+            e.findtext(f"{atom}content")
+            for e in root.iter(f"{atom}entry")
+            if e.findtext(f"{atom}title") == "Dirty body"
+        ]
         assert len(contents) == 1, feed
         fragment = lxml.html.fragment_fromstring(contents[0], create_parent="div")
         assert list(fragment.iter("script")) == [], feed

@@ -1,5 +1,6 @@
 """Time that means one instant: drafts never publish, future articles wait for a build at or after their date
 ("now" from SOURCE_DATE_EPOCH, else the clock), the build lists what it held back, and builds are reproducible."""
+
 from __future__ import annotations
 
 import json
@@ -17,15 +18,21 @@ FUTURE = "2026-03-01T10:00:01+08:00"  # one second after EPOCH
 
 
 def every_text(out: Path) -> str:
-    return "\n".join(p.read_text(encoding="utf-8") for p in sorted(out.rglob("*"))
-                     if (p.is_file() and p.suffix in (".html", ".xml", ".json", ".txt", ".bib")) or p.name == "_redirects")
+    return "\n".join(
+        p.read_text(encoding="utf-8")
+        for p in sorted(out.rglob("*"))
+        if (p.is_file() and p.suffix in (".html", ".xml", ".json", ".txt", ".bib")) or p.name == "_redirects"
+    )
 
 
 @pytest.fixture
 def scheduled(project: Path) -> Path:
-    write_article(project, "future.md", minimal_front(title="Tomorrow's piece", published=FUTURE,
-                                                      companies="[minimax]", extra="slug: future"),
-                  body="MiniMax will say something.\n")
+    write_article(
+        project,
+        "future.md",
+        minimal_front(title="Tomorrow's piece", published=FUTURE, companies="[minimax]", extra="slug: future"),
+        body="MiniMax will say something.\n",
+    )
     return project
 
 
@@ -55,8 +62,9 @@ def test_the_held_back_article_appears_once_now_reaches_its_date(scheduled, run,
 
 def test_without_source_date_epoch_the_clock_decides(scheduled, run, monkeypatch):
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
-    write_article(scheduled, "far.md", minimal_front(title="Far", published="2999-01-01T00:00:00+00:00",
-                                                     extra="slug: far"))
+    write_article(
+        scheduled, "far.md", minimal_front(title="Far", published="2999-01-01T00:00:00+00:00", extra="slug: far")
+    )
     result = run(scheduled, "build")
     assert result.code == 0, result.err
     assert "held back until its date: seeds/articles/far.md (2999-01-01T00:00:00+00:00)" in result.out
@@ -77,8 +85,9 @@ def test_a_bad_source_date_epoch_is_an_error(project, run, monkeypatch, value):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", value)
     result = run(project, "build")
     assert result.code == 1
-    assert result.err.startswith(f"environment: SOURCE_DATE_EPOCH: expected whole seconds since "
-                                 f"1970-01-01T00:00:00Z, got {value!r}\n")
+    assert result.err.startswith(
+        f"environment: SOURCE_DATE_EPOCH: expected whole seconds since 1970-01-01T00:00:00Z, got {value!r}\n"
+    )
     assert not (project / "output").exists()
 
 
@@ -102,6 +111,7 @@ def test_a_date_without_an_offset_is_still_an_error(project, run):
 
 
 # ---------------------------------------------------------------- import --retrieved
+
 
 def imported_front(project: Path) -> str:
     return next((project / "seeds/articles").glob("gt-voice-*.md")).read_text(encoding="utf-8").split("\n---\n")[0]
@@ -142,8 +152,9 @@ def test_a_rebuild_of_the_same_input_publishes_the_article_once_its_date_passes(
 
 def test_import_takes_retrieved_from_the_raw_files_own_line(project, run):
     raw = project / "incoming.txt"
-    text = SEED_RAW.read_text(encoding="utf-8").replace("Illustration: Liu Xidan/GT\n",
-                                                        "Illustration: Liu Xidan/GT\nRetrieved: 2026-01-16T01:30:00Z\n", 1)
+    text = SEED_RAW.read_text(encoding="utf-8").replace(
+        "Illustration: Liu Xidan/GT\n", "Illustration: Liu Xidan/GT\nRetrieved: 2026-01-16T01:30:00Z\n", 1
+    )
     raw.write_text(text, encoding="utf-8")
     result = run(project, "import", "incoming.txt", "--force")
     assert result.code == 0, result.err
@@ -156,8 +167,10 @@ def test_import_takes_retrieved_from_the_raw_files_own_line(project, run):
 
 def test_a_retrieved_line_without_an_offset_is_an_error_at_its_line(project, run):
     raw = project / "incoming.txt"
-    raw.write_text("SOURCE / GT VOICE\nA title\nPublished: Jan 15, 2026 11:42 PM\nRetrieved: 2026-01-16T09:30:00\n\n"
-                   "Body.\n", encoding="utf-8")
+    raw.write_text(
+        "SOURCE / GT VOICE\nA title\nPublished: Jan 15, 2026 11:42 PM\nRetrieved: 2026-01-16T09:30:00\n\nBody.\n",
+        encoding="utf-8",
+    )
     result = run(project, "import", "incoming.txt")
     assert result.code == 1
     assert result.err.startswith("incoming.txt:4: Retrieved: '2026-01-16T09:30:00' has no UTC offset")

@@ -1,4 +1,5 @@
 """Search (Pagefind run during build) and the company timeline chart: what the build writes, without a browser."""
+
 from __future__ import annotations
 
 from datetime import timedelta, timezone
@@ -9,8 +10,9 @@ import pytest
 from conftest import COMPANY_IDS, SEED_SLUG, needs_sh, tree_digest
 from site_builder.engine.search import ENV_BINARY, find_pagefind
 
-needs_pagefind = pytest.mark.skipif(find_pagefind() is None, reason="the pagefind binary is not installed "
-                                    "(pip install 'pagefind[bin]')")
+needs_pagefind = pytest.mark.skipif(
+    find_pagefind() is None, reason="the pagefind binary is not installed (pip install 'pagefind[bin]')"
+)
 TZ = timezone(timedelta(hours=8))
 
 
@@ -30,8 +32,11 @@ def test_build_writes_the_search_bundle_and_only_what_the_search_page_loads(proj
 def test_the_index_covers_every_article_and_company_page_and_nothing_else(project, run):
     assert run(project, "build").code == 0
     out = project / "output"
-    indexed = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.html")
-                     if "data-pagefind-body" in p.read_text(encoding="utf-8"))
+    indexed = sorted(
+        p.relative_to(out).as_posix()
+        for p in out.rglob("*.html")
+        if "data-pagefind-body" in p.read_text(encoding="utf-8")
+    )
     assert indexed == sorted([f"articles/{SEED_SLUG}/index.html", *(f"companies/{c}/index.html" for c in COMPANY_IDS)])
     fragments = list((out / "pagefind" / "fragment").glob("*.pf_fragment"))
     assert len(fragments) == len(indexed)
@@ -50,8 +55,10 @@ def test_without_the_binary_the_build_says_so_and_writes_the_rest(project, run, 
     monkeypatch.setenv(ENV_BINARY, "")
     result = run(project, "build")
     assert result.code == 0
-    assert ("pagefind: warning: search index turned off (SITE_BUILDER_PAGEFIND is empty): the site is built without its "
-            "search index; its search page lists every article and company instead") in result.err.splitlines()
+    assert (
+        "pagefind: warning: search index turned off (SITE_BUILDER_PAGEFIND is empty): the site is built without its "
+        "search index; its search page lists every article and company instead"
+    ) in result.err.splitlines()
     out = project / "output"
     assert not (out / "pagefind").exists()
     assert (out / "search" / "index.html").is_file() and (out / "articles" / SEED_SLUG / "index.html").is_file()
@@ -103,8 +110,11 @@ def test_the_search_page_without_javascript_lists_every_article_and_company(proj
 def test_every_other_page_has_a_search_box_that_leads_to_the_search_page(project, run):
     assert run(project, "build").code == 0
     out = project / "output"
-    for rel, action in [("index.html", "search/index.html"), (f"articles/{SEED_SLUG}/index.html",
-                        "../../search/index.html"), ("404.html", "/search/")]:
+    for rel, action in [
+        ("index.html", "search/index.html"),
+        (f"articles/{SEED_SLUG}/index.html", "../../search/index.html"),
+        ("404.html", "/search/"),
+    ]:
         doc = lxml.html.fromstring((out / rel).read_bytes())
         form = doc.xpath('//header//form[@role="search"]')[0]
         assert form.get("action") == action, rel
@@ -112,6 +122,7 @@ def test_every_other_page_has_a_search_box_that_leads_to_the_search_page(project
 
 
 # ------------------------------------------------------------------ the timeline chart
+
 
 def test_company_pages_carry_the_chart_and_the_companies_mentioned_alongside(project, run):
     assert run(project, "build").code == 0

@@ -1,5 +1,6 @@
 """What the build gives search and feeds, without a browser: search metadata on article pages (and in Pagefind's
 index), the feeds page that the visible feed links lead to, and the Atom feeds themselves, parsed."""
+
 from __future__ import annotations
 
 import gzip
@@ -15,8 +16,9 @@ from conftest import BASE, SEED_SLUG, minimal_front, tree_digest, write_article
 from site_builder.engine.build import Builder
 from site_builder.engine.search import find_pagefind
 
-needs_pagefind = pytest.mark.skipif(find_pagefind() is None, reason="the pagefind binary is not installed "
-                                    "(pip install 'pagefind[bin]')")
+needs_pagefind = pytest.mark.skipif(
+    find_pagefind() is None, reason="the pagefind binary is not installed (pip install 'pagefind[bin]')"
+)
 ATOM = "{http://www.w3.org/2005/Atom}"
 SEED_DATE = "2026-01-15T23:42:00+08:00"
 FEEDS_PAGE = "feeds/index.html"
@@ -42,6 +44,7 @@ def _feeds(output: Path) -> list[str]:
 
 # ------------------------------------------------------------------ search: date and source of each article
 
+
 def test_article_pages_give_pagefind_their_date_and_source(built):
     page = _page(built, f"articles/{SEED_SLUG}/index.html")
     date = page.xpath('//*[contains(@data-pagefind-meta, "date[content]")]')
@@ -57,7 +60,7 @@ def test_the_search_index_holds_each_articles_date_and_source(project, run):
     for fragment in (project / "output" / "pagefind" / "fragment").glob("*.pf_fragment"):
         data = gzip.decompress(fragment.read_bytes())
         assert data.startswith(b"pagefind_dcd")
-        records.append(json.loads(data[len(b"pagefind_dcd"):]))
+        records.append(json.loads(data[len(b"pagefind_dcd") :]))
     by_url = {r["url"]: r["meta"] for r in records}
     article = by_url[f"/articles/{SEED_SLUG}/"]
     assert article["date"] == SEED_DATE and article["source"] == "Global Times"
@@ -65,6 +68,7 @@ def test_the_search_index_holds_each_articles_date_and_source(project, run):
 
 
 # ------------------------------------------------------------------ the feeds page
+
 
 def test_the_header_feed_link_leads_to_the_feeds_page_on_every_page(built):
     pages = sorted(built.rglob("*.html"))
@@ -92,18 +96,25 @@ def test_the_feeds_page_explains_feeds_and_lists_every_feed_with_its_url(built):
     assert sorted(u for u in listed if u.endswith(".xml")) == sorted(base + f for f in _feeds(built))
     assert base + "feed.json" in listed
     names = [" ".join(a.text_content().split()) for a in page.xpath("//main//li[@id]/a")]
-    assert {"Global Times", "GT Voice (Global Times)", "MiniMax",
-            "Knowledge Atlas Technology Joint Stock Company"} <= set(names)
+    assert {
+        "Global Times",
+        "GT Voice (Global Times)",
+        "MiniMax",
+        "Knowledge Atlas Technology Joint Stock Company",
+    } <= set(names)
     assert len(page.xpath("//main//li[@id]")) == len(_feeds(built))  # one entry per feed
     for entry in page.xpath("//main//li[@id]"):  # each entry's link leads to the page the feed follows
         assert (built / FEEDS_PAGE).parent.joinpath(entry.xpath("./a/@href")[0]).resolve().is_file()
 
 
-@pytest.mark.parametrize("path, feed", [
-    ("companies/minimax/index.html", "companies/minimax/feed.xml"),
-    ("sources/global-times/index.html", "sources/global-times/feed.xml"),
-    ("sources/global-times/gt-voice/index.html", "sources/global-times/gt-voice/feed.xml"),
-])
+@pytest.mark.parametrize(
+    "path, feed",
+    [
+        ("companies/minimax/index.html", "companies/minimax/feed.xml"),
+        ("sources/global-times/index.html", "sources/global-times/feed.xml"),
+        ("sources/global-times/gt-voice/index.html", "sources/global-times/gt-voice/feed.xml"),
+    ],
+)
 def test_company_and_source_pages_link_to_their_feeds_entry_on_the_feeds_page(built, path, feed):
     page = _page(built, path)
     links = page.xpath('//main//a[contains(@href, "feeds/")]/@href')
@@ -121,6 +132,7 @@ def test_the_feeds_page_is_neither_searched_nor_left_out_of_the_sitemap(built):
 
 
 # ------------------------------------------------------------------ the feeds are still Atom
+
 
 def test_every_feed_is_valid_atom_for_feed_readers(built):
     feeds = _feeds(built)
@@ -145,14 +157,18 @@ def test_every_feed_is_valid_atom_for_feed_readers(built):
 
 # ------------------------------------------------------------------ incremental builds keep the feeds page right
 
+
 def test_a_new_source_column_or_company_mention_reaches_the_feeds_page_in_an_incremental_build(project, monkeypatch):
     monkeypatch.setenv("SITE_BUILDER_PAGEFIND", "")
     monkeypatch.setattr("site_builder.engine.store.tool_key", lambda: "test")
     out = project / "output"
     Builder(project / "seeds", out, project / "templates").build()
     before = (out / FEEDS_PAGE).read_bytes()
-    write_article(project, "another.md", minimal_front("Another paper's note", "2026-02-03T12:00:00+08:00",
-                                                       "[minimax]", "column: Weekly Notes\n"))
+    write_article(
+        project,
+        "another.md",
+        minimal_front("Another paper's note", "2026-02-03T12:00:00+08:00", "[minimax]", "column: Weekly Notes\n"),
+    )
     Builder(project / "seeds", out, project / "templates").build()
     after = (out / FEEDS_PAGE).read_bytes()
     assert after != before

@@ -1,4 +1,5 @@
 """`site-builder serve`: serves the built site on 127.0.0.1, rebuilds on change, survives a bad edit, stops on Ctrl-C."""
+
 from __future__ import annotations
 
 import gc
@@ -39,8 +40,13 @@ def _fetch(url: str) -> str:
 
 @needs_sigint
 def test_serve_rebuilds_on_change_and_stops_cleanly(project: Path):
-    proc = subprocess.Popen([sys.executable, "-m", "site_builder", "serve", "--port", "0"], cwd=project,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "site_builder", "serve", "--port", "0"],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = _wait_for(proc.stdout.readline)
         while "serving" not in line:
@@ -51,7 +57,9 @@ def test_serve_rebuilds_on_change_and_stops_cleanly(project: Path):
 
         article = project / "seeds" / "articles" / SEED_ARTICLE.name
         text = article.read_text(encoding="utf-8")
-        article.write_text(text.replace("title: 'GT Voice: Synergy", "title: 'GT Voice: Edited synergy"), encoding="utf-8")
+        article.write_text(
+            text.replace("title: 'GT Voice: Synergy", "title: 'GT Voice: Edited synergy"), encoding="utf-8"
+        )
         _wait_for(lambda: "Edited synergy" in _fetch(page))
 
         article.write_text(text.replace("source: Global Times", "source: [broken"), encoding="utf-8")
@@ -66,8 +74,13 @@ def test_serve_rebuilds_on_change_and_stops_cleanly(project: Path):
 
 
 def _start(project: Path) -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen([sys.executable, "-m", "site_builder", "serve", "--port", "0"], cwd=project,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "site_builder", "serve", "--port", "0"],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     line = _wait_for(proc.stdout.readline)
     while "serving" not in line:
         line = _wait_for(proc.stdout.readline)

@@ -1,4 +1,5 @@
 """End-to-end builds of the archive: links, company pages, archive, pagination, base URL and drafts."""
+
 from __future__ import annotations
 
 import posixpath
@@ -59,7 +60,7 @@ def target_of(root: Path, page: str, href: str, base_path: str = "/") -> Path:
     path = unquote(parts.path)
     if path.startswith("/"):
         assert path.startswith(base_path), f"{page}: {href!r} is outside the base path {base_path!r}"
-        rel = path[len(base_path):]
+        rel = path[len(base_path) :]
     else:
         rel = posixpath.join(posixpath.dirname(page), path)
     rel = posixpath.normpath(rel) if rel else "."
@@ -71,8 +72,7 @@ def target_of(root: Path, page: str, href: str, base_path: str = "/") -> Path:
 
 
 def build_with_cli(source: Path, output: Path, *extra: str) -> None:
-    code = main(["build", "--source", str(source), "--templates", str(PACKAGE_THEME),
-                 "--output", str(output), *extra])
+    code = main(["build", "--source", str(source), "--templates", str(PACKAGE_THEME), "--output", str(output), *extra])
     assert code == 0
 
 
@@ -100,9 +100,18 @@ def subpath_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_the_site_has_every_kind_of_page(seed_site):
-    expected = ["index.html", SEED_ARTICLE, "companies/index.html", "archive/index.html", "feed.xml",
-                "sitemap.xml", "robots.txt", "404.html", *(f"companies/{c}/index.html" for c in COMPANY_IDS),
-                *(f"companies/{c}/feed.xml" for c in COMPANY_IDS)]
+    expected = [
+        "index.html",
+        SEED_ARTICLE,
+        "companies/index.html",
+        "archive/index.html",
+        "feed.xml",
+        "sitemap.xml",
+        "robots.txt",
+        "404.html",
+        *(f"companies/{c}/index.html" for c in COMPANY_IDS),
+        *(f"companies/{c}/feed.xml" for c in COMPANY_IDS),
+    ]
     missing = [p for p in expected if not (seed_site / p).is_file()]
     assert missing == []
 
@@ -129,16 +138,20 @@ def test_every_internal_link_resolves_under_a_subpath(subpath_site):
 
 
 def test_the_link_checker_catches_a_broken_link(seed_site):
-    doc = lxml.html.fromstring('<p><a href="../nowhere/index.html">x</a><a href="../companies/">y</a>'
-                               '<img src="missing.png"></p>')
+    doc = lxml.html.fromstring(
+        '<p><a href="../nowhere/index.html">x</a><a href="../companies/">y</a><img src="missing.png"></p>'
+    )
     broken = [h for h in internal_links(doc) if not target_of(seed_site, "archive/index.html", h).is_file()]
     assert broken == ["../nowhere/index.html", "missing.png"]
 
 
 def test_the_stylesheet_exists_and_its_name_carries_a_hash(seed_site, seed_pages):
-    sheets = {posixpath.normpath(posixpath.join(posixpath.dirname(page), href))
-              for page, doc in seed_pages.items() if page != "404.html"
-              for href in doc.xpath("//link[@rel='stylesheet']/@href")}
+    sheets = {
+        posixpath.normpath(posixpath.join(posixpath.dirname(page), href))
+        for page, doc in seed_pages.items()
+        if page != "404.html"
+        for href in doc.xpath("//link[@rel='stylesheet']/@href")
+    }
     assert len(sheets) == 1
     sheet = sheets.pop()
     assert re.fullmatch(r"static/style\.[0-9a-f]{8,}\.css", sheet), sheet
@@ -170,8 +183,14 @@ def test_company_index_lists_all_five_a_to_z_with_descriptions_and_counts(seed_p
     for li in items:
         (a,) = li.xpath(f".//*[{has_class('company-name')}]/a")
         cid = posixpath.normpath(posixpath.join("companies", a.get("href"))).split("/")[1]
-        rows.append((cid, a.text_content().strip(), li.xpath(f"string(.//*[{has_class('company-desc')}])").strip(),
-                     li.xpath(f"string(.//*[{has_class('count')}])").strip()))
+        rows.append(
+            (
+                cid,
+                a.text_content().strip(),
+                li.xpath(f"string(.//*[{has_class('company-desc')}])").strip(),
+                li.xpath(f"string(.//*[{has_class('count')}])").strip(),
+            )
+        )
     assert sorted(r[0] for r in rows) == sorted(COMPANY_IDS)
     names = [r[1] for r in rows]
     assert names == sorted(names, key=str.casefold)
@@ -192,11 +211,13 @@ def test_archive_groups_the_seed_under_2026_january(seed_pages):
 
 def test_pagination_splits_five_articles_into_three_pages(project, run):
     config = project / "seeds" / "site.toml"
-    config.write_text(re.sub(r"(?m)^page_size = \d+$", "page_size = 2", config.read_text(encoding="utf-8")),
-                      encoding="utf-8")
+    config.write_text(
+        re.sub(r"(?m)^page_size = \d+$", "page_size = 2", config.read_text(encoding="utf-8")), encoding="utf-8"
+    )
     for day in range(1, 5):
-        write_article(project, f"extra-{day}.md", minimal_front(title=f"Extra {day}",
-                                                                published=f"2026-02-0{day}T10:00:00+08:00"))
+        write_article(
+            project, f"extra-{day}.md", minimal_front(title=f"Extra {day}", published=f"2026-02-0{day}T10:00:00+08:00")
+        )
     result = run(project, "build")
     assert result.code == 0, result.err
     out = project / "output"
@@ -206,8 +227,10 @@ def test_pagination_splits_five_articles_into_three_pages(project, run):
     docs = {p: parse_html(out / p) for p in pages}
 
     def pager(page: str) -> dict[str, str]:
-        return {a.get("rel"): posixpath.normpath(posixpath.join(posixpath.dirname(page), a.get("href")))
-                for a in docs[page].xpath("//nav[contains(@class, 'pager')]//a")}
+        return {
+            a.get("rel"): posixpath.normpath(posixpath.join(posixpath.dirname(page), a.get("href")))
+            for a in docs[page].xpath("//nav[contains(@class, 'pager')]//a")
+        }
 
     assert pager("index.html") == {"next": "page/2/index.html"}
     assert pager("page/2/index.html") == {"prev": "index.html", "next": "page/3/index.html"}
@@ -243,9 +266,13 @@ def test_base_url_makes_absolute_urls_and_leaves_internal_links_relative(subpath
         root = lxml.etree.fromstring((subpath_site / feed).read_bytes())
         urls = [link.get("href") for link in root.iter(f"{ATOM}link")] + [e.text for e in root.iter(f"{ATOM}id")]
         assert urls and all(u.startswith(base) for u in urls), feed
-    assert lxml.etree.fromstring((subpath_site / "feed.xml").read_bytes()).find(f"{ATOM}link[@rel='self']").get(
-        "href") == f"{base}feed.xml"
-    locs = [loc.text for loc in lxml.etree.fromstring((subpath_site / "sitemap.xml").read_bytes()).iter(f"{SITEMAP}loc")]
+    assert (
+        lxml.etree.fromstring((subpath_site / "feed.xml").read_bytes()).find(f"{ATOM}link[@rel='self']").get("href")
+        == f"{base}feed.xml"
+    )
+    locs = [
+        loc.text for loc in lxml.etree.fromstring((subpath_site / "sitemap.xml").read_bytes()).iter(f"{SITEMAP}loc")
+    ]
     assert locs and all(loc.startswith(base) for loc in locs)
     assert f"{base}articles/second/" in locs
     robots = (subpath_site / "robots.txt").read_text(encoding="utf-8").splitlines()
@@ -254,12 +281,20 @@ def test_base_url_makes_absolute_urls_and_leaves_internal_links_relative(subpath
 
 def test_drafts_are_not_published_anywhere(project, run):
     title = "Unpublished draft about MiniMax"
-    write_article(project, "secret-draft.md", minimal_front(title=title, published="2026-03-01T10:00:00+08:00",
-                                                            companies="[minimax, gigadevice-semiconductor]",
-                                                            extra="draft: true\nslug: secret-draft"),
-                  body="MiniMax said something in this secret draft.\n")
-    write_article(project, "public.md", minimal_front(title="Public article", companies="[minimax]",
-                                                      extra="slug: public"))
+    write_article(
+        project,
+        "secret-draft.md",
+        minimal_front(
+            title=title,
+            published="2026-03-01T10:00:00+08:00",
+            companies="[minimax, gigadevice-semiconductor]",
+            extra="draft: true\nslug: secret-draft",
+        ),
+        body="MiniMax said something in this secret draft.\n",
+    )
+    write_article(
+        project, "public.md", minimal_front(title="Public article", companies="[minimax]", extra="slug: public")
+    )
     result = run(project, "build")
     assert result.code == 0, result.err
     out = project / "output"
@@ -277,16 +312,21 @@ def test_drafts_are_not_published_anywhere(project, run):
         root = lxml.etree.fromstring((out / feed).read_bytes())
         titles = [e.findtext(f"{ATOM}title") for e in root.iter(f"{ATOM}entry")]
         assert title not in titles, feed
-    assert "Public article" in [e.findtext(f"{ATOM}title")
-                                for e in lxml.etree.fromstring((out / "companies/minimax/feed.xml").read_bytes())
-                                .iter(f"{ATOM}entry")]
+    assert "Public article" in [
+        e.findtext(f"{ATOM}title")
+        for e in lxml.etree.fromstring((out / "companies/minimax/feed.xml").read_bytes()).iter(f"{ATOM}entry")
+    ]
     locs = [loc.text for loc in lxml.etree.fromstring((out / "sitemap.xml").read_bytes()).iter(f"{SITEMAP}loc")]
     assert not any("secret-draft" in loc for loc in locs)
     minimax = pages["companies/minimax/index.html"]
     assert len(minimax.xpath("//ol[contains(@class, 'timeline')]/li")) == 2  # the seed and the public one
     companies = pages["companies/index.html"]
-    counts = {li.xpath(f"string(.//*[{has_class('company-name')}]/a)").strip(): li.xpath(f"string(.//*[{has_class('count')}])").strip()
-              for li in companies.xpath(f"//ul[{has_class('company-index')}]/li")}
+    counts = {
+        li.xpath(f"string(.//*[{has_class('company-name')}]/a)").strip(): li.xpath(
+            f"string(.//*[{has_class('count')}])"
+        ).strip()
+        for li in companies.xpath(f"//ul[{has_class('company-index')}]/li")
+    }
     assert counts["MiniMax"] == "2 articles"
     assert counts["GigaDevice Semiconductor"] == "1 article"
 
@@ -297,8 +337,18 @@ def test_relative_links_match_posixpath_relpath():
 
     from site_builder.core.urls import relative
 
-    paths = ["index.html", "page/2/index.html", "articles/a/index.html", "articles/a/citation.bib",
-             "articles/b/index.html", "companies/x/feed.xml", "companies/index.html", "static/style.1.css",
-             "sources/g/c/index.html", "sources/g/index.html", "404.html"]
+    paths = [
+        "index.html",
+        "page/2/index.html",
+        "articles/a/index.html",
+        "articles/a/citation.bib",
+        "articles/b/index.html",
+        "companies/x/feed.xml",
+        "companies/index.html",
+        "static/style.1.css",
+        "sources/g/c/index.html",
+        "sources/g/index.html",
+        "404.html",
+    ]
     for here, there in itertools.product(paths, paths):
         assert relative(here, there) == posixpath.relpath(there, posixpath.dirname(here) or ".")

@@ -1,5 +1,6 @@
 """URLs that never break: aliases become redirect pages and _redirects lines; two claims on one URL fail the build
 naming both files; Unicode (Chinese included) titles get ASCII slugs by a documented rule."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -22,10 +23,14 @@ def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 # ---------------------------------------------------------------- aliases
 
-@pytest.mark.parametrize("alias_page, target", [
-    ("articles/old-second/index.html", "../second/index.html"),
-    ("legacy/second.html", "../articles/second/index.html"),
-])
+
+@pytest.mark.parametrize(
+    "alias_page, target",
+    [
+        ("articles/old-second/index.html", "../second/index.html"),
+        ("legacy/second.html", "../articles/second/index.html"),
+    ],
+)
 def test_an_alias_is_a_redirect_page_with_refresh_and_canonical_and_no_script(out, alias_page, target):
     doc = page(out, alias_page)
     assert doc.xpath("string(//meta[@http-equiv='refresh']/@content)") == f"0; url={target}"
@@ -39,8 +44,10 @@ def test_an_alias_is_a_redirect_page_with_refresh_and_canonical_and_no_script(ou
 def test_redirects_file_lists_every_alias_with_the_base_path(out):
     lines = (out / "_redirects").read_text(encoding="utf-8").splitlines()
     assert lines[0].startswith("#")
-    assert lines[1:] == ["/sub/articles/old-second/ /sub/articles/second/ 301",
-                         "/sub/legacy/second.html /sub/articles/second/ 301"]
+    assert lines[1:] == [
+        "/sub/articles/old-second/ /sub/articles/second/ 301",
+        "/sub/legacy/second.html /sub/articles/second/ 301",
+    ]
 
 
 def test_redirect_pages_are_not_in_the_sitemap(out):
@@ -53,18 +60,34 @@ def test_no_redirects_file_without_aliases(project, run):
     assert not (project / "output" / "_redirects").exists()
 
 
-@pytest.mark.parametrize("alias, path", [
-    ("articles/old/", "articles/old/index.html"),
-    ("/articles/old", "articles/old/index.html"),
-    ("old/page.html", "old/page.html"),
-    ("/2019/01/story.php", "2019/01/story.php"),
-])
+@pytest.mark.parametrize(
+    "alias, path",
+    [
+        ("articles/old/", "articles/old/index.html"),
+        ("/articles/old", "articles/old/index.html"),
+        ("old/page.html", "old/page.html"),
+        ("/2019/01/story.php", "2019/01/story.php"),
+    ],
+)
 def test_alias_paths(alias, path):
     assert alias_path(alias) == path
 
 
-@pytest.mark.parametrize("alias", ["../etc/passwd", "articles/../x/", "a b/", "x?y=1", "https://example.org/x/",
-                                   "a//b", "/", "con/", "x#frag", "über/"])
+@pytest.mark.parametrize(
+    "alias",
+    [
+        "../etc/passwd",
+        "articles/../x/",
+        "a b/",
+        "x?y=1",
+        "https://example.org/x/",
+        "a//b",
+        "/",
+        "con/",
+        "x#frag",
+        "über/",
+    ],
+)
 def test_an_unusable_alias_is_an_error_at_its_line(project, run, alias):
     write_article(project, "a.md", minimal_front(extra=f"aliases: [{alias!r}]"))
     result = run(project, "build")
@@ -72,18 +95,22 @@ def test_an_unusable_alias_is_an_error_at_its_line(project, run, alias):
     assert result.err.startswith(f"seeds/articles/a.md:6: aliases: invalid alias {alias!r}: "), result.err
 
 
-@pytest.mark.parametrize("alias, owner", [
-    (f"articles/{SEED_SLUG}/", f"the page of {SEED}"),
-    (f"/ARTICLES/{SEED_SLUG.upper()}/", f"the page of {SEED}"),  # differs only in case
-    ("companies/minimax/", "the page of company 'minimax' (companies.yaml)"),
-    ("sources/global-times/gt-voice/", "the page of column 'GT Voice' of 'Global Times'"),
-])
+@pytest.mark.parametrize(
+    "alias, owner",
+    [
+        (f"articles/{SEED_SLUG}/", f"the page of {SEED}"),
+        (f"/ARTICLES/{SEED_SLUG.upper()}/", f"the page of {SEED}"),  # differs only in case
+        ("companies/minimax/", "the page of company 'minimax' (companies.yaml)"),
+        ("sources/global-times/gt-voice/", "the page of column 'GT Voice' of 'Global Times'"),
+    ],
+)
 def test_an_alias_that_collides_with_a_real_page_fails_naming_both(project, run, alias, owner):
     write_article(project, "a.md", minimal_front(extra=f"slug: a\naliases: [{alias!r}]"))
     result = run(project, "build")
     assert result.code == 1
-    assert result.err == (f"seeds/articles/a.md:7: aliases: {alias!r} is {owner}; an alias may not replace a real "
-                          f"page\n{ONE_ERROR}")
+    assert result.err == (
+        f"seeds/articles/a.md:7: aliases: {alias!r} is {owner}; an alias may not replace a real page\n{ONE_ERROR}"
+    )
     assert not (project / "output").exists()
 
 
@@ -100,8 +127,10 @@ def test_one_alias_claimed_by_two_articles_fails_naming_both_files(project, run)
     write_article(project, "b.md", minimal_front(extra="slug: b\naliases: [/Old]"))
     result = run(project, "build")
     assert result.code == 1
-    assert result.err == f"seeds/articles/b.md:7: aliases: '/Old' is already an alias ('old/') of " \
-                         f"seeds/articles/a.md:7\n{ONE_ERROR}"
+    assert (
+        result.err == f"seeds/articles/b.md:7: aliases: '/Old' is already an alias ('old/') of "
+        f"seeds/articles/a.md:7\n{ONE_ERROR}"
+    )
 
 
 def test_an_alias_of_the_articles_own_url_is_an_error(project, run):
@@ -119,10 +148,14 @@ def test_a_changed_slug_keeps_the_old_url_working(project, run):
 
 # ---------------------------------------------------------------- two items, one URL
 
-@pytest.mark.parametrize("first, second", [
-    ("story.md", "Story.md"),  # differ only in case
-    ("hello-world.md", "Hello World!.md"),  # slugify to the same text
-])
+
+@pytest.mark.parametrize(
+    "first, second",
+    [
+        ("story.md", "Story.md"),  # differ only in case
+        ("hello-world.md", "Hello World!.md"),  # slugify to the same text
+    ],
+)
 def test_two_articles_with_one_url_fail_naming_both_files(project, run, first, second):
     write_article(project, first, minimal_front(title="One"))
     write_article(project, second, minimal_front(title="Two"))
@@ -148,14 +181,18 @@ def test_a_file_name_that_gives_an_empty_slug_is_an_error(project, run):
 
 # ---------------------------------------------------------------- Unicode and CJK slugs
 
-@pytest.mark.parametrize("title, slug", [
-    ("人工智能与香港资本市场", "ren-gong-zhi-neng-yu-xiang-gang-zi-ben-shi-chang"),  # Chinese: pinyin, no tones
-    ("GT Voice：香港 AI 上市潮", "gt-voice-xiang-gang-ai-shang-shi-chao"),  # mixed, full-width punctuation
-    ("Ünïcödé Straße", "unicode-strasse"),  # Latin: accents dropped, ß -> ss
-    ("Привет, мир", "privet-mir"),  # Cyrillic: transliterated
-    ("한국 경제", "hangug-gyeongje"),  # Hangul: romanised
-    ("！？。", ""),  # punctuation only: no slug (import and new refuse it)
-])
+
+@pytest.mark.parametrize(
+    "title, slug",
+    [
+        ("人工智能与香港资本市场", "ren-gong-zhi-neng-yu-xiang-gang-zi-ben-shi-chang"),  # Chinese: pinyin, no tones
+        ("GT Voice：香港 AI 上市潮", "gt-voice-xiang-gang-ai-shang-shi-chao"),  # mixed, full-width punctuation
+        ("Ünïcödé Straße", "unicode-strasse"),  # Latin: accents dropped, ß -> ss
+        ("Привет, мир", "privet-mir"),  # Cyrillic: transliterated
+        ("한국 경제", "hangug-gyeongje"),  # Hangul: romanised
+        ("！？。", ""),  # punctuation only: no slug (import and new refuse it)
+    ],
+)
 def test_unicode_titles_get_ascii_slugs(title, slug):
     assert slugify(title) == slug
 

@@ -5,6 +5,7 @@ build of the same input writes into a fresh folder with no cache (or fail as it 
 The default run is short (a few examples); `pytest --hypothesis-profile=long tests/test_stateful.py` runs the
 long profile registered in conftest.py.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -25,8 +26,14 @@ from site_builder.engine.build import Builder
 from site_builder.outputs.theme import PACKAGE_THEME
 
 TITLES = ["Alpha", "Beta news", "Gamma: a story", "Über MiniMax", "Zhipu and MiniMax", "Delta"]
-DATES = ["2026-01-05T10:00:00+08:00", "2026-01-05T10:00:00+08:00", "2026-02-01T23:30:00-05:00",
-         "2026-02-02T04:30:00+00:00", "2026-03-15T08:00:00+01:00", "2026-07-01T00:00:00+00:00"]
+DATES = [
+    "2026-01-05T10:00:00+08:00",
+    "2026-01-05T10:00:00+08:00",
+    "2026-02-01T23:30:00-05:00",
+    "2026-02-02T04:30:00+00:00",
+    "2026-03-15T08:00:00+01:00",
+    "2026-07-01T00:00:00+00:00",
+]
 NOWS = ["1772323200", "1798675200"]  # 2026-03-01 and 2026-12-31 (UTC): the last two dates are held back or not
 BODIES = [
     "MiniMax is named here.\n",
@@ -61,8 +68,12 @@ class Note:
     draft: bool = False
 
     def text(self) -> str:
-        lines = [f"title: {json.dumps(self.title)}", f"published: {self.published}", "source: Test Source",
-                 f"companies: {json.dumps(list(self.companies))}"]
+        lines = [
+            f"title: {json.dumps(self.title)}",
+            f"published: {self.published}",
+            "source: Test Source",
+            f"companies: {json.dumps(list(self.companies))}",
+        ]
         if self.slug:
             lines.append(f"slug: {self.slug}")
         if self.aliases:
@@ -101,8 +112,10 @@ class State:
 def _registry() -> list[Entry]:
     import yaml
 
-    return [Entry(e["id"], e["name"], tuple(e["aliases"]), e["description"])
-            for e in yaml.safe_load((REPO / "seeds/companies.yaml").read_text(encoding="utf-8"))]
+    return [
+        Entry(e["id"], e["name"], tuple(e["aliases"]), e["description"])
+        for e in yaml.safe_load((REPO / "seeds/companies.yaml").read_text(encoding="utf-8"))
+    ]
 
 
 class IncrementalEqualsClean(RuleBasedStateMachine):
@@ -133,13 +146,17 @@ class IncrementalEqualsClean(RuleBasedStateMachine):
         (self.root / "seeds/articles" / name).write_text(self.state.notes[name].text(), encoding="utf-8")
 
     def _write_registry(self) -> None:
-        text = "".join(f"- id: {e.id}\n  name: {json.dumps(e.name)}\n  aliases: {json.dumps(list(e.aliases))}\n"
-                       f"  description: {json.dumps(e.description)}\n\n" for e in self.state.registry)
+        text = "".join(
+            f"- id: {e.id}\n  name: {json.dumps(e.name)}\n  aliases: {json.dumps(list(e.aliases))}\n"
+            f"  description: {json.dumps(e.description)}\n\n"
+            for e in self.state.registry
+        )
         (self.root / "seeds/companies.yaml").write_text(text, encoding="utf-8")
 
     def _write_config(self) -> None:
         (self.root / "seeds/site.toml").write_text(
-            f"title = {json.dumps(self.state.title)}\npage_size = {self.state.page_size}\n", encoding="utf-8")
+            f"title = {json.dumps(self.state.title)}\npage_size = {self.state.page_size}\n", encoding="utf-8"
+        )
 
     def _write_theme(self) -> None:
         """The default theme: no templates/ folder (the package's theme); a custom one: templates/ holding its own
@@ -164,7 +181,7 @@ class IncrementalEqualsClean(RuleBasedStateMachine):
         shutil.copytree(REPO / "seeds", self.root / "seeds")
         ids = [e.id for e in self.state.registry]
         for i in range(notes):
-            self.state.notes[f"note-{i}.md"] = Note(TITLES[i], DATES[i], tuple(ids[i:i + 2]), BODIES[i % len(BODIES)])
+            self.state.notes[f"note-{i}.md"] = Note(TITLES[i], DATES[i], tuple(ids[i : i + 2]), BODIES[i % len(BODIES)])
             self._write_note(f"note-{i}.md")
         self._write_config()
         os.environ["SOURCE_DATE_EPOCH"] = self.state.now
@@ -173,8 +190,13 @@ class IncrementalEqualsClean(RuleBasedStateMachine):
 
     names = st.sampled_from([f"note-{i}.md" for i in range(8)])
 
-    @rule(name=names, title=st.sampled_from(TITLES), date=st.sampled_from(DATES), body=st.sampled_from(BODIES),
-          companies=st.sets(st.integers(0, 7), max_size=3))
+    @rule(
+        name=names,
+        title=st.sampled_from(TITLES),
+        date=st.sampled_from(DATES),
+        body=st.sampled_from(BODIES),
+        companies=st.sets(st.integers(0, 7), max_size=3),
+    )
     def add_article(self, name, title, date, body, companies):
         ids = [e.id for e in self.state.registry]
         self.state.notes[name] = Note(title, date, tuple(ids[i] for i in sorted(companies) if i < len(ids)), body)
@@ -200,16 +222,20 @@ class IncrementalEqualsClean(RuleBasedStateMachine):
         os.rename(self.root / "seeds/articles" / name, self.root / "seeds/articles" / new)
 
     @precondition(lambda self: self.state.notes)
-    @rule(data=st.data(), what=st.sampled_from(["title", "body", "published", "companies", "aliases", "slug",
-                                                "draft"]))
+    @rule(data=st.data(), what=st.sampled_from(["title", "body", "published", "companies", "aliases", "slug", "draft"]))
     def edit_article(self, data, what):
         name = self._pick(data)
         note = self.state.notes[name]
         ids = [e.id for e in self.state.registry]
-        values = {"title": st.sampled_from(TITLES), "body": st.sampled_from(BODIES),
-                  "published": st.sampled_from(DATES),
-                  "companies": st.lists(st.sampled_from(ids), unique=True, max_size=3).map(tuple),
-                  "aliases": st.sampled_from(ALIASES), "slug": st.sampled_from(SLUGS), "draft": st.booleans()}
+        values = {
+            "title": st.sampled_from(TITLES),
+            "body": st.sampled_from(BODIES),
+            "published": st.sampled_from(DATES),
+            "companies": st.lists(st.sampled_from(ids), unique=True, max_size=3).map(tuple),
+            "aliases": st.sampled_from(ALIASES),
+            "slug": st.sampled_from(SLUGS),
+            "draft": st.booleans(),
+        }
         self.state.notes[name] = replace(note, **{what: data.draw(values[what], label=what)})
         self._write_note(name)
 
@@ -222,8 +248,11 @@ class IncrementalEqualsClean(RuleBasedStateMachine):
         else:
             path.unlink()
 
-    @rule(count=st.integers(1, 3), last=st.sampled_from(["2026-01-18T08:00:00+08:00", "2026-01-19T08:00:00+08:00"]),
-          word=st.sampled_from([b"witnessed", b"saw"]))
+    @rule(
+        count=st.integers(1, 3),
+        last=st.sampled_from(["2026-01-18T08:00:00+08:00", "2026-01-19T08:00:00+08:00"]),
+        word=st.sampled_from([b"witnessed", b"saw"]),
+    )
     def correct_the_seed_article(self, count, last, word):
         """Corrections: the seed article with 1 to 3 versions of its original (`versions:`), the last one's
         retrieval time and words changing."""
@@ -246,7 +275,8 @@ class IncrementalEqualsClean(RuleBasedStateMachine):
             head = re.sub(r"^raw_sha256: .*$", f"raw_sha256: {sha}", head, flags=re.M)
             head += f"\nupdated: '{last}'\nversions:\n" + "".join(
                 f"- original: {r}\n  sha256: {hashlib.sha256(d).hexdigest()}\n  retrieved: '{t}'\n"
-                for r, d, t in entries).rstrip("\n")
+                for r, d, t in entries
+            ).rstrip("\n")
             text = f"---\n{head}\n---\n{body}"
         (self.root / "seeds/articles" / SEED_ARTICLE.name).write_text(text, encoding="utf-8")
 
@@ -257,8 +287,14 @@ class IncrementalEqualsClean(RuleBasedStateMachine):
             registry.append(Entry(f"company-{len(registry)}", data.draw(st.sampled_from(COMPANY_NAMES))))
         else:
             i = data.draw(st.integers(0, len(registry) - 1))
-            value = data.draw({"name": st.sampled_from(COMPANY_NAMES), "aliases": st.sampled_from(COMPANY_ALIASES),
-                               "description": st.sampled_from(DESCRIPTIONS)}[what], label=what)
+            value = data.draw(
+                {
+                    "name": st.sampled_from(COMPANY_NAMES),
+                    "aliases": st.sampled_from(COMPANY_ALIASES),
+                    "description": st.sampled_from(DESCRIPTIONS),
+                }[what],
+                label=what,
+            )
             registry[i] = replace(registry[i], **{what: value})
         self._write_registry()
 
@@ -267,8 +303,9 @@ class IncrementalEqualsClean(RuleBasedStateMachine):
         self.state.title, self.state.page_size = title, page_size
         self._write_config()
 
-    @rule(custom=st.booleans(), footer=st.integers(0, len(FOOTERS) - 1),
-          feed=st.none() | st.integers(0, len(FOOTERS) - 1))
+    @rule(
+        custom=st.booleans(), footer=st.integers(0, len(FOOTERS) - 1), feed=st.none() | st.integers(0, len(FOOTERS) - 1)
+    )
     def edit_templates(self, custom, footer, feed):
         self.state.theme = Theme(custom, footer, feed)
         self._write_theme()
@@ -280,8 +317,9 @@ class IncrementalEqualsClean(RuleBasedStateMachine):
     @rule()
     def restart(self):
         """A new process: the cache comes from disk."""
-        self.builder = Builder(self.root / "seeds", self.root / "output", self.root / "templates",
-                               in_place=self.in_place)
+        self.builder = Builder(
+            self.root / "seeds", self.root / "output", self.root / "templates", in_place=self.in_place
+        )
 
     # after every step ------------------------------------------------------------------------------------
     @invariant()

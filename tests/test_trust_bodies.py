@@ -1,5 +1,6 @@
 """Pathological bodies and front matter: each converts in bounded time, or the build stops with one
 'path:line: body too ...' line, exit 1, nothing written; never a traceback or a hang."""
+
 from __future__ import annotations
 
 import lxml.html
@@ -29,33 +30,45 @@ def _refused(project, run, body: str, message: str, line: int = BODY_LINE, then=
     assert tree_digest(project / "output") == before
 
 
-@pytest.mark.parametrize("body", [
-    "*" * 2000 + "x" + "*" * 2000,  # a RecursionError traceback before
-    "_" * 2000 + "x" + "_" * 2000,
-    "".join(f"*a{i} " for i in range(400)) + "x" + "".join(f" b{i}*" for i in range(400)),
-    "<div>" * 5000 + "x" + "</div>" * 5000,  # the sanitiser's work grows as the square of the depth
-    "> " * 3000 + "x",
-    "".join("    " * i + "- x\n" for i in range(100)),  # lists nested 100 deep: a RecursionError before
-    '<div markdown="1">\n' * 400 + "x\n" + "</div>\n" * 400,
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "*" * 2000 + "x" + "*" * 2000,  # a RecursionError traceback before
+        "_" * 2000 + "x" + "_" * 2000,
+        "".join(f"*a{i} " for i in range(400)) + "x" + "".join(f" b{i}*" for i in range(400)),
+        "<div>" * 5000 + "x" + "</div>" * 5000,  # the sanitiser's work grows as the square of the depth
+        "> " * 3000 + "x",
+        "".join("    " * i + "- x\n" for i in range(100)),  # lists nested 100 deep: a RecursionError before
+        '<div markdown="1">\n' * 400 + "x\n" + "</div>\n" * 400,
+    ],
+)
 def test_a_body_nested_too_deeply_is_refused(project, run, body):
     _refused(project, run, body, "body too deeply nested")
 
 
-@pytest.mark.parametrize("body, line", [
-    ("[" * 20000 + "]" * 20000, BODY_LINE + 1),  # 83 s before
-    ("Intro.\n\n" + "[" * 5000 + "x " * 2000, BODY_LINE + 3),  # brackets never closed
-    ("".join(f"x[^{i}]\n\n[^{i}]: note\n\n" for i in range(2100)), BODY_LINE + 1),  # each mark looked up among all
-    ("HTML\n\n" + "".join(f"*[AB{i}]: x\n" for i in range(600)), BODY_LINE + 3 + 500),
-    ("".join(f"## Heading {i}\n" for i in range(6000)), BODY_LINE + 1),  # one block of 6,000 lines
-    ("x\n\n" * 100_001, BODY_LINE + 1 + 2 * 100_000),
-])
+@pytest.mark.parametrize(
+    "body, line",
+    [
+        ("[" * 20000 + "]" * 20000, BODY_LINE + 1),  # 83 s before
+        ("Intro.\n\n" + "[" * 5000 + "x " * 2000, BODY_LINE + 3),  # brackets never closed
+        ("".join(f"x[^{i}]\n\n[^{i}]: note\n\n" for i in range(2100)), BODY_LINE + 1),  # each mark looked up among all
+        ("HTML\n\n" + "".join(f"*[AB{i}]: x\n" for i in range(600)), BODY_LINE + 3 + 500),
+        ("".join(f"## Heading {i}\n" for i in range(6000)), BODY_LINE + 1),  # one block of 6,000 lines
+        ("x\n\n" * 100_001, BODY_LINE + 1 + 2 * 100_000),
+    ],
+)
 def test_a_body_too_slow_to_convert_is_refused_before_it_is_converted(project, run, body, line, monkeypatch):
     def never(self, text):
         raise AssertionError("converted")
 
-    _refused(project, run, body, "body too slow to convert", line,
-             then=lambda: monkeypatch.setattr(Converter, "convert", never))
+    _refused(
+        project,
+        run,
+        body,
+        "body too slow to convert",
+        line,
+        then=lambda: monkeypatch.setattr(Converter, "convert", never),
+    )
 
 
 def test_every_problem_is_reported_at_once(project, run):
@@ -66,7 +79,8 @@ def test_every_problem_is_reported_at_once(project, run):
     lines = result.err.splitlines()
     assert [line.split(" (")[0] for line in lines[:-1]] == [  # one run: refused before and during conversion
         f"seeds/articles/deep.md:{BODY_LINE}: body too deeply nested",
-        f"seeds/articles/slow.md:{BODY_LINE + 1}: body too slow to convert"]
+        f"seeds/articles/slow.md:{BODY_LINE + 1}: body too slow to convert",
+    ]
     assert lines[-1].startswith("2 errors")
 
 
@@ -81,8 +95,12 @@ def test_a_refused_body_is_reported_from_the_worker_processes_too(project, run):
     result = run(project, "build")
     assert result.code == 1
     assert result.err.splitlines() == [
-        (f"seeds/articles/s999.md:{BODY_LINE}: body too deeply nested (HTML elements nested 1001 deep; "
-         f"the limit is {limits.MAX_HTML_DEPTH})"), f"1 error; {NOTHING.strip()}"]
+        (
+            f"seeds/articles/s999.md:{BODY_LINE}: body too deeply nested (HTML elements nested 1001 deep; "
+            f"the limit is {limits.MAX_HTML_DEPTH})"
+        ),
+        f"1 error; {NOTHING.strip()}",
+    ]
     assert not (project / "output").exists()
 
 
@@ -221,8 +239,15 @@ def test_an_article_at_the_file_size_limit_still_builds(project, run):
     assert result.code == 0, result.err
 
 
-@pytest.mark.parametrize("value", ["[" * 300 + "]" * 300, "{a: " * 300 + "1" + "}" * 300,
-                                   "\n" + "".join(" " * i + "- \n" for i in range(300)), "[" * 2100 + "]" * 2100])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "[" * 300 + "]" * 300,
+        "{a: " * 300 + "1" + "}" * 300,
+        "\n" + "".join(" " * i + "- \n" for i in range(300)),
+        "[" * 2100 + "]" * 2100,
+    ],
+)
 def test_front_matter_nested_too_deeply_is_refused(project, run, value):
     write_article(project, "deep.md", minimal_front(extra=f"summary: {value}"))
     result = run(project, "build")
@@ -236,8 +261,9 @@ def test_front_matter_nested_too_deeply_is_refused(project, run, value):
 
 def test_registry_nested_too_deeply_is_refused(project, run):
     registry = project / "seeds" / "companies.yaml"
-    registry.write_text(registry.read_text(encoding="utf-8") + "- id: x\n  name: " + "[" * 300 + "]" * 300 + "\n",
-                        encoding="utf-8")
+    registry.write_text(
+        registry.read_text(encoding="utf-8") + "- id: x\n  name: " + "[" * 300 + "]" * 300 + "\n", encoding="utf-8"
+    )
     result = run(project, "build")
     assert result.code == 1
     assert result.err.splitlines()[0].startswith("seeds/companies.yaml:")

@@ -1,6 +1,7 @@
 """All errors in one run: one `check` (or `build`) lists every problem of every file, sorted by file and line, with
 the count; exit 1; nothing written. No error hides another, and none is reported twice or as a consequence of
 another (an article naming a company whose registry entry is broken is not blamed for it)."""
+
 from __future__ import annotations
 
 import re
@@ -40,7 +41,7 @@ def insert_in_template(project: Path, name: str, inserted: str) -> int:
     text = path.read_text(encoding="utf-8")
     marker = "{% block main %}"
     path.write_text(text.replace(marker, marker + inserted, 1), encoding="utf-8")
-    return text[:text.index(marker)].count("\n") + 1
+    return text[: text.index(marker)].count("\n") + 1
 
 
 def parse_errors(err: str) -> list[tuple[str, int, str]]:
@@ -60,46 +61,51 @@ def parse_errors(err: str) -> list[tuple[str, int, str]]:
 # Every kind of problem, each in its own file (or its own part of a shared one): {file: text}, and what each must
 # produce: (path, line, a word the message must hold, to tell which problem it is).
 def every_kind_of_problem(project: Path) -> list[tuple[str, int, str]]:
-    put(project, {
-        f"{ART}/a-type.md": article("draft: 'yes'"),                                 # a wrong type
-        f"{ART}/b-key.md": article("autor: Someone"),                                # an unknown key
-        f"{ART}/c-date.md": article(published="2026-02-01T10:00:00"),                # a date without an offset
-        f"{ART}/d-yaml.md": "---\ntitle: [unclosed\npublished: 2026-02-01T10:00:00+08:00\n---\n\nBody.\n",
-        f"{ART}/e-raw.md": article("raw: raw/missing.txt"),                           # a raw file that is not there
-        f"{ART}/f-slug.md": article("slug: same"),                                   # two articles, one slug
-        f"{ART}/g-slug.md": article("slug: same"),
-        f"{ART}/h-alias.md": article("aliases: [companies/minimax/]"),               # an alias that is a real page
-        f"{ART}/i-source.md": article().replace("source: Test Source", "source: Global times"),  # vs 'Global Times'
-        # an unknown company is reported; one whose registry entry is broken (zhipu-ai) is not blamed again
-        f"{ART}/j-company.md": article(companies="[nope, zhipu-ai, minimax]"),
-        f"{ART}/k-unused.md": article(companies="[other-co]"),                       # broken entry: no error here
-        SEED: (project / SEED).read_text(encoding="utf-8").replace(SEED_SHA, "a" * 64),  # raw_sha256 mismatch
-        REG: REGISTRY
-        + "\n- id: minimax\n  name: Another MiniMax\n  aliases: []\n  description: d\n"     # a duplicate id
-        + "\n- id: zhipu-ai\n  name: Zhipu AI\n  aliases: [Zhipu]\n  description: d\n"      # an alias clash
-        + "\n- id: other-co\n  name: Other Co\n  aliases: []\n",                            # a missing key
-        TOML: SITE_TOML + "titel = 'Typo'\n",                                         # an unknown setting
-    })
-    article_line = insert_in_template(project, "article.html", "{{ no_such_name }")   # two template syntax errors
+    put(
+        project,
+        {
+            f"{ART}/a-type.md": article("draft: 'yes'"),  # a wrong type
+            f"{ART}/b-key.md": article("autor: Someone"),  # an unknown key
+            f"{ART}/c-date.md": article(published="2026-02-01T10:00:00"),  # a date without an offset
+            f"{ART}/d-yaml.md": "---\ntitle: [unclosed\npublished: 2026-02-01T10:00:00+08:00\n---\n\nBody.\n",
+            f"{ART}/e-raw.md": article("raw: raw/missing.txt"),  # a raw file that is not there
+            f"{ART}/f-slug.md": article("slug: same"),  # two articles, one slug
+            f"{ART}/g-slug.md": article("slug: same"),
+            f"{ART}/h-alias.md": article("aliases: [companies/minimax/]"),  # an alias that is a real page
+            f"{ART}/i-source.md": article().replace("source: Test Source", "source: Global times"),  # vs 'Global Times'
+            # an unknown company is reported; one whose registry entry is broken (zhipu-ai) is not blamed again
+            f"{ART}/j-company.md": article(companies="[nope, zhipu-ai, minimax]"),
+            f"{ART}/k-unused.md": article(companies="[other-co]"),  # broken entry: no error here
+            SEED: (project / SEED).read_text(encoding="utf-8").replace(SEED_SHA, "a" * 64),  # raw_sha256 mismatch
+            REG: REGISTRY
+            + "\n- id: minimax\n  name: Another MiniMax\n  aliases: []\n  description: d\n"  # a duplicate id
+            + "\n- id: zhipu-ai\n  name: Zhipu AI\n  aliases: [Zhipu]\n  description: d\n"  # an alias clash
+            + "\n- id: other-co\n  name: Other Co\n  aliases: []\n",  # a missing key
+            TOML: SITE_TOML + "titel = 'Typo'\n",  # an unknown setting
+        },
+    )
+    article_line = insert_in_template(project, "article.html", "{{ no_such_name }")  # two template syntax errors
     company_line = insert_in_template(project, "company.html", "{% if %}")
-    return sorted([
-        (f"{ART}/a-type.md", 6, "draft"),
-        (f"{ART}/b-key.md", 6, "autor"),
-        (f"{ART}/c-date.md", 3, "published"),
-        (f"{ART}/d-yaml.md", 3, "YAML"),
-        (f"{ART}/e-raw.md", 6, "raw/missing.txt"),
-        (f"{ART}/g-slug.md", 6, "same"),
-        (f"{ART}/h-alias.md", 6, "companies/minimax/"),
-        (f"{ART}/i-source.md", 4, "Global times"),
-        (f"{ART}/j-company.md", 5, "nope"),
-        (SEED, 9 + 1, "raw_sha256"),
-        (REG, REG_END, "minimax"),
-        (REG, REG_END + 5, "Zhipu"),
-        (REG, REG_END + 10, "description"),
-        (TOML, SITE_TOML.count("\n") + 1, "titel"),
-        ("templates/article.html", article_line, "template error"),
-        ("templates/company.html", company_line, "template error"),
-    ])
+    return sorted(
+        [
+            (f"{ART}/a-type.md", 6, "draft"),
+            (f"{ART}/b-key.md", 6, "autor"),
+            (f"{ART}/c-date.md", 3, "published"),
+            (f"{ART}/d-yaml.md", 3, "YAML"),
+            (f"{ART}/e-raw.md", 6, "raw/missing.txt"),
+            (f"{ART}/g-slug.md", 6, "same"),
+            (f"{ART}/h-alias.md", 6, "companies/minimax/"),
+            (f"{ART}/i-source.md", 4, "Global times"),
+            (f"{ART}/j-company.md", 5, "nope"),
+            (SEED, 9 + 1, "raw_sha256"),
+            (REG, REG_END, "minimax"),
+            (REG, REG_END + 5, "Zhipu"),
+            (REG, REG_END + 10, "description"),
+            (TOML, SITE_TOML.count("\n") + 1, "titel"),
+            ("templates/article.html", article_line, "template error"),
+            ("templates/company.html", company_line, "template error"),
+        ]
+    )
 
 
 def assert_reports(err: str, expected: list[tuple[str, int, str]]) -> None:
@@ -136,22 +142,28 @@ def test_one_build_reports_them_all_and_leaves_the_previous_output_byte_identica
 
 
 def test_an_article_naming_a_company_whose_entry_is_broken_is_not_blamed(project, run):
-    put(project, {
-        REG: REGISTRY + "\n- id: other-co\n  name: Other Co\n  aliases: []\n",       # no description
-        f"{ART}/x.md": article(companies="[other-co]"),
-    })
+    put(
+        project,
+        {
+            REG: REGISTRY + "\n- id: other-co\n  name: Other Co\n  aliases: []\n",  # no description
+            f"{ART}/x.md": article(companies="[other-co]"),
+        },
+    )
     result = run(project, "check")
     assert result.code == 1
     assert [(p, n) for p, n, _ in parse_errors(result.err)] == [(REG, REG_END)]
 
 
 def test_an_unreadable_registry_does_not_hide_the_articles_problems(project, run):
-    put(project, {
-        REG: "- id: [unclosed\n",
-        f"{ART}/x.md": article("autor: Someone", companies="[minimax]"),
-        f"{ART}/y.md": article("slug: x", companies="[minimax]"),  # x.md is broken: its slug is not claimed
-        f"{ART}/z.md": article("aliases: [sources/]"),
-    })
+    put(
+        project,
+        {
+            REG: "- id: [unclosed\n",
+            f"{ART}/x.md": article("autor: Someone", companies="[minimax]"),
+            f"{ART}/y.md": article("slug: x", companies="[minimax]"),  # x.md is broken: its slug is not claimed
+            f"{ART}/z.md": article("aliases: [sources/]"),
+        },
+    )
     result = run(project, "check")
     assert result.code == 1
     assert [(p, n) for p, n, _ in parse_errors(result.err)] == [(f"{ART}/x.md", 6), (f"{ART}/z.md", 6), (REG, 2)]
@@ -160,23 +172,33 @@ def test_an_unreadable_registry_does_not_hide_the_articles_problems(project, run
 def test_a_broken_article_gives_no_second_error_from_a_later_check(project, run):
     """A front matter error leaves the article out of the slug, alias and source checks (no second error about
     it), while the other articles still go through them."""
-    put(project, {
-        f"{ART}/a.md": article("slug: same\naliases: [companies/minimax/]\ndraft: 'no'",
-                               published="2026-02-01T10:00:00").replace("Test Source", "Test source"),
-        f"{ART}/b.md": article("slug: same"),
-        f"{ART}/c.md": article().replace("source: Test Source", "source: Test-Source"),  # b.md spells it first
-    })
+    put(
+        project,
+        {
+            f"{ART}/a.md": article(
+                "slug: same\naliases: [companies/minimax/]\ndraft: 'no'", published="2026-02-01T10:00:00"
+            ).replace("Test Source", "Test source"),
+            f"{ART}/b.md": article("slug: same"),
+            f"{ART}/c.md": article().replace("source: Test Source", "source: Test-Source"),  # b.md spells it first
+        },
+    )
     result = run(project, "check")
     assert result.code == 1
-    assert [(p, n) for p, n, _ in parse_errors(result.err)] == [(f"{ART}/a.md", 3), (f"{ART}/a.md", 8),
-                                                                  (f"{ART}/c.md", 4)]
+    assert [(p, n) for p, n, _ in parse_errors(result.err)] == [
+        (f"{ART}/a.md", 3),
+        (f"{ART}/a.md", 8),
+        (f"{ART}/c.md", 4),
+    ]
 
 
 def test_strict_lists_the_warnings_with_the_errors_in_one_run(project, run, built):
-    put(project, {
-        f"{ART}/w.md": article(body="See [this](../nowhere/).\n"),   # a link to no page: a warning
-        f"{ART}/x.md": article("autor: Someone"),                    # an error
-    })
+    put(
+        project,
+        {
+            f"{ART}/w.md": article(body="See [this](../nowhere/).\n"),  # a link to no page: a warning
+            f"{ART}/x.md": article("autor: Someone"),  # an error
+        },
+    )
     plain = run(project, "check")
     assert [(p, n) for p, n, _ in parse_errors(plain.err)] == [(f"{ART}/x.md", 6)]
     result = run(project, "build", "--strict")
@@ -188,12 +210,16 @@ def test_strict_lists_the_warnings_with_the_errors_in_one_run(project, run, buil
 
 
 def test_a_bad_setting_and_a_bad_article_come_in_one_run(project, run):
-    put(project, {TOML: SITE_TOML.replace("page_size = 10", "page_size = 0"),
-                  f"{ART}/x.md": article(published="2026-02-01")})
+    put(
+        project,
+        {TOML: SITE_TOML.replace("page_size = 10", "page_size = 0"), f"{ART}/x.md": article(published="2026-02-01")},
+    )
     result = run(project, "check")
     assert result.code == 1
     assert [(p, n) for p, n, _ in parse_errors(result.err)] == [
-        (f"{ART}/x.md", 3), (TOML, SITE_TOML[:SITE_TOML.index("page_size")].count("\n") + 1)]
+        (f"{ART}/x.md", 3),
+        (TOML, SITE_TOML[: SITE_TOML.index("page_size")].count("\n") + 1),
+    ]
 
 
 def test_every_template_syntax_error_comes_in_one_run(project, run):
@@ -202,15 +228,20 @@ def test_every_template_syntax_error_comes_in_one_run(project, run):
     second = insert_in_template(project, "search.html", "{% endif %}")
     result = run(project, "check")
     assert result.code == 1
-    assert [(p, n) for p, n, _ in parse_errors(result.err)] == [("templates/index.html", first),
-                                                                  ("templates/search.html", second)]
+    assert [(p, n) for p, n, _ in parse_errors(result.err)] == [
+        ("templates/index.html", first),
+        ("templates/search.html", second),
+    ]
 
 
 def test_with_strict_a_link_to_an_article_left_out_for_its_own_error_is_not_a_second_error(project, run):
-    put(project, {
-        f"{ART}/a.md": article(published="2026-02-01"),                      # left out: its date is wrong
-        f"{ART}/w.md": article(body="See [a](../a/) and [b](../nowhere/).\n"),  # the link to a.md is not blamed
-    })
+    put(
+        project,
+        {
+            f"{ART}/a.md": article(published="2026-02-01"),  # left out: its date is wrong
+            f"{ART}/w.md": article(body="See [a](../a/) and [b](../nowhere/).\n"),  # the link to a.md is not blamed
+        },
+    )
     result = run(project, "check", "--strict")
     assert result.code == 1
     found = parse_errors(result.err)
@@ -223,5 +254,4 @@ def test_a_bad_source_date_epoch_and_a_bad_article_come_in_one_run(project, run,
     put(project, {f"{ART}/x.md": article("autor: Someone")})
     result = run(project, "check")
     assert result.code == 1
-    assert [(p, n) for p, n, _ in parse_errors(result.err)] == [
-        ("environment", 0), (f"{ART}/x.md", 6)]
+    assert [(p, n) for p, n, _ in parse_errors(result.err)] == [("environment", 0), (f"{ART}/x.md", 6)]

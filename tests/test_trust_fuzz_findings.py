@@ -1,4 +1,5 @@
 """Trust: what the fuzzer (tests/fuzz/fuzz_archive.py) found after the Trust fixes, each kept as a regression."""
+
 from __future__ import annotations
 
 import os
@@ -27,8 +28,10 @@ def test_a_link_that_loops_is_one_clear_line_and_the_output_stays(project, run, 
     link.symlink_to(link.name)  # loops: the link names itself
     if where.startswith("seeds/raw/"):
         text = (project / ARTICLE).read_text(encoding="utf-8")
-        (project / ARTICLE).write_text(text.replace("raw: raw/", "raw: raw/loop.txt\n# was: raw/")
-                                       .replace("raw_sha256:", "# raw_sha256:"), encoding="utf-8")
+        (project / ARTICLE).write_text(
+            text.replace("raw: raw/", "raw: raw/loop.txt\n# was: raw/").replace("raw_sha256:", "# raw_sha256:"),
+            encoding="utf-8",
+        )
     for command in ("check", "build"):
         result = run(project, command)
         assert result.code == 1, result.err
@@ -45,8 +48,11 @@ def test_an_original_whose_name_holds_a_control_character_is_refused(project, ru
     (project / "seeds" / "raw" / name).write_bytes(b"An original.\n")
     text = (project / ARTICLE).read_text(encoding="utf-8")
     escaped = name.encode("unicode_escape").decode("ascii")
-    lines = [f'raw: "raw/{escaped}"' if line.startswith("raw:") else line
-             for line in text.splitlines() if not line.startswith("raw_sha256:")]
+    lines = [
+        f'raw: "raw/{escaped}"' if line.startswith("raw:") else line
+        for line in text.splitlines()
+        if not line.startswith("raw_sha256:")
+    ]
     (project / ARTICLE).write_text("\n".join(lines) + "\n", encoding="utf-8")
     result = run(project, "build")
     assert result.code == 1
@@ -56,14 +62,22 @@ def test_an_original_whose_name_holds_a_control_character_is_refused(project, ru
     assert SEED_ARTICLE.exists()
 
 
-@pytest.mark.parametrize("alias, ok", [("a" * 100 + "/", True), ("a" * 101 + "/", False),
-                                       ("/".join(["b" * 49] * 4) + "/", True), ("/".join(["b" * 50] * 5) + "/", False)])
+@pytest.mark.parametrize(
+    "alias, ok",
+    [
+        ("a" * 100 + "/", True),
+        ("a" * 101 + "/", False),
+        ("/".join(["b" * 49] * 4) + "/", True),
+        ("/".join(["b" * 50] * 5) + "/", False),
+    ],
+)
 def test_check_refuses_an_alias_too_long_to_be_a_file_name_and_build_agrees(project, run, alias, ok):
     """Fuzz 2:39: an alias of 300 characters passed check, then build failed with 'File name too long'."""
     before = _built(project, run)
     text = (project / ARTICLE).read_text(encoding="utf-8")
-    (project / ARTICLE).write_text(text.replace("language: en", f"language: en\naliases: ['{alias}']"),
-                                   encoding="utf-8")
+    (project / ARTICLE).write_text(
+        text.replace("language: en", f"language: en\naliases: ['{alias}']"), encoding="utf-8"
+    )
     checked, built = run(project, "check"), run(project, "build")
     assert (checked.code, built.code) == ((0, 0) if ok else (1, 1)), checked.err + built.err
     if ok:

@@ -1,5 +1,6 @@
 """Incremental builds equal clean builds for any templates: a theme other than the default one may print anything
 of the site, so what it makes is keyed on the whole site (theme.py); the default theme keeps its fine keys."""
+
 from __future__ import annotations
 
 import shutil
@@ -11,9 +12,13 @@ from conftest import COMPANY_IDS, minimal_front, tree_digest, write_article
 from site_builder.engine.build import Builder
 from site_builder.outputs.theme import PACKAGE_THEME, Theme
 
-FOOTER = ("<p>{{ config.title }}: {{ config.description }}</p>",
-          ("<p>{{ config.title }}: {{ config.description }}</p>\n"
-           "    <p class=\"count\">{{ site.articles|length }} articles; newest: {{ site.articles[0].title }}</p>"))
+FOOTER = (
+    "<p>{{ config.title }}: {{ config.description }}</p>",
+    (
+        "<p>{{ config.title }}: {{ config.description }}</p>\n"
+        '    <p class="count">{{ site.articles|length }} articles; newest: {{ site.articles[0].title }}</p>'
+    ),
+)
 
 
 @pytest.fixture
@@ -23,9 +28,13 @@ def archive(project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("SITE_BUILDER_PAGEFIND", "")  # no search index: these tests are about the keys
     monkeypatch.setattr("site_builder.engine.store.tool_key", lambda: "test")
     for i in range(6):
-        companies = "[" + ", ".join(COMPANY_IDS[i % 5:i % 5 + 2]) + "]"
-        write_article(project, f"note-{i}.md", minimal_front(f"Note {i}", f"2026-02-0{i + 1}T10:00:00+08:00",
-                                                             companies), f"MiniMax in note {i}.\n")
+        companies = "[" + ", ".join(COMPANY_IDS[i % 5 : i % 5 + 2]) + "]"
+        write_article(
+            project,
+            f"note-{i}.md",
+            minimal_front(f"Note {i}", f"2026-02-0{i + 1}T10:00:00+08:00", companies),
+            f"MiniMax in note {i}.\n",
+        )
     (project / "theme").mkdir()
     base = project / "theme" / "base.html"
     text = (PACKAGE_THEME / "base.html").read_text(encoding="utf-8")
@@ -43,13 +52,15 @@ def _clean(project: Path, templates: str) -> dict[str, str]:
 
 def _retitle(p: Path) -> None:
     path = p / "seeds/articles/note-5.md"
-    path.write_text(path.read_text(encoding="utf-8").replace("title: 'Note 5'", "title: 'Note five, retitled'"),
-                    encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("title: 'Note 5'", "title: 'Note five, retitled'"), encoding="utf-8"
+    )
 
 
 EDITS = {
-    "article added": lambda p: write_article(p, "note-9.md", minimal_front("Note nine", "2026-02-09T12:00:00+08:00",
-                                                                         "[minimax]"), "Added.\n"),
+    "article added": lambda p: write_article(
+        p, "note-9.md", minimal_front("Note nine", "2026-02-09T12:00:00+08:00", "[minimax]"), "Added.\n"
+    ),
     "title changed": _retitle,
     "article removed": lambda p: (p / "seeds/articles/note-5.md").unlink(),
 }
@@ -78,8 +89,14 @@ def test_every_edit_in_turn_in_one_serve_process_with_a_custom_theme(archive):
 
 
 def test_switching_between_the_default_and_a_custom_theme(archive, run):
-    steps = [("theme", None), ("theme", "title changed"), ("templates", None), ("templates", "article added"),
-             ("theme", None), ("theme", "article removed")]
+    steps = [
+        ("theme", None),
+        ("theme", "title changed"),
+        ("templates", None),
+        ("templates", "article added"),
+        ("theme", None),
+        ("theme", "article removed"),
+    ]
     for templates, edit in steps:
         if edit:
             EDITS[edit](archive)

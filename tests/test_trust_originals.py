@@ -1,6 +1,7 @@
 """Raw originals are evidence, never pages: published only as plain text (.txt), never searched or listed in the
 sitemap, capped in size, shown on a page of their own (escaped, with name, size, SHA-256 and a download link), one
 file per original even when two share a name, and kept exact by incremental builds."""
+
 from __future__ import annotations
 
 import gzip
@@ -22,8 +23,10 @@ from site_builder.engine.build import Builder
 from site_builder.engine.search import ENV_BINARY, find_pagefind
 
 BASE = "https://example.org/"
-HOSTILE = (b"<!doctype html><html><body data-pagefind-body><h1>zzyzxhostile</h1>"
-           b"<script>document.title='pwned'</script><img src=x onerror=alert(1)></body></html>\n")
+HOSTILE = (
+    b"<!doctype html><html><body data-pagefind-body><h1>zzyzxhostile</h1>"
+    b"<script>document.title='pwned'</script><img src=x onerror=alert(1)></body></html>\n"
+)
 
 
 def resolve(page: str, href: str) -> str:
@@ -31,8 +34,15 @@ def resolve(page: str, href: str) -> str:
     return posixpath.normpath(posixpath.join(posixpath.dirname(page), unquote(href)))
 
 
-def add_original(root: Path, name: str, data: bytes, article: str = "evidence", title: str = "An article",
-                 published: str = "2026-02-01T10:00:00+08:00", sha: bool = False) -> None:
+def add_original(
+    root: Path,
+    name: str,
+    data: bytes,
+    article: str = "evidence",
+    title: str = "An article",
+    published: str = "2026-02-01T10:00:00+08:00",
+    sha: bool = False,
+) -> None:
     """seeds/raw/<name> holding data, and seeds/articles/<article>.md naming it as its raw original."""
     path = root / "seeds" / "raw" / name
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -71,15 +81,19 @@ def quiet(monkeypatch: pytest.MonkeyPatch) -> None:
 
 # --- published only as plain text ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name, published", [
-    ("evil.html", "raw/evil.html.txt"),
-    ("evil.htm", "raw/evil.htm.txt"),
-    ("evil.svg", "raw/evil.svg.txt"),
-    ("evil.xhtml", "raw/evil.xhtml.txt"),
-    ("EVIL.TXT", "raw/EVIL.TXT.txt"),
-    ("no-extension", "raw/no-extension.txt"),
-    ("plain.txt", "raw/plain.txt"),  # already plain text: the URL stays
-])
+
+@pytest.mark.parametrize(
+    "name, published",
+    [
+        ("evil.html", "raw/evil.html.txt"),
+        ("evil.htm", "raw/evil.htm.txt"),
+        ("evil.svg", "raw/evil.svg.txt"),
+        ("evil.xhtml", "raw/evil.xhtml.txt"),
+        ("EVIL.TXT", "raw/EVIL.TXT.txt"),
+        ("no-extension", "raw/no-extension.txt"),
+        ("plain.txt", "raw/plain.txt"),  # already plain text: the URL stays
+    ],
+)
 def test_an_original_is_published_only_under_a_txt_name_byte_for_byte(project, run, quiet, name, published):
     add_original(project, name, HOSTILE)
     result = run(project, "build", "--base-url", BASE)
@@ -126,12 +140,14 @@ def test_the_sitemap_lists_neither_originals_nor_their_pages(project, run, quiet
 
 # --- never searched --------------------------------------------------------------------------------------------
 
+
 def test_pagefind_is_handed_only_the_sites_own_pages(project, run, monkeypatch):
     """Whatever indexer is installed, what it is handed holds no original and no page showing one."""
     handed: list[set[str]] = []
 
     def recording(files, binary=None):
         from site_builder.engine.search import SearchIndex
+
         handed.append(set(files))
         return SearchIndex({"pagefind/pagefind.js": b"// test\n"})
 
@@ -144,19 +160,22 @@ def test_pagefind_is_handed_only_the_sites_own_pages(project, run, monkeypatch):
     assert not [p for p in pages if p.startswith("raw/") or "/original/" in p or not p.endswith(".html")], pages
 
 
-@pytest.mark.skipif(find_pagefind() is None, reason="the pagefind binary is not installed (pip install 'pagefind[bin]')")
+@pytest.mark.skipif(
+    find_pagefind() is None, reason="the pagefind binary is not installed (pip install 'pagefind[bin]')"
+)
 def test_the_search_index_holds_no_original(project, run):
     add_original(project, "evil.html", HOSTILE)  # it asks Pagefind to index it: data-pagefind-body
     assert run(project, "build").code == 0
     urls = set()
     for fragment in (project / "output" / "pagefind" / "fragment").glob("*.pf_fragment"):
         data = gzip.decompress(fragment.read_bytes())
-        urls.add(json.loads(data[data.index(b"{"):])["url"])
+        urls.add(json.loads(data[data.index(b"{") :])["url"])
     assert "/articles/evidence/" in urls
     assert not [u for u in urls if u.startswith("/raw/") or "/original/" in u], urls
 
 
 # --- size cap --------------------------------------------------------------------------------------------------
+
 
 def test_an_original_over_the_limit_is_refused_unread_and_output_is_untouched(project, run, quiet, monkeypatch):
     assert run(project, "build").code == 0
@@ -190,6 +209,7 @@ def test_an_original_at_the_limit_builds(project, run, quiet, monkeypatch):
 
 # --- the page showing an original ------------------------------------------------------------------------------
 
+
 def test_each_article_with_an_original_has_a_page_showing_it_as_escaped_text(project, run, quiet):
     add_original(project, "evil.html", HOSTILE, title="The evidence")
     write_article(project, "plain.md", minimal_front("Without an original", "2026-02-02T10:00:00+08:00"))
@@ -220,25 +240,52 @@ def test_each_article_with_an_original_has_a_page_showing_it_as_escaped_text(pro
     assert record["raw"]["name"] == "raw/evil.html"
 
 
-@pytest.mark.parametrize("data, shown, encoding", [
-    ("\ufeffByte order mark: caf\u00e9\n".encode(), "Byte order mark: caf\u00e9\n", "byte order mark"),
-    ("\u201cQuoted\u201d caf\u00e9 na\u00efve \u2014 r\u00e9sum\u00e9 of the d\u00e9j\u00e0 vu.\n".encode("cp1252"),
-     "\u201cQuoted\u201d caf\u00e9 na\u00efve \u2014 r\u00e9sum\u00e9 of the d\u00e9j\u00e0 vu.\n", "1252"),
-    ("\u4eba\u5de5\u667a\u80fd\u4e0e\u9999\u6e2f\u8d44\u672c\u5e02\u573a\u7684\u534f\u540c\u53d1\u5c55\uff0c"
-     "\u63a8\u52a8\u65b0\u7684\u79d1\u6280\u91d1\u878d\u4e2d\u5fc3\u3002\n".encode("gbk"),
-     ("\u4eba\u5de5\u667a\u80fd\u4e0e\u9999\u6e2f\u8d44\u672c\u5e02\u573a\u7684\u534f\u540c\u53d1\u5c55\uff0c"
-      "\u63a8\u52a8\u65b0\u7684\u79d1\u6280\u91d1\u878d\u4e2d\u5fc3\u3002\n"), "GB18030"),
-    ("\u041f\u0440\u0438\u0432\u0435\u0442, \u043c\u0438\u0440! \u042d\u0442\u043e \u043f\u0440\u043e\u0432\u0435"
-     "\u0440\u043a\u0430 \u043a\u043e\u0434\u0438\u0440\u043e\u0432\u043a\u0438.\n".encode("cp1251"),
-     ("\u041f\u0440\u0438\u0432\u0435\u0442, \u043c\u0438\u0440! \u042d\u0442\u043e \u043f\u0440\u043e\u0432\u0435"
-      "\u0440\u043a\u0430 \u043a\u043e\u0434\u0438\u0440\u043e\u0432\u043a\u0438.\n"), "1251"),
-    (("\u201cQuoted\u201d caf\u00e9 \u2014 a Windows-1252 text with one stray NUL\x00 among a hundred and more "
-      "other characters, as a text copied from an old system may have.\n").encode("cp1252"),
-     ("\u201cQuoted\u201d caf\u00e9 \u2014 a Windows-1252 text with one stray NUL\u2400 among a hundred and more "
-      "other characters, as a text copied from an old system may have.\n"), "1252"),
-], ids=["utf-8-bom", "windows-1252", "gbk", "windows-1251", "windows-1252-with-a-nul"])
+@pytest.mark.parametrize(
+    "data, shown, encoding",
+    [
+        ("\ufeffByte order mark: caf\u00e9\n".encode(), "Byte order mark: caf\u00e9\n", "byte order mark"),
+        (
+            "\u201cQuoted\u201d caf\u00e9 na\u00efve \u2014 r\u00e9sum\u00e9 of the d\u00e9j\u00e0 vu.\n".encode(
+                "cp1252"
+            ),
+            "\u201cQuoted\u201d caf\u00e9 na\u00efve \u2014 r\u00e9sum\u00e9 of the d\u00e9j\u00e0 vu.\n",
+            "1252",
+        ),
+        (
+            "\u4eba\u5de5\u667a\u80fd\u4e0e\u9999\u6e2f\u8d44\u672c\u5e02\u573a\u7684\u534f\u540c\u53d1\u5c55\uff0c"
+            "\u63a8\u52a8\u65b0\u7684\u79d1\u6280\u91d1\u878d\u4e2d\u5fc3\u3002\n".encode("gbk"),
+            (
+                "\u4eba\u5de5\u667a\u80fd\u4e0e\u9999\u6e2f\u8d44\u672c\u5e02\u573a\u7684\u534f\u540c\u53d1\u5c55\uff0c"
+                "\u63a8\u52a8\u65b0\u7684\u79d1\u6280\u91d1\u878d\u4e2d\u5fc3\u3002\n"
+            ),
+            "GB18030",
+        ),
+        (
+            "\u041f\u0440\u0438\u0432\u0435\u0442, \u043c\u0438\u0440! \u042d\u0442\u043e \u043f\u0440\u043e\u0432\u0435"
+            "\u0440\u043a\u0430 \u043a\u043e\u0434\u0438\u0440\u043e\u0432\u043a\u0438.\n".encode("cp1251"),
+            (
+                "\u041f\u0440\u0438\u0432\u0435\u0442, \u043c\u0438\u0440! \u042d\u0442\u043e \u043f\u0440\u043e\u0432\u0435"
+                "\u0440\u043a\u0430 \u043a\u043e\u0434\u0438\u0440\u043e\u0432\u043a\u0438.\n"
+            ),
+            "1251",
+        ),
+        (
+            (
+                "\u201cQuoted\u201d caf\u00e9 \u2014 a Windows-1252 text with one stray NUL\x00 among a hundred and more "
+                "other characters, as a text copied from an old system may have.\n"
+            ).encode("cp1252"),
+            (
+                "\u201cQuoted\u201d caf\u00e9 \u2014 a Windows-1252 text with one stray NUL\u2400 among a hundred and more "
+                "other characters, as a text copied from an old system may have.\n"
+            ),
+            "1252",
+        ),
+    ],
+    ids=["utf-8-bom", "windows-1252", "gbk", "windows-1251", "windows-1252-with-a-nul"],
+)
 def test_an_original_in_a_legacy_encoding_is_shown_without_mojibake_and_said_to_be_detected(
-        project, run, quiet, data, shown, encoding):
+    project, run, quiet, data, shown, encoding
+):
     add_original(project, "legacy.txt", data, sha=True)
     assert run(project, "build").code == 0
     out = project / "output"
@@ -266,6 +313,7 @@ def test_bytes_no_encoding_explains_are_shown_by_a_marked_fallback_and_controls_
 
 
 # --- one file per original, whatever its name -----------------------------------------------------------------
+
 
 def test_two_originals_of_one_name_in_two_folders_keep_their_own_file_and_hash(project, run, quiet):
     first, second = b"The first x.txt, in folder a.\n", b"The second x.txt, in folder b: other bytes.\n"
@@ -301,11 +349,15 @@ def test_two_articles_may_share_one_original(project, run, quiet):
         assert shown_text(page(out, f"articles/{slug}/original/index.html")) == HOSTILE.decode()
 
 
-@pytest.mark.parametrize("names", [
-    ("x.html", "x.html.txt"),  # both would be raw/x.html.txt
-    ("Notes.txt", "notes.txt"),  # one file on macOS and Windows
-    ("x", "x.txt/y.txt"),  # raw/x.txt would be a file and a folder
-], ids=["appended-suffix", "case", "file-and-folder"])
+@pytest.mark.parametrize(
+    "names",
+    [
+        ("x.html", "x.html.txt"),  # both would be raw/x.html.txt
+        ("Notes.txt", "notes.txt"),  # one file on macOS and Windows
+        ("x", "x.txt/y.txt"),  # raw/x.txt would be a file and a folder
+    ],
+    ids=["appended-suffix", "case", "file-and-folder"],
+)
 def test_two_originals_published_under_one_name_are_refused_naming_both(project, run, quiet, names):
     (project / "seeds/raw/probe").write_bytes(b"")
     if names[0].casefold() == names[1].casefold() and (project / "seeds/raw/PROBE").exists():
@@ -318,12 +370,15 @@ def test_two_originals_published_under_one_name_are_refused_naming_both(project,
     result = run(project, "build")
     assert result.code == 1
     problems = [line for line in result.err.splitlines() if ": raw: " in line]
-    assert len(problems) == 1 and problems[0].startswith(("seeds/articles/first.md:6: ", "seeds/articles/second.md:6: "))
+    assert len(problems) == 1 and problems[0].startswith(
+        ("seeds/articles/first.md:6: ", "seeds/articles/second.md:6: ")
+    )
     assert f"raw/{names[0]}" in problems[0] and f"raw/{names[1]}" in problems[0]
     assert tree_digest(project / "output") == before
 
 
 # --- incremental builds ----------------------------------------------------------------------------------------
+
 
 def _clean(project: Path) -> dict[str, str]:
     out = project / "clean" / "output"
@@ -336,20 +391,25 @@ def _move_original(p: Path) -> None:
     (p / "seeds/raw/sub").mkdir()
     (p / "seeds/raw/evil.html").rename(p / "seeds/raw/sub/evil.html")
     article = p / "seeds/articles/evidence.md"
-    article.write_text(article.read_text(encoding="utf-8").replace("raw/evil.html", "raw/sub/evil.html"), encoding="utf-8")
+    article.write_text(
+        article.read_text(encoding="utf-8").replace("raw/evil.html", "raw/sub/evil.html"), encoding="utf-8"
+    )
 
 
 ORIGINAL_CHANGES = {
     "original bytes": lambda p: (p / "seeds/raw/evil.html").write_bytes(b"Corrected original text.\n"),
     "original to a legacy encoding": lambda p: (p / "seeds/raw/evil.html").write_bytes(
-        "\u201cNa\u00efve\u201d caf\u00e9 d\u00e9j\u00e0 vu \u2014 r\u00e9sum\u00e9.\n".encode("cp1252")),
+        "\u201cNa\u00efve\u201d caf\u00e9 d\u00e9j\u00e0 vu \u2014 r\u00e9sum\u00e9.\n".encode("cp1252")
+    ),
     "article title": lambda p: (p / "seeds/articles/evidence.md").write_text(
         (p / "seeds/articles/evidence.md").read_text(encoding="utf-8").replace("An article", "Retitled"),
-        encoding="utf-8"),
+        encoding="utf-8",
+    ),
     "original moved to a folder": _move_original,
     "template": lambda p: own_template(p, "original.html").write_text(
         (p / "templates/original.html").read_text(encoding="utf-8").replace("<h2", "<!-- edited --><h2", 1),
-        encoding="utf-8"),
+        encoding="utf-8",
+    ),
 }
 
 

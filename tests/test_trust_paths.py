@@ -1,4 +1,5 @@
 """Trust: links and odd files never lead a read or a write out of seeds/, and import never loses evidence."""
+
 from __future__ import annotations
 
 import errno
@@ -40,11 +41,18 @@ def outside(tmp_path_factory) -> Path:
 
 def cli(project: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     """The CLI in a process of its own (a read that blocked on a FIFO would hang it, not the test run)."""
-    return subprocess.run([sys.executable, "-m", "site_builder", *args], cwd=project, capture_output=True,
-                          text=True, timeout=timeout, env={**os.environ, "SITE_BUILDER_PAGEFIND": ""})
+    return subprocess.run(
+        [sys.executable, "-m", "site_builder", *args],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "SITE_BUILDER_PAGEFIND": ""},
+    )
 
 
 # ------------------------------------------------------------------------------ reading: links out are refused
+
 
 @needs_symlinks
 def test_a_raw_folder_linked_inside_is_fine_and_one_linked_out_is_refused(project, run, outside):
@@ -133,6 +141,7 @@ def test_an_article_linked_inside_is_fine_and_an_articles_folder_linked_out_is_r
 
 # ------------------------------------------------------------------- reading: only regular files, never a hang
 
+
 @needs_fifo
 @pytest.mark.parametrize("rel", ["companies.yaml", "site.toml", "articles/fifo.md", f"raw/{RAW_NAME}"])
 def test_a_fifo_is_refused_at_once(project, rel):
@@ -165,6 +174,7 @@ def test_import_of_a_fifo_is_refused_at_once(project):
 
 
 # ------------------------------------------------------------------------------ writing: never through a link
+
 
 @needs_symlinks
 def test_import_never_writes_through_a_dangling_raw_link(project, run, outside):
@@ -236,8 +246,10 @@ def test_a_failed_import_force_leaves_the_article_as_it_was_and_no_temporary_fil
 def test_new_on_a_full_disk_leaves_no_file_behind(project, run, monkeypatch, links):
     """With hard links (temp file, then link) and without (the O_EXCL fallback), a failed write leaves nothing."""
     if not links:
+
         def no_links(*args, **kwargs):
             raise OSError(errno.EPERM, "Operation not permitted")
+
         monkeypatch.setattr(os, "link", no_links)
 
     def full(fd):
@@ -258,9 +270,8 @@ def test_new_on_a_full_disk_leaves_no_file_behind(project, run, monkeypatch, lin
     assert _no_temporary_files(project / "seeds" / "articles")
 
 
-
-
 # ------------------------------------------------------------------------------------ import keeps evidence
+
 
 def test_import_force_never_overwrites_another_articles_original(project, run):
     """A raw file named like the seed's original but holding another article: the seed's original stays."""
@@ -283,22 +294,34 @@ def test_import_force_never_overwrites_another_articles_original(project, run):
     assert sorted(p.name for p in (project / "seeds" / "raw").iterdir()) == sorted([RAW_NAME, stored.name])
 
 
-KEPT = {"retrieved": "2026-01-16T09:30:00+08:00", "slug": "gt-voice-synergy", "summary": "Written by hand.",
-        "updated": "2026-01-17T08:00:00+08:00", "tags": ["hong-kong", "ipo"], "aliases": ["articles/old-name/"],
-        "language": "en-GB"}
+KEPT = {
+    "retrieved": "2026-01-16T09:30:00+08:00",
+    "slug": "gt-voice-synergy",
+    "summary": "Written by hand.",
+    "updated": "2026-01-17T08:00:00+08:00",
+    "tags": ["hong-kong", "ipo"],
+    "aliases": ["articles/old-name/"],
+    "language": "en-GB",
+}
 
 
 def test_import_force_keeps_every_value_it_is_not_told_to_change(project, run):
     article = project / ARTICLE_REL
     text = article.read_text(encoding="utf-8")
-    extra = "".join(f"{k}: {v!r}\n" if isinstance(v, str) else f"{k}: {v}\n" for k, v in KEPT.items() if k != "language")
+    extra = "".join(
+        f"{k}: {v!r}\n" if isinstance(v, str) else f"{k}: {v}\n" for k, v in KEPT.items() if k != "language"
+    )
     text = text.replace("language: en\n", "language: en-GB\n" + extra)
     text = text.replace("source: Global Times\n", "source: Hand-checked Times\n")
-    article.write_text(text.replace("- gigadevice-semiconductor\n", "- gigadevice-semiconductor\n- minimax-extra\n"),
-                       encoding="utf-8")
+    article.write_text(
+        text.replace("- gigadevice-semiconductor\n", "- gigadevice-semiconductor\n- minimax-extra\n"), encoding="utf-8"
+    )
     registry = project / "seeds" / "companies.yaml"
-    registry.write_text(registry.read_text(encoding="utf-8") + "\n- id: minimax-extra\n  name: Extra Co\n"
-                        "  aliases: []\n  description: listed by hand\n", encoding="utf-8")
+    registry.write_text(
+        registry.read_text(encoding="utf-8") + "\n- id: minimax-extra\n  name: Extra Co\n"
+        "  aliases: []\n  description: listed by hand\n",
+        encoding="utf-8",
+    )
     result = run(project, "import", f"seeds/raw/{RAW_NAME}", "--force")  # no --url
     assert result.code == 0, result.err
     front = front_of(article)
@@ -309,15 +332,27 @@ def test_import_force_keeps_every_value_it_is_not_told_to_change(project, run):
     assert front["companies"][-1] == "minimax-extra"
     assert run(project, "check").code == 0
     # an option given does replace its value
-    assert run(project, "import", f"seeds/raw/{RAW_NAME}", "--force", "--url", "https://example.com/a",
-               "--publication", "Other").code == 0
+    assert (
+        run(
+            project,
+            "import",
+            f"seeds/raw/{RAW_NAME}",
+            "--force",
+            "--url",
+            "https://example.com/a",
+            "--publication",
+            "Other",
+        ).code
+        == 0
+    )
     assert (front_of(article)["url"], front_of(article)["source"]) == ("https://example.com/a", "Other")
 
 
 def test_import_force_over_an_unreadable_article_is_refused(project, run):
     article = project / ARTICLE_REL
-    article.write_text(article.read_text(encoding="utf-8").replace("language: en\n", "language: en\ntitel: x\n"),
-                       encoding="utf-8")
+    article.write_text(
+        article.read_text(encoding="utf-8").replace("language: en\n", "language: en\ntitel: x\n"), encoding="utf-8"
+    )
     before = tree_digest(project / "seeds")
     result = run(project, "import", f"seeds/raw/{RAW_NAME}", "--force")
     assert result.code == 1
@@ -325,9 +360,21 @@ def test_import_force_over_an_unreadable_article_is_refused(project, run):
     assert tree_digest(project / "seeds") == before
 
 
-@pytest.mark.parametrize("url", ["javascript:alert(1)", "ftp://example.com/a", "/page/1.html", "https://",
-                                 "https://exa mple.com/", "https://example.com/\x07", "https://example.com/\u2028",
-                                 "http:/example.com", "https://example.com:port/", " https://example.com/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(1)",
+        "ftp://example.com/a",
+        "/page/1.html",
+        "https://",
+        "https://exa mple.com/",
+        "https://example.com/\x07",
+        "https://example.com/\u2028",
+        "http:/example.com",
+        "https://example.com:port/",
+        " https://example.com/",
+    ],
+)
 def test_a_bad_url_option_is_a_usage_error_and_writes_nothing(project, run, url):
     (project / "seeds" / "articles" / f"{SEED_SLUG}.md").unlink()
     before = tree_digest(project / "seeds")
@@ -340,8 +387,10 @@ def test_a_bad_url_option_is_a_usage_error_and_writes_nothing(project, run, url)
 def test_a_missing_source_folder_is_an_error_for_every_command(project, run, args):
     result = run(project, *args, "--source", "seedz")
     assert (result.code, result.out) == (1, "")
-    assert result.err.splitlines() == ["seedz: source folder not found (`site-builder init` starts a new archive)",
-                                       "1 error; nothing was written"]
+    assert result.err.splitlines() == [
+        "seedz: source folder not found (`site-builder init` starts a new archive)",
+        "1 error; nothing was written",
+    ]
     assert not (project / "seedz").exists()
     assert not (project / "output").exists()
 

@@ -1,5 +1,6 @@
 """Trust: a build deletes only what it owns, refuses folders no build may replace, survives a full disk while
 saving its cache, serve's bad ports, and a killed build leaves no process and no scratch file behind."""
+
 from __future__ import annotations
 
 import builtins
@@ -37,6 +38,7 @@ def _scratch(folder: Path) -> list[str]:
 
 
 # -------------------------------------------------------------------------------------- only what it owns
+
 
 def test_a_build_leaves_the_staging_folder_of_a_live_build_of_a_sibling_output_alone(project, run):
     """`--output out` and `--output out.x` at once: out's build must not take out.x's staging folder for its own
@@ -143,6 +145,7 @@ def test_serve_refuses_an_output_no_build_may_replace(project, run):
 
 # -------------------------------------------------------------------------------------- crash paths
 
+
 def test_a_full_disk_while_saving_the_cache_is_a_warning_and_the_next_build_is_right(project, run, monkeypatch):
     assert run(project, "build").code == 0
     config = project / "seeds" / "site.toml"
@@ -243,8 +246,13 @@ def test_a_killed_build_leaves_no_process_and_the_next_build_leaves_no_scratch(p
     caught = []
     for round_, (moment, predicate) in enumerate(moments.items()):
         _synthetic(project, 120, f"Edit {round_}")  # every page changes: a whole build to kill
-        proc = subprocess.Popen([sys.executable, "-m", "site_builder", "build"], cwd=project, env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "site_builder", "build"],
+            cwd=project,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         if _until(predicate, proc) and proc.poll() is None:
             proc.kill()
             caught.append(moment)
@@ -255,8 +263,9 @@ def test_a_killed_build_leaves_no_process_and_the_next_build_leaves_no_scratch(p
         assert _tagged(tag) == [], f"processes left by a build killed {moment}"
         assert list(scratch_tmp.iterdir()) == [], f"scratch files left in TMPDIR by a build killed {moment}"
     assert "while the search indexer runs" in caught and "while the site is staged" in caught
-    result = subprocess.run([sys.executable, "-m", "site_builder", "build"], cwd=project, env=env,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "site_builder", "build"], cwd=project, env=env, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr
     assert _scratch(project) == [] and list(scratch_tmp.iterdir()) == []
     assert run(project, "build", "--output", "fresh").code == 0
@@ -265,8 +274,11 @@ def test_a_killed_build_leaves_no_process_and_the_next_build_leaves_no_scratch(p
 
 @needs_sh
 @needs_proc
-@pytest.mark.skipif(dies_with_this_process() is None, reason="no parent-death signal here (portable mode): Pagefind "
-                    "exits when its input pipe closes, which this never-answering stand-in does not do")
+@pytest.mark.skipif(
+    dies_with_this_process() is None,
+    reason="no parent-death signal here (portable mode): Pagefind "
+    "exits when its input pipe closes, which this never-answering stand-in does not do",
+)
 def test_the_search_indexer_dies_with_a_killed_build(project, run, tmp_path_factory):
     """An indexer that takes its time (here: one that never answers) is killed with the build, not left running."""
     assert run(project, "build").code == 0
@@ -277,8 +289,13 @@ def test_the_search_indexer_dies_with_a_killed_build(project, run, tmp_path_fact
     env = {**os.environ, ENV_BINARY: str(slow), tag.partition("=")[0]: tag.partition("=")[2]}
     config = project / "seeds" / "site.toml"
     config.write_text(config.read_text() + "\n")  # a change: the pages are indexed again
-    proc = subprocess.Popen([sys.executable, "-m", "site_builder", "build"], cwd=project, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "site_builder", "build"],
+        cwd=project,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         assert _until(lambda: any("sleep" in command for _, command in _tagged(tag)), proc)
         proc.kill()

@@ -1,4 +1,5 @@
 """mypy, strict, passes for site_builder/core and site_builder/model (pyproject.toml's [tool.mypy]), and CI runs it."""
+
 from __future__ import annotations
 
 import shutil
@@ -12,8 +13,13 @@ from conftest import REPO
 
 def mypy(cwd, tmp_path) -> subprocess.CompletedProcess[str]:
     """`mypy` as .ci/run runs it (its files and options from pyproject.toml), with a cache of its own."""
-    return subprocess.run([sys.executable, "-m", "mypy", "--cache-dir", str(tmp_path / "mypy-cache")], cwd=cwd,
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "mypy", "--cache-dir", str(tmp_path / "mypy-cache")],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def test_core_and_model_pass_mypy_strict(tmp_path):
@@ -22,11 +28,14 @@ def test_core_and_model_pass_mypy_strict(tmp_path):
     assert "site_builder/core" not in result.stdout
 
 
-@pytest.mark.parametrize("module, code, error", [
-    ("core/chars.py", "def oops(x: int) -> str:\n    return x\n", "[return-value]"),
-    ("model/related.py", "def unannotated(x):\n    return x\n", "[no-untyped-def]"),  # strict
-    ("model/schedule.py", "def generic(x: list) -> None:\n    pass\n", "[type-arg]"),  # strict
-])
+@pytest.mark.parametrize(
+    "module, code, error",
+    [
+        ("core/chars.py", "def oops(x: int) -> str:\n    return x\n", "[return-value]"),
+        ("model/related.py", "def unannotated(x):\n    return x\n", "[no-untyped-def]"),  # strict
+        ("model/schedule.py", "def generic(x: list) -> None:\n    pass\n", "[type-arg]"),  # strict
+    ],
+)
 def test_a_type_error_in_core_or_model_fails(tmp_path, module, code, error):
     copy = tmp_path / "repo"
     shutil.copytree(REPO / "site_builder", copy / "site_builder", ignore=shutil.ignore_patterns("__pycache__"))

@@ -1,5 +1,6 @@
 """Corrections tracked over time: an import of a changed original of an article the archive has (its url) keeps
 both originals, records a version, and the site shows each version and what changed, word by word."""
+
 from __future__ import annotations
 
 import difflib
@@ -32,8 +33,11 @@ Acme Semiconductor Co said on Friday it raised 1 billion yuan <not a tag>. MiniM
 
 The money goes to a new plant in Wuxi.
 """
-V2 = (V1.replace("1 billion", "1.2 billion").replace("2026-01-16T10", "2026-01-17T10")
-      .replace("new plant", "new fab & <b>more</b>"))
+V2 = (
+    V1.replace("1 billion", "1.2 billion")
+    .replace("2026-01-16T10", "2026-01-17T10")
+    .replace("new plant", "new fab & <b>more</b>")
+)
 V3 = V2.replace("2026-01-17T10", "2026-01-18T10").replace("Chip maker", "Chipmaker")
 
 
@@ -61,11 +65,14 @@ def text(el) -> str:
 
 
 def _stats(folder: Path) -> dict[str, tuple[int, int, int]]:
-    return {p.relative_to(folder).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns, p.stat().st_size)
-            for p in sorted(folder.rglob("*"))}
+    return {
+        p.relative_to(folder).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns, p.stat().st_size)
+        for p in sorted(folder.rglob("*"))
+    }
 
 
 # ---------------------------------------------------------------- import
+
 
 def test_a_changed_original_with_the_same_url_becomes_version_2_and_keeps_both(archive, run):
     assert run(archive, "import", "incoming/v1/story.txt", "--url", URL).code == 0
@@ -76,14 +83,14 @@ def test_a_changed_original_with_the_same_url_becomes_version_2_and_keeps_both(a
     sha1 = hashlib.sha256(V1.encode()).hexdigest()
     sha2 = hashlib.sha256(V2.encode()).hexdigest()
     kept = f"story-{sha2[:12]}.txt"
-    assert result.out.splitlines()[0] == (f"updated {ARTICLE}: version 2 of {URL}, retrieved "
-                                          "2026-01-17T10:00:00+08:00")
+    assert result.out.splitlines()[0] == (f"updated {ARTICLE}: version 2 of {URL}, retrieved 2026-01-17T10:00:00+08:00")
     assert (archive / "seeds/raw/story.txt").read_text(encoding="utf-8") == V1  # both originals, byte for byte
     assert (archive / f"seeds/raw/{kept}").read_text(encoding="utf-8") == V2
     meta = front(archive)
     assert meta["versions"] == [
         {"original": "raw/story.txt", "sha256": sha1, "retrieved": "2026-01-16T10:00:00+08:00"},
-        {"original": f"raw/{kept}", "sha256": sha2, "retrieved": "2026-01-17T10:00:00+08:00"}]
+        {"original": f"raw/{kept}", "sha256": sha2, "retrieved": "2026-01-17T10:00:00+08:00"},
+    ]
     assert (meta["raw"], meta["raw_sha256"]) == (f"raw/{kept}", sha2)
     assert meta["updated"] == meta["retrieved"] == "2026-01-17T10:00:00+08:00"
     body = (archive / ARTICLE).read_text(encoding="utf-8").split("---\n", 2)[2]
@@ -138,26 +145,37 @@ def test_a_body_edited_by_hand_is_not_replaced_without_force(archive, run):
     result = run(archive, "import", "incoming/v2/story.txt", "--url", URL)
     assert result.code == 1
     line = path.read_text(encoding="utf-8").split("\n").index("---", 1) + 3
-    assert result.err.splitlines()[0] == (f"{ARTICLE}:{line}: its body was edited by hand since its last original "
-                                          "was imported: the new version would replace it; merge the change by "
-                                          "hand, or use --force to replace the body")
+    assert result.err.splitlines()[0] == (
+        f"{ARTICLE}:{line}: its body was edited by hand since its last original "
+        "was imported: the new version would replace it; merge the change by "
+        "hand, or use --force to replace the body"
+    )
     assert tree_digest(archive / "seeds") == before
     assert run(archive, "import", "incoming/v2/story.txt", "--url", URL, "--force").code == 0
     assert len(front(archive)["versions"]) == 2
 
 
-@pytest.mark.parametrize("retrieved, message", [
-    (None, f"a new version of {ARTICLE} needs the time it was retrieved: give --retrieved or a 'Retrieved:' line"),
-    ("2026-01-15T10:00:00+08:00", (f"retrieved 2026-01-15T10:00:00+08:00 is not after version 1 of {ARTICLE} "
-                                  "(2026-01-16T10:00:00+08:00): versions are kept in the order they were retrieved")),
-])
+@pytest.mark.parametrize(
+    "retrieved, message",
+    [
+        (None, f"a new version of {ARTICLE} needs the time it was retrieved: give --retrieved or a 'Retrieved:' line"),
+        (
+            "2026-01-15T10:00:00+08:00",
+            (
+                f"retrieved 2026-01-15T10:00:00+08:00 is not after version 1 of {ARTICLE} "
+                "(2026-01-16T10:00:00+08:00): versions are kept in the order they were retrieved"
+            ),
+        ),
+    ],
+)
 def test_a_new_version_needs_a_retrieval_time_after_the_last(archive, run, retrieved, message):
     assert run(archive, "import", "incoming/v1/story.txt", "--url", URL).code == 0
     v2 = archive / "incoming/v2/story.txt"
     v2.write_text(V2.replace("Retrieved: 2026-01-17T10:00:00+08:00\n", ""), encoding="utf-8")
     before = tree_digest(archive / "seeds")
-    result = run(archive, "import", "incoming/v2/story.txt", "--url", URL,
-                 *(("--retrieved", retrieved) if retrieved else ()))
+    result = run(
+        archive, "import", "incoming/v2/story.txt", "--url", URL, *(("--retrieved", retrieved) if retrieved else ())
+    )
     assert result.code == 1
     assert result.err.splitlines()[0] == f"incoming/v2/story.txt:1: {message}"
     assert tree_digest(archive / "seeds") == before
@@ -169,12 +187,15 @@ def test_two_articles_with_the_url_are_refused(archive, run):
     before = tree_digest(archive / "seeds")
     result = run(archive, "import", "incoming/v2/story.txt", "--url", URL)
     assert result.code == 1
-    assert result.err.splitlines()[0] == (f"incoming/v2/story.txt: --url: 2 articles have this url ({ARTICLE}, "
-                                          "seeds/articles/copy.md); give it to one only")
+    assert result.err.splitlines()[0] == (
+        f"incoming/v2/story.txt: --url: 2 articles have this url ({ARTICLE}, "
+        "seeds/articles/copy.md); give it to one only"
+    )
     assert tree_digest(archive / "seeds") == before
 
 
 # ---------------------------------------------------------------- the site
+
 
 def test_the_site_shows_the_update_each_version_and_what_changed(archive, run):
     for version in ("v1", "v2", "v3"):
@@ -186,8 +207,10 @@ def test_the_site_shows_the_update_each_version_and_what_changed(archive, run):
     assert "Updated" in meta and "18 January 2026, 10:00 (UTC+08:00)" in meta
     items = doc.xpath("//ol[@class='versions']/li")
     assert [i.xpath(".//a/@href") for i in items] == [
-        ["original/index.html"], ["original/2/index.html", "changes/2/index.html"],
-        ["original/3/index.html", "changes/3/index.html"]]
+        ["original/index.html"],
+        ["original/2/index.html", "changes/2/index.html"],
+        ["original/3/index.html", "changes/3/index.html"],
+    ]
     # version 1 keeps the address its original had before any other version came
     v1 = page(out, f"articles/{SLUG}/original/index.html")
     assert "version 1 of 3" in text(v1).lower().replace("\n", " ") or "1 of 3" in text(v1)
@@ -206,7 +229,8 @@ def test_the_site_shows_the_update_each_version_and_what_changed(archive, run):
     record = json.loads((out / f"api/articles/{SLUG}.json").read_text(encoding="utf-8"))
     assert [(v["number"], v["sha256"], v["retrieved"]) for v in record["versions"]] == [
         (n, hashlib.sha256(t.encode()).hexdigest(), f"2026-01-1{5 + n}T10:00:00+08:00")
-        for n, t in ((1, V1), (2, V2), (3, V3))]
+        for n, t in ((1, V1), (2, V2), (3, V3))
+    ]
     assert record["versions"][1]["changes_url"].endswith(f"articles/{SLUG}/changes/2/")
     assert record["raw"]["page_url"].endswith(f"articles/{SLUG}/original/3/")
     for v in record["versions"]:  # each original published byte for byte
@@ -233,8 +257,9 @@ def test_an_incremental_build_after_each_update_equals_a_clean_build(archive, ru
     # a raw original renamed (its link retargeted): every page naming it must change
     meta_path = archive / ARTICLE
     os.rename(archive / "seeds/raw/story.txt", archive / "seeds/raw/story-first.txt")
-    meta_path.write_text(meta_path.read_text(encoding="utf-8").replace("raw/story.txt", "raw/story-first.txt"),
-                         encoding="utf-8")
+    meta_path.write_text(
+        meta_path.read_text(encoding="utf-8").replace("raw/story.txt", "raw/story-first.txt"), encoding="utf-8"
+    )
     assert run(archive, "build").code == 0
     assert tree_digest(archive / "output") == _clean(archive)
 
@@ -255,37 +280,70 @@ def versioned(project: Path):
     two = hashlib.sha256(b"two\n").hexdigest()
 
     def write(entries: str) -> None:
-        write_article(project, "story.md", minimal_front(
-            "Story", extra=f"raw: raw/two.txt\nraw_sha256: {two}\nversions:\n{entries}"
-                           f"- original: raw/two.txt\n  sha256: {two}\n  retrieved: 2026-01-17T10:00:00+08:00\n"))
+        write_article(
+            project,
+            "story.md",
+            minimal_front(
+                "Story",
+                extra=f"raw: raw/two.txt\nraw_sha256: {two}\nversions:\n{entries}"
+                f"- original: raw/two.txt\n  sha256: {two}\n  retrieved: 2026-01-17T10:00:00+08:00\n",
+            ),
+        )
+
     return write
 
 
 BAD_VERSIONS = [
     ("- just text\n", 9, "versions: version 1: expected a mapping of original, sha256, retrieved, got a string"),
-    (f"- original: raw/one.txt\n  sha256: {GOOD_SHA}\n  when: 2026\n", 9,
-     "versions: version 1: unknown key 'when' (allowed: original, sha256, retrieved)"),
+    (
+        f"- original: raw/one.txt\n  sha256: {GOOD_SHA}\n  when: 2026\n",
+        9,
+        "versions: version 1: unknown key 'when' (allowed: original, sha256, retrieved)",
+    ),
     ("- original: raw/one.txt\n", 9, "versions: version 1: missing required key 'sha256'"),
     ("- original: raw/one.txt\n  sha256: nope\n", 9, "versions: version 1: sha256: expected 64 lower-case hex digits"),
-    (f"- original: raw/one.txt\n  sha256: {GOOD_SHA}\n  retrieved: 2026-01-16\n", 9,
-     ("versions: version 1: retrieved: expected a date and time with a UTC offset (e.g. 2026-01-15T23:42:00+08:00), "
-     "got a date alone")),
-    (f"- original: ../site.toml\n  sha256: {GOOD_SHA}\n", 9,
-     "versions: version 1: original: '../site.toml' must name a file inside raw/"),
-    (f"- original: ../../outside.txt\n  sha256: {GOOD_SHA}\n", 9,
-     "versions: version 1: original: '../../outside.txt' must name a file inside raw/"),
-    (f"- original: raw/missing.txt\n  sha256: {GOOD_SHA}\n", 9,
-     "versions: version 1: original: file not found: raw/missing.txt"),
-    (f"- original: raw/two.txt\n  sha256: {GOOD_SHA}\n", 9,
-     f"versions: version 1: sha256 does not match raw/two.txt (its sha256 is {TWO_SHA})"),
-    (f"- original: raw/one.txt\n  sha256: {GOOD_SHA}\n- original: raw/one.txt\n  sha256: {GOOD_SHA}\n", 11,
-     "versions: version 2: the same original as version 1 (sha256 " + GOOD_SHA + ")"),
+    (
+        f"- original: raw/one.txt\n  sha256: {GOOD_SHA}\n  retrieved: 2026-01-16\n",
+        9,
+        (
+            "versions: version 1: retrieved: expected a date and time with a UTC offset (e.g. 2026-01-15T23:42:00+08:00), "
+            "got a date alone"
+        ),
+    ),
+    (
+        f"- original: ../site.toml\n  sha256: {GOOD_SHA}\n",
+        9,
+        "versions: version 1: original: '../site.toml' must name a file inside raw/",
+    ),
+    (
+        f"- original: ../../outside.txt\n  sha256: {GOOD_SHA}\n",
+        9,
+        "versions: version 1: original: '../../outside.txt' must name a file inside raw/",
+    ),
+    (
+        f"- original: raw/missing.txt\n  sha256: {GOOD_SHA}\n",
+        9,
+        "versions: version 1: original: file not found: raw/missing.txt",
+    ),
+    (
+        f"- original: raw/two.txt\n  sha256: {GOOD_SHA}\n",
+        9,
+        f"versions: version 1: sha256 does not match raw/two.txt (its sha256 is {TWO_SHA})",
+    ),
+    (
+        f"- original: raw/one.txt\n  sha256: {GOOD_SHA}\n- original: raw/one.txt\n  sha256: {GOOD_SHA}\n",
+        11,
+        "versions: version 2: the same original as version 1 (sha256 " + GOOD_SHA + ")",
+    ),
 ]
 
 
-@pytest.mark.parametrize("entries, line, message", BAD_VERSIONS, ids=[m.split(": ", 2)[-1][:40] for _, _, m in BAD_VERSIONS])
-def test_a_bad_version_entry_is_one_error_at_its_line_and_output_is_untouched(project, run, versioned, entries, line,
-                                                                               message):
+@pytest.mark.parametrize(
+    "entries, line, message", BAD_VERSIONS, ids=[m.split(": ", 2)[-1][:40] for _, _, m in BAD_VERSIONS]
+)
+def test_a_bad_version_entry_is_one_error_at_its_line_and_output_is_untouched(
+    project, run, versioned, entries, line, message
+):
     versioned(f"- original: raw/one.txt\n  sha256: {GOOD_SHA}\n")
     assert run(project, "build").code == 0
     before = tree_digest(project / "output")
@@ -300,34 +358,46 @@ def test_the_last_version_must_be_the_raw_original(project, run, versioned):
     (project / "seeds/raw/three.txt").write_bytes(b"three\n")
     versioned(f"- original: raw/one.txt\n  sha256: {GOOD_SHA}\n")
     path = project / "seeds/articles/story.md"
-    path.write_text(path.read_text().replace("raw: raw/two.txt", "raw: raw/three.txt").replace(
-        f"raw_sha256: {TWO_SHA}", f"raw_sha256: {THREE_SHA}"))
+    path.write_text(
+        path.read_text()
+        .replace("raw: raw/two.txt", "raw: raw/three.txt")
+        .replace(f"raw_sha256: {TWO_SHA}", f"raw_sha256: {THREE_SHA}")
+    )
     result = run(project, "check")
     assert result.code == 1
-    assert result.err.splitlines()[0] == ("seeds/articles/story.md:11: versions: the last version must be the "
-                                          "article's raw original: its original and sha256 equal raw and raw_sha256")
+    assert result.err.splitlines()[0] == (
+        "seeds/articles/story.md:11: versions: the last version must be the "
+        "article's raw original: its original and sha256 equal raw and raw_sha256"
+    )
 
 
 def test_a_single_version_is_refused(project, run, versioned):
     versioned("")
     result = run(project, "check")
     assert result.code == 1
-    assert result.err.splitlines()[0] == ("seeds/articles/story.md:8: versions: expected at least two versions (an "
-                                          "article with one original has it in 'raw:' alone)")
+    assert result.err.splitlines()[0] == (
+        "seeds/articles/story.md:8: versions: expected at least two versions (an "
+        "article with one original has it in 'raw:' alone)"
+    )
 
 
 # ---------------------------------------------------------------- the word diff
 
+
 @settings(max_examples=200, deadline=None)
-@given(st.text(alphabet=st.sampled_from(["a", "b", " ", "\n", "<", "&", "é", "\t"]), max_size=60),
-       st.text(alphabet=st.sampled_from(["a", "b", " ", "\n", "<", "&", "é", "\t"]), max_size=60))
+@given(
+    st.text(alphabet=st.sampled_from(["a", "b", " ", "\n", "<", "&", "é", "\t"]), max_size=60),
+    st.text(alphabet=st.sampled_from(["a", "b", " ", "\n", "<", "&", "é", "\t"]), max_size=60),
+)
 def test_a_diff_holds_both_texts_whole_and_its_html_escapes_them(old, new):
     diff = word_diff(old, new)
     assert diff.old == old and diff.new == new
     html = str(diff_html(diff))
-    assert "<" not in html.replace("<del>", "").replace("</del>", "").replace("<ins>", "").replace("</ins>", "") \
-        .replace('<span class="diff-mark" aria-hidden="true">', "").replace('<span class="visually-hidden">', "") \
-        .replace("</span>", "")
+    assert "<" not in html.replace("<del>", "").replace("</del>", "").replace("<ins>", "").replace(
+        "</ins>", ""
+    ).replace('<span class="diff-mark" aria-hidden="true">', "").replace('<span class="visually-hidden">', "").replace(
+        "</span>", ""
+    )
 
 
 def test_a_small_correction_in_a_100000_word_text_is_shown_word_by_word(monkeypatch):
@@ -346,6 +416,7 @@ def _recorded(monkeypatch) -> list[int]:
     def matcher(isjunk, a, b, *args, **kwargs):
         sizes.append(len(a) * len(b))
         return real(isjunk, a, b, *args, **kwargs)
+
     monkeypatch.setattr(diffs.difflib, "SequenceMatcher", matcher)
     return sizes
 
@@ -375,6 +446,7 @@ def test_a_100000_word_text_changed_everywhere_is_diffed_within_bounds(monkeypat
 
 # ---------------------------------------------------------------- in a browser: axe on the new pages
 
+
 @pytest.fixture
 def served_versions(archive, run):
     """The archive with three versions of one story, built and served on 127.0.0.1: (base URL, output)."""
@@ -386,8 +458,9 @@ def served_versions(archive, run):
         assert run(archive, "import", f"incoming/{version}/story.txt", "--url", URL).code == 0
     assert run(archive, "build").code == 0
     handler = type("Quiet", (http.server.SimpleHTTPRequestHandler,), {"log_message": lambda *a: None})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                             functools.partial(handler, directory=str(archive / "output")))
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(handler, directory=str(archive / "output"))
+    )
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_port}/", archive / "output"
     server.shutdown()

@@ -1,6 +1,7 @@
 """The wheel carries the default theme: installed into a fresh virtual environment, `site-builder init` and
 `site-builder build` make a whole site in an empty folder outside the repository. Slow (a wheel build and a venv):
 one test."""
+
 from __future__ import annotations
 
 import shutil
@@ -37,8 +38,9 @@ def test_the_wheel_installed_elsewhere_inits_and_builds_a_site(tmp_path: Path):
     # file (appended after the venv's own site-packages, and not a site folder: no editable install leaks in)
     installed = _run(python, "-m", "pip", "install", "-q", "--no-deps", "--no-index", wheel, cwd=tmp_path)
     assert installed.returncode == 0, installed.stderr
-    purelib = Path(_run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])",
-                        cwd=tmp_path).stdout.strip())
+    purelib = Path(
+        _run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])", cwd=tmp_path).stdout.strip()
+    )
     deps = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
     (purelib / "zz_test_dependencies.pth").write_text("\n".join(sorted(deps)) + "\n", encoding="utf-8")
     where = _run(python, "-c", "import site_builder; print(site_builder.__file__)", cwd=tmp_path)

@@ -1,4 +1,5 @@
 """`site-builder init [FOLDER]`: scaffold a new archive (seeds/ with its settings, registry and folders)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -24,18 +25,21 @@ def _settings() -> str:
         "description": "the home page's description",
         "language": "the language tag of the site's pages (their lang)",
         "timezone": "the archive's time zone (an IANA name), in which `import` reads the publisher's times\n"
-                    "# and `new` dates articles; pages show each article's own offset",
+        "# and `new` dates articles; pages show each article's own offset",
         "page_size": "articles per home page; more pages go to page/2/ and on",
         "feed_size": "entries per feed",
         "publication": "the source `import` and `new` write unless --publication is given",
     }
-    lines = ["# Site settings for `site-builder build`. Every setting is optional: each line below shows its",
-             "# default; remove the '#' and change the value to set it.", "",
-             "# The address the site is published at, ending in '/', e.g. \"https://user.github.io/archive/\".",
-             "# Not set: pages link to each other relatively and work anywhere, but canonical links, the sitemap",
-             "# and the archive URL in citations are left out, feeds and the API use root-relative URLs, and every",
-             "# build warns (fails with --strict). `build --base-url URL` sets it for one build.",
-             '# base_url = "https://example.org/archive/"']
+    lines = [
+        "# Site settings for `site-builder build`. Every setting is optional: each line below shows its",
+        "# default; remove the '#' and change the value to set it.",
+        "",
+        "# The address the site is published at, ending in '/', e.g. \"https://user.github.io/archive/\".",
+        "# Not set: pages link to each other relatively and work anywhere, but canonical links, the sitemap",
+        "# and the archive URL in citations are left out, feeds and the API use root-relative URLs, and every",
+        "# build warns (fails with --strict). `build --base-url URL` sets it for one build.",
+        '# base_url = "https://example.org/archive/"',
+    ]
     for key, text in meaning.items():
         value = getattr(d, key)
         shown = str(value) if isinstance(value, int) else '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
@@ -84,6 +88,7 @@ def init_archive(folder: Path) -> list[Path]:
             write_new(attributes, ATTRIBUTES.encode("utf-8"))
             made.append(attributes)
     except OSError as exc:
-        raise SiteError.single(display_path(getattr(exc, "filename", None) or folder),
-                               f"cannot create: {exc.strerror or exc}") from None
+        raise SiteError.single(
+            display_path(getattr(exc, "filename", None) or folder), f"cannot create: {exc.strerror or exc}"
+        ) from None
     return made

@@ -1,4 +1,5 @@
 """`site-builder new`: a new article file with its front matter filled in."""
+
 from __future__ import annotations
 
 import stat
@@ -30,9 +31,14 @@ def new_article(source: Path, title: str, publication: str, now: datetime) -> Pa
         raise SiteError.single(display_path(source / ARTICLES_DIR), f"refused: not a folder ({kind(st)})")
     if exists is not None:
         raise SiteError.single(display_path(path), "article exists; choose another title")
-    meta = {"title": title.strip(), "published": now.replace(second=0, microsecond=0).isoformat(),
-            "source": publication, "companies": [], "summary": PLACEHOLDERS[0],
-            "draft": True}
+    meta = {
+        "title": title.strip(),
+        "published": now.replace(second=0, microsecond=0).isoformat(),
+        "source": publication,
+        "companies": [],
+        "summary": PLACEHOLDERS[0],
+        "draft": True,
+    }
     front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=10_000, default_flow_style=False)
     text = f"---\n{front}---\n\n{PLACEHOLDERS[1]}\n"
     try:

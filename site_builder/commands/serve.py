@@ -6,6 +6,7 @@ Pages are served with one extra external script (CSP allows only the site's own 
 and reloads the page after each rebuild. When a rebuild fails the previous site stays in place and every page
 shows the errors at its top, as the terminal does.
 """
+
 from __future__ import annotations
 
 import functools
@@ -147,14 +148,18 @@ def serve(source: Path, output: Path, templates: Path | None, port: int, base_ur
     try:
         server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)  # port 0: any free port
     except OSError as exc:  # in use, or not ours to take
-        print(f"127.0.0.1:{port}: cannot serve there ({exc.strerror or exc}); choose another --port",
-              file=sys.stderr, flush=True)
+        print(
+            f"127.0.0.1:{port}: cannot serve there ({exc.strerror or exc}); choose another --port",
+            file=sys.stderr,
+            flush=True,
+        )
         return 1
     server.daemon_threads = True
     base = base_url or f"http://127.0.0.1:{server.server_port}/"
     # One Builder for the whole session: it keeps its cache in memory, so a rebuild redoes only what changed.
-    rebuild = functools.partial(_rebuild, Builder(source, output, templates, {"base_url": base}, in_place=True,
-                                                         defer_save=True), state)
+    rebuild = functools.partial(
+        _rebuild, Builder(source, output, templates, {"base_url": base}, in_place=True, defer_save=True), state
+    )
     rebuild()
     threading.Thread(target=server.serve_forever, daemon=True).start()
     print(f"serving {output}/ at http://127.0.0.1:{server.server_port}/ (Ctrl-C stops)", flush=True)
@@ -211,8 +216,10 @@ class LiveHandler(http.server.SimpleHTTPRequestHandler):
         text = page.decode("utf-8", errors="replace")
         error = self.state.snapshot()["error"]
         if error:
-            box = (f'<div id="site-builder-error" role="alert"><strong>Build failed; this is the previous site.'
-                   f'</strong><pre>{html.escape(error)}</pre></div>')
+            box = (
+                f'<div id="site-builder-error" role="alert"><strong>Build failed; this is the previous site.'
+                f"</strong><pre>{html.escape(error)}</pre></div>"
+            )
             at = text.find(">", text.find("<body")) + 1 if "<body" in text else 0
             text = text[:at] + box + text[at:]
         at = text.rfind("</body>")

@@ -6,6 +6,7 @@ Semiconductor, Inc, Ltd, Holdings, ...), within one paragraph; words a sentence 
 left off its start. Code (fenced, indented or inline) and link targets are not read. Names the registry has
 (its names and aliases, ignoring case) are skipped. Order: most occurrences first, then by name.
 """
+
 from __future__ import annotations
 
 import re
@@ -16,10 +17,38 @@ from pathlib import Path
 from ..content.load import load_archive
 from ..core.errors import Collector, SiteError, display_path
 
-SUFFIXES = ("Co", "Corp", "Corporation", "Company", "Group", "Technology", "Technologies", "Semiconductor",
-            "Semiconductors", "Inc", "Ltd", "Limited", "Holdings", "Holding", "Electronics", "Industries", "Bank",
-            "Securities", "Motors", "Pharmaceutical", "Pharmaceuticals", "Software", "Systems", "Networks", "Labs",
-            "AG", "SA", "PLC", "LLC", "GmbH")
+SUFFIXES = (
+    "Co",
+    "Corp",
+    "Corporation",
+    "Company",
+    "Group",
+    "Technology",
+    "Technologies",
+    "Semiconductor",
+    "Semiconductors",
+    "Inc",
+    "Ltd",
+    "Limited",
+    "Holdings",
+    "Holding",
+    "Electronics",
+    "Industries",
+    "Bank",
+    "Securities",
+    "Motors",
+    "Pharmaceutical",
+    "Pharmaceuticals",
+    "Software",
+    "Systems",
+    "Networks",
+    "Labs",
+    "AG",
+    "SA",
+    "PLC",
+    "LLC",
+    "GmbH",
+)
 # words a sentence may start with before a name: not part of it
 LEADING = frozenset("A An And As At But By For From In Its Of On Or So The Then This That To While With".split())
 MAX_WORDS = 8  # words in a name, suffix included
@@ -33,8 +62,9 @@ _NAME = re.compile(rf"(?<![\w&'.\-])(?:{_WORD}{_GAP}){{1,{MAX_WORDS - 1}}}(?:{'|
 _FENCE = re.compile(r"^[ ]{0,3}(`{3,}|~{3,}).*?(?:^[ ]{0,3}\1[`~]*[ \t]*$|\Z)", re.MULTILINE | re.DOTALL)
 _INDENTED = re.compile(r"(?:(?<=\n\n)|\A)(?:(?:[ ]{4}|\t).*(?:\n|\Z))+")
 _INLINE_CODE = re.compile(r"(`+)(?:(?!\1).)+?\1", re.DOTALL)
-_LINK_TARGET = re.compile(r"\]\([^)\n]*\)|\]:[ \t]*\S+.*$|<[a-zA-Z][a-zA-Z0-9+.\-]*:[^>\s]*>|https?://\S+",
-                          re.MULTILINE)
+_LINK_TARGET = re.compile(
+    r"\]\([^)\n]*\)|\]:[ \t]*\S+.*$|<[a-zA-Z][a-zA-Z0-9+.\-]*:[^>\s]*>|https?://\S+", re.MULTILINE
+)
 
 
 @dataclass(frozen=True)
@@ -91,5 +121,4 @@ def suggest(source: Path) -> tuple[list[Suggestion], list[str]]:
 
 def safe(text: str) -> str:
     """text fit for a terminal: every control, format or line-separating character written as an escape."""
-    return "".join(ascii(ch)[1:-1] if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Cs") else ch
-                   for ch in text)
+    return "".join(ascii(ch)[1:-1] if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Cs") else ch for ch in text)

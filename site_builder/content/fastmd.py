@@ -37,6 +37,7 @@ None of that is promised to stay, so each has a fallback to the stock library, n
   fastmd out);
 - pyproject.toml bounds `markdown` above at the newest version the same-HTML tests were run on.
 """
+
 from __future__ import annotations
 
 import collections
@@ -71,6 +72,7 @@ def supported() -> bool:
     """Whether this Python-Markdown has the private methods SkippingInlineProcessor replaces and calls."""
     return all(callable(getattr(treeprocessors.InlineProcessor, name, None)) for name in (_APPLY, _HANDLE))
 
+
 _ZERO_WIDTH = {"AT", "ASSERT", "ASSERT_NOT"}
 _REPEATS = {"MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"}
 _MAX_RANGE = 256  # a character class wider than this is not worth listing
@@ -92,6 +94,7 @@ def _parsed(regex: re.Pattern[str]) -> Any:
 def _parser_as_expected() -> bool:
     """Whether the parser's output reads, here, as it did when this module was written: a changed parser
     gives no shortcut rather than a wrong one."""
+
     def first(pattern: str) -> tuple[set[str], bool]:
         return _first(_sre_parse.parse(pattern, 0))
 
@@ -99,10 +102,12 @@ def _parser_as_expected() -> bool:
         return _required(_sre_parse.parse(pattern, 0))
 
     try:
-        return (first(r"(?:ab|[c-e])x") == ({"a", "c", "d", "e"}, False)
-                and first(r"(?<!y)(?=z)(?:q|)(?>w*)") == ({"q", "w"}, True)
-                and first(r"(g)?h") == ({"g", "h"}, False)
-                and required(r"(?:^|\n)[ ]{0,3}>(?=#{2,})(?:!|\?)(?!%)") == [{">"}, {"#"}, {"!", "?"}])
+        return (
+            first(r"(?:ab|[c-e])x") == ({"a", "c", "d", "e"}, False)
+            and first(r"(?<!y)(?=z)(?:q|)(?>w*)") == ({"q", "w"}, True)
+            and first(r"(g)?h") == ({"g", "h"}, False)
+            and required(r"(?:^|\n)[ ]{0,3}>(?=#{2,})(?:!|\?)(?!%)") == [{">"}, {"#"}, {"!", "?"}]
+        )
     except Exception:
         return False
 

@@ -1,4 +1,5 @@
 """Split the '---' block, load it safely and check it against the one schema, keeping each key's line."""
+
 from __future__ import annotations
 
 import re
@@ -49,7 +50,11 @@ def _list_of_text(value: Any) -> str | None:
 
 def _moment(value: Any) -> str | None:
     if isinstance(value, datetime):
-        return None if value.tzinfo is not None else "date and time have no UTC offset (write e.g. 2026-01-15T23:42:00+08:00)"
+        return (
+            None
+            if value.tzinfo is not None
+            else "date and time have no UTC offset (write e.g. 2026-01-15T23:42:00+08:00)"
+        )
     if isinstance(value, date):
         return "expected a date and time with a UTC offset (e.g. 2026-01-15T23:42:00+08:00), got a date alone"
     if not isinstance(value, str):
@@ -94,7 +99,11 @@ def _credits(value: Any) -> str | None:
 
 
 def _language(value: Any) -> str | None:
-    return None if isinstance(value, str) and LANG_RE.fullmatch(value) else f"expected a language tag such as 'en', got {value!r}"
+    return (
+        None
+        if isinstance(value, str) and LANG_RE.fullmatch(value)
+        else f"expected a language tag such as 'en', got {value!r}"
+    )
 
 
 VERSION_KEYS = ("original", "sha256", "retrieved")  # the keys of one entry of `versions:`, in the order written
@@ -109,8 +118,10 @@ def _versions(value: Any) -> str | tuple[int, str] | None:
         return "expected at least two versions (an article with one original has it in 'raw:' alone)"
     seen: dict[str, int] = {}
     for i, entry in enumerate(value):
+
         def bad(message: str, i: int = i) -> tuple[int, str]:
             return i, f"version {i + 1}: {message}"
+
         if not isinstance(entry, dict):
             return bad(f"expected a mapping of {', '.join(VERSION_KEYS)}, got {_kind(entry)}")
         if (unknown := next((k for k in entry if k not in VERSION_KEYS), None)) is not None:
@@ -164,8 +175,15 @@ SCHEMA: dict[str, Field] = {
 
 
 def _kind(value: Any) -> str:
-    names = {list: "a list", dict: "a mapping", str: "a string", bool: "true/false", int: "a number",
-             float: "a number", type(None): "nothing"}
+    names = {
+        list: "a list",
+        dict: "a mapping",
+        str: "a string",
+        bool: "true/false",
+        int: "a number",
+        float: "a number",
+        type(None): "nothing",
+    }
     return names.get(type(value), type(value).__name__)
 
 
@@ -188,7 +206,7 @@ def split(text: str) -> tuple[str, str, int]:
         raise FrontMatterError(1, "missing front matter: the file must start with a '---' line")
     for i, line in enumerate(lines[1:], start=1):
         if line.rstrip() in ("---", "..."):
-            return "\n".join(lines[1:i]), "\n".join(lines[i + 1:]), i + 2
+            return "\n".join(lines[1:i]), "\n".join(lines[i + 1 :]), i + 2
     raise FrontMatterError(1, "front matter not closed: no '---' line ends the block opened here")
 
 
@@ -212,12 +230,16 @@ class _Document:
                 depth = 0
                 for event in yaml.parse(text, Loader=Loader):
                     if isinstance(event, yaml.AliasEvent):
-                        raise FrontMatterError(first_line + event.start_mark.line, "YAML aliases (*name) are not allowed")
+                        raise FrontMatterError(
+                            first_line + event.start_mark.line, "YAML aliases (*name) are not allowed"
+                        )
                     if isinstance(event, yaml.CollectionStartEvent):
                         depth += 1
                         if depth > MAX_YAML_DEPTH:
-                            raise FrontMatterError(first_line + event.start_mark.line,
-                                                   f"YAML nested too deeply (the limit is {MAX_YAML_DEPTH} levels)")
+                            raise FrontMatterError(
+                                first_line + event.start_mark.line,
+                                f"YAML nested too deeply (the limit is {MAX_YAML_DEPTH} levels)",
+                            )
                     elif isinstance(event, yaml.CollectionEndEvent):
                         depth -= 1
             except yaml.YAMLError as exc:
@@ -233,8 +255,9 @@ class _Document:
         """The 1-based file line of node."""
         return self.first_line + node.start_mark.line
 
-    def pairs(self, node: yaml.Node, what: str, item_lines: dict[Any, list[int]] | None = None
-              ) -> tuple[list[tuple[Any, Any, int]], list[FrontMatterError]]:
+    def pairs(
+        self, node: yaml.Node, what: str, item_lines: dict[Any, list[int]] | None = None
+    ) -> tuple[list[tuple[Any, Any, int]], list[FrontMatterError]]:
         """(key, value, line) for each entry of a mapping node, and errors for values that cannot be built.
         item_lines, if given, receives the line of each item of every value that is a list, by key."""
         if not isinstance(node, yaml.MappingNode):
@@ -249,8 +272,13 @@ class _Document:
             if item_lines is not None and isinstance(value_node, yaml.SequenceNode):
                 item_lines[key_node.value] = [self.line(item) for item in value_node.value]
             try:
-                items.append((self.loader.construct_object(key_node, deep=True),
-                              self.loader.construct_object(value_node, deep=True), line))
+                items.append(
+                    (
+                        self.loader.construct_object(key_node, deep=True),
+                        self.loader.construct_object(value_node, deep=True),
+                        line,
+                    )
+                )
             except (yaml.YAMLError, ValueError, OverflowError, TypeError) as exc:
                 name = key_node.value if isinstance(key_node, yaml.ScalarNode) else "key"
                 errors.append(FrontMatterError(line, f"{name}: invalid value: {_short(exc)}", key=name))
@@ -267,8 +295,9 @@ def _yaml_error(exc: yaml.YAMLError, first_line: int) -> FrontMatterError:
     return FrontMatterError(first_line + (mark.line if mark else 0), f"invalid YAML: {problem}")
 
 
-def load_yaml_mapping(text: str, first_line: int, item_lines: dict[Any, list[int]] | None = None
-                      ) -> tuple[list[tuple[Any, Any, int]], list[FrontMatterError]]:
+def load_yaml_mapping(
+    text: str, first_line: int, item_lines: dict[Any, list[int]] | None = None
+) -> tuple[list[tuple[Any, Any, int]], list[FrontMatterError]]:
     """Safely load a YAML mapping; return (key, value, line) triples and per-key errors. item_lines: as pairs'."""
     doc = _Document(text, first_line)
     try:
@@ -330,8 +359,13 @@ def parse(text: str) -> tuple[Parsed | None, list[FrontMatterError]]:
     if "versions" in values and not errors:
         last = values["versions"][-1]
         if (last["original"], last["sha256"]) != (values.get("raw"), values.get("raw_sha256")):
-            errors.append(FrontMatterError(item_lines["versions"][-1], "versions: the last version must be the "
-                                           "article's raw original: its original and sha256 equal raw and raw_sha256"))
+            errors.append(
+                FrontMatterError(
+                    item_lines["versions"][-1],
+                    "versions: the last version must be the "
+                    "article's raw original: its original and sha256 equal raw and raw_sha256",
+                )
+            )
     if errors:
         return None, errors
     for key in ("published", "updated", "retrieved"):
@@ -340,7 +374,9 @@ def parse(text: str) -> tuple[Parsed | None, list[FrontMatterError]]:
     if "versions" in values:
         for i, entry in enumerate(values["versions"]):
             moment = entry.get("retrieved")
-            values["versions"][i] = {**entry, "retrieved": datetime.fromisoformat(moment) if isinstance(moment, str)
-                                     else moment}
+            values["versions"][i] = {
+                **entry,
+                "retrieved": datetime.fromisoformat(moment) if isinstance(moment, str) else moment,
+            }
         lines.update({f"versions.{i}": line for i, line in enumerate(item_lines["versions"], start=1)})
     return Parsed(values, lines, body, body_line), []

@@ -1,4 +1,5 @@
 """Convert the publisher's raw text into an article file with provenance; used only by `import`."""
+
 from __future__ import annotations
 
 import hashlib
@@ -37,6 +38,7 @@ def _label(text: str, title: str) -> str:
 
 def parse_raw(text: str, path: str, zone: tzinfo) -> RawArticle:
     """Parse the raw format; raise SiteError naming the file and line on anything unexpected."""
+
     def fail(line: int, message: str) -> SiteError:
         return SiteError([Problem(path, line, message)])
 
@@ -77,8 +79,15 @@ def parse_raw(text: str, path: str, zone: tzinfo) -> RawArticle:
     credits += [c for c in more if c not in credits]
     if not paragraphs:  # point at the header's last line, not past the end of the file
         raise fail(max(n for n, line in enumerate(lines, start=1) if line), "no body paragraphs after the header")
-    return RawArticle(_label(header.group(1), title), _label(header.group(2), title), title,
-                      naive.replace(tzinfo=zone), tuple(credits), tuple(paragraphs), retrieved)
+    return RawArticle(
+        _label(header.group(1), title),
+        _label(header.group(2), title),
+        title,
+        naive.replace(tzinfo=zone),
+        tuple(credits),
+        tuple(paragraphs),
+        retrieved,
+    )
 
 
 def _retrieved(text: str, line: int, fail) -> datetime:
@@ -105,12 +114,33 @@ def mentioned(companies: tuple[Company, ...], paragraphs: tuple[str, ...]) -> li
 
 # kept from the article a re-import replaces (import --force), unless a command-line option gives them: every
 # key the raw file does not determine; written after the keys import always writes, in the schema's order
-KEPT_KEYS = ("source", "url", "retrieved", "language", "illustration", "credits", "authors", "slug", "summary",
-             "updated", "draft", "tags", "aliases")
+KEPT_KEYS = (
+    "source",
+    "url",
+    "retrieved",
+    "language",
+    "illustration",
+    "credits",
+    "authors",
+    "slug",
+    "summary",
+    "updated",
+    "draft",
+    "tags",
+    "aliases",
+)
 
 
-def article_text(raw: RawArticle, publication: str, url: str | None, raw_rel: str, sha: str, companies: list[str],
-                 retrieved: datetime | None = None, kept: dict | None = None) -> str:
+def article_text(
+    raw: RawArticle,
+    publication: str,
+    url: str | None,
+    raw_rel: str,
+    sha: str,
+    companies: list[str],
+    retrieved: datetime | None = None,
+    kept: dict | None = None,
+) -> str:
     """The article file: YAML front matter, a blank line, then the paragraphs. kept: front matter values of the
     article this one replaces that the import does not set (see KEPT_KEYS), written as they were."""
     meta: dict = {"title": raw.title, "published": raw.published.isoformat(), "source": publication}
@@ -145,13 +175,23 @@ def _replaced(article: Path, real: Path, st, shown: str) -> frontmatter.Parsed:
         raise SiteError.single(shown, f"cannot read: {exc.strerror or exc}") from None
     parsed, problems = frontmatter.parse(decode_utf8(data, article))
     if parsed is None:
-        raise SiteError([Problem(shown, p.line, f"{p.message} (import --force keeps this article's front matter: "
-                                                f"fix it, or move the file away, first)") for p in problems])
+        raise SiteError(
+            [
+                Problem(
+                    shown,
+                    p.line,
+                    f"{p.message} (import --force keeps this article's front matter: "
+                    f"fix it, or move the file away, first)",
+                )
+                for p in problems
+            ]
+        )
     return parsed
 
 
-def _raw_destination(within: Within, name: str, data: bytes, sha: str,
-                     taken: dict[str, bytes]) -> tuple[Path, Path, bool]:
+def _raw_destination(
+    within: Within, name: str, data: bytes, sha: str, taken: dict[str, bytes]
+) -> tuple[Path, Path, bool]:
     """Where the original goes under raw/: (real path, path as shown, whether it is there already).
 
     An existing file is never replaced: one with the same bytes is kept as it is, and a different one keeps its
@@ -208,10 +248,18 @@ class Planned:
     unchanged: bool = False  # nothing to write: the original is one the article records already
 
 
-def import_all(raw_files: list[Path], source: Path, zone: tzinfo, publication: str | None, url: str | None,
-               force: bool, retrieved: datetime | None = None,
-               default_publication: str = "Global Times", published: datetime | None = None,
-               language: str | None = None) -> list[Planned]:
+def import_all(
+    raw_files: list[Path],
+    source: Path,
+    zone: tzinfo,
+    publication: str | None,
+    url: str | None,
+    force: bool,
+    retrieved: datetime | None = None,
+    default_publication: str = "Global Times",
+    published: datetime | None = None,
+    language: str | None = None,
+) -> list[Planned]:
     """Check every raw file and plan its import; raise one SiteError with the problems of every bad file (nothing
     is written then), else return the plans, in the order given, for write_import. Two files that would make the
     same article, or store different originals under one name, are planned apart or refused as for one import."""
@@ -221,16 +269,31 @@ def import_all(raw_files: list[Path], source: Path, zone: tzinfo, publication: s
     by_article: dict[Path, Planned] = {}
     for raw_file in raw_files:
         try:
-            planned = plan_import(raw_file, source, zone, publication, url, force, retrieved, default_publication,
-                                  taken, published, language)
+            planned = plan_import(
+                raw_file,
+                source,
+                zone,
+                publication,
+                url,
+                force,
+                retrieved,
+                default_publication,
+                taken,
+                published,
+                language,
+            )
         except SiteError as exc:
             errors.extend(exc)
             continue
         for plan in planned:
             if (first := by_article.get(plan.article)) is not None:
                 web = raw_file.name.lower().endswith(WEB_SUFFIXES + WARC_SUFFIXES)
-                errors.add(raw_file, 0 if web else 2, f"{'page ' + plan.original_name + ': ' if web else ''}same "
-                           f"title as {display_path(first.raw_file)}: both would be {display_path(plan.article)}")
+                errors.add(
+                    raw_file,
+                    0 if web else 2,
+                    f"{'page ' + plan.original_name + ': ' if web else ''}same "
+                    f"title as {display_path(first.raw_file)}: both would be {display_path(plan.article)}",
+                )
                 continue
             by_article[plan.article] = plan
             taken[plan.raw_shown.name] = plan.data
@@ -244,10 +307,19 @@ WARC_SUFFIXES = (".warc", ".warc.gz")
 MAX_WARC_BYTES = 256 * 1024 * 1024  # a WARC file larger than this is refused unread
 
 
-def plan_import(raw_file: Path, source: Path, zone: tzinfo, publication: str | None, url: str | None, force: bool,
-                retrieved: datetime | None = None, default_publication: str = "Global Times",
-                taken: dict[str, bytes] | None = None, published: datetime | None = None,
-                language: str | None = None) -> list[Planned]:
+def plan_import(
+    raw_file: Path,
+    source: Path,
+    zone: tzinfo,
+    publication: str | None,
+    url: str | None,
+    force: bool,
+    retrieved: datetime | None = None,
+    default_publication: str = "Global Times",
+    taken: dict[str, bytes] | None = None,
+    published: datetime | None = None,
+    language: str | None = None,
+) -> list[Planned]:
     """Check one file and plan its import into source (write_import writes it); raise SiteError on any problem.
     A raw text file or a saved page (.html, .htm: content/webpage.py) is one article; a WARC file (.warc,
     .warc.gz: content/warc.py) one per HTML response, each page's bytes its original (<warc name>-<record>.html).
@@ -266,13 +338,15 @@ def plan_import(raw_file: Path, source: Path, zone: tzinfo, publication: str | N
     try:
         if not os.path.lexists(raw_file):
             raise FileNotFoundError
-        data = read_regular(Path(os.path.realpath(raw_file)), shown,
-                            limit=MAX_WARC_BYTES if is_warc else MAX_FILE_BYTES)
+        data = read_regular(
+            Path(os.path.realpath(raw_file)), shown, limit=MAX_WARC_BYTES if is_warc else MAX_FILE_BYTES
+        )
     except Refused as exc:
         raise SiteError.single(shown, exc.message) from None
     except OSError as exc:
-        raise SiteError.single(shown, "file not found" if isinstance(exc, FileNotFoundError)
-                               else f"cannot read: {exc.strerror or exc}") from None
+        raise SiteError.single(
+            shown, "file not found" if isinstance(exc, FileNotFoundError) else f"cannot read: {exc.strerror or exc}"
+        ) from None
     if is_warc:
         from .warc import parse_warc
 
@@ -288,15 +362,42 @@ def plan_import(raw_file: Path, source: Path, zone: tzinfo, publication: str | N
     taken = dict(taken or {})
     plans = []
     for raw, original, original_name in todo:
-        plans.append(_plan(raw, original, original_name, raw_file, shown, source, zone, publication, url, force,
-                           retrieved, default_publication, taken))
+        plans.append(
+            _plan(
+                raw,
+                original,
+                original_name,
+                raw_file,
+                shown,
+                source,
+                zone,
+                publication,
+                url,
+                force,
+                retrieved,
+                default_publication,
+                taken,
+            )
+        )
         taken[plans[-1].raw_shown.name] = original
     return plans
 
 
-def _plan(raw: RawArticle, data: bytes, original_name: str, raw_file: Path, shown: str, source: Path, zone: tzinfo,
-          publication: str | None, url: str | None, force: bool, retrieved: datetime | None,
-          default_publication: str, taken: dict[str, bytes]) -> Planned:
+def _plan(
+    raw: RawArticle,
+    data: bytes,
+    original_name: str,
+    raw_file: Path,
+    shown: str,
+    source: Path,
+    zone: tzinfo,
+    publication: str | None,
+    url: str | None,
+    force: bool,
+    retrieved: datetime | None,
+    default_publication: str,
+    taken: dict[str, bytes],
+) -> Planned:
     """Plan one article from its record (raw) and original (data, stored under raw/ as original_name)."""
     errors = Collector()
     registry = load_registry(source, errors)
@@ -306,12 +407,43 @@ def _plan(raw: RawArticle, data: bytes, original_name: str, raw_file: Path, show
         raise SiteError([Problem(shown, 2, "the title gives an empty slug")])
     within = Within(source)
     articles_dir, raw_dir = _folder(within, ARTICLES_DIR), _folder(within, RAW_DIR)
-    if url is not None and (u := plan_update(raw_file, raw, data, source, zone, url, retrieved, registry, force,
-                                             taken or {}, parse_raw=parse_raw, markdown_escape=markdown_escape,
-                                             mentioned=mentioned, raw_destination=_raw_destination)) is not None:
+    if (
+        url is not None
+        and (
+            u := plan_update(
+                raw_file,
+                raw,
+                data,
+                source,
+                zone,
+                url,
+                retrieved,
+                registry,
+                force,
+                taken or {},
+                parse_raw=parse_raw,
+                markdown_escape=markdown_escape,
+                mentioned=mentioned,
+                raw_destination=_raw_destination,
+            )
+        )
+        is not None
+    ):
         # an article has this url already: the file is a new version of it (versions.py)
-        return Planned(raw_file, u.article, u.article_real, True, u.raw_shown, u.raw_real, u.stored, data, u.text,
-                       (articles_dir, raw_dir), note=u.note, unchanged=u.unchanged)
+        return Planned(
+            raw_file,
+            u.article,
+            u.article_real,
+            True,
+            u.raw_shown,
+            u.raw_real,
+            u.stored,
+            data,
+            u.text,
+            (articles_dir, raw_dir),
+            note=u.note,
+            unchanged=u.unchanged,
+        )
     article = source / ARTICLES_DIR / f"{slug}.md"
     try:
         article_real, article_st = within.locate(f"{ARTICLES_DIR}/{slug}.md")
@@ -323,8 +455,10 @@ def _plan(raw: RawArticle, data: bytes, original_name: str, raw_file: Path, show
             raise SiteError.single(display_path(article), "article exists; use --force to overwrite it")
         kept = dict(_replaced(article, article_real, article_st, display_path(article)).values)
         if "versions" in kept:  # its history is kept by an update (versions.py), never dropped by a rewrite
-            raise SiteError.single(display_path(article), f"has {len(kept['versions'])} versions of its original: "
-                                                          f"import a new one with --url {kept.get('url')}")
+            raise SiteError.single(
+                display_path(article),
+                f"has {len(kept['versions'])} versions of its original: import a new one with --url {kept.get('url')}",
+            )
     sha = hashlib.sha256(data).hexdigest()
     raw_real, raw_shown, stored = _raw_destination(within, original_name, data, sha, taken)
     retrieved = retrieved or raw.retrieved or kept.get("retrieved")
@@ -332,13 +466,28 @@ def _plan(raw: RawArticle, data: bytes, original_name: str, raw_file: Path, show
     companies += [c for c in kept.pop("companies", []) if c not in companies]
     kept = {k: v for k, v in kept.items() if k in KEPT_KEYS}
     source_name, kept_url = kept.pop("source", None), kept.pop("url", None)
-    if not (source_name := publication or raw.publication or source_name or (None if raw.markdown else default_publication)):
-        raise SiteError.single(shown, "source: the page names no publication (og:site_name, JSON-LD publisher); "
-                                      "give it with --publication")
-    text_out = article_text(raw, source_name, url or raw.url or kept_url, f"{RAW_DIR}/{raw_shown.name}", sha,
-                            companies, retrieved, kept)
-    return Planned(raw_file, article, article_real, article_st is not None, raw_shown, raw_real, stored, data,
-                   text_out.encode("utf-8"), (articles_dir, raw_dir), original_name)
+    if not (
+        source_name := publication or raw.publication or source_name or (None if raw.markdown else default_publication)
+    ):
+        raise SiteError.single(
+            shown, "source: the page names no publication (og:site_name, JSON-LD publisher); give it with --publication"
+        )
+    text_out = article_text(
+        raw, source_name, url or raw.url or kept_url, f"{RAW_DIR}/{raw_shown.name}", sha, companies, retrieved, kept
+    )
+    return Planned(
+        raw_file,
+        article,
+        article_real,
+        article_st is not None,
+        raw_shown,
+        raw_real,
+        stored,
+        data,
+        text_out.encode("utf-8"),
+        (articles_dir, raw_dir),
+        original_name,
+    )
 
 
 def write_import(plan: Planned) -> None:
@@ -356,8 +505,10 @@ def write_import(plan: Planned) -> None:
         else:
             write_new(plan.article_real, plan.text)
     except FileExistsError as exc:
-        raise SiteError.single(display_path(exc.filename or plan.article),
-                               "appeared while importing; nothing replaced") from None
+        raise SiteError.single(
+            display_path(exc.filename or plan.article), "appeared while importing; nothing replaced"
+        ) from None
     except OSError as exc:
-        raise SiteError.single(display_path(exc.filename or plan.article),
-                               f"cannot write: {exc.strerror or exc}") from None
+        raise SiteError.single(
+            display_path(exc.filename or plan.article), f"cannot write: {exc.strerror or exc}"
+        ) from None

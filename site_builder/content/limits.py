@@ -15,6 +15,7 @@ Two kinds of check:
 
 This module imports nothing heavy: the loader uses it.
 """
+
 from __future__ import annotations
 
 import re
@@ -62,15 +63,19 @@ def body_problem(text: str) -> BodyProblem | None:
     if (marks := text.count("[^")) * marks > MAX_FOOTNOTE_WORK:  # else marks x definitions cannot be either
         definitions = _FOOTNOTE.findall(text)
         if marks * len(definitions) > MAX_FOOTNOTE_WORK:
-            return BodyProblem(_line(text, 0), f"{TOO_SLOW} ({marks} footnote marks '[^' and {len(definitions)} footnote "
-                                  f"definitions: their product exceeds {MAX_FOOTNOTE_WORK})")
+            return BodyProblem(
+                _line(text, 0),
+                f"{TOO_SLOW} ({marks} footnote marks '[^' and {len(definitions)} footnote "
+                f"definitions: their product exceeds {MAX_FOOTNOTE_WORK})",
+            )
     if "*[" in text and len(abbreviations := _ABBREVIATION.findall(text)) > MAX_ABBREVIATIONS:
         at = [m.start() for m in _ABBREVIATION.finditer(text)][MAX_ABBREVIATIONS]
-        return BodyProblem(_line(text, at), f"{TOO_SLOW} ({len(abbreviations)} abbreviation definitions "
-                                            f"'*[...]:'; the limit is {MAX_ABBREVIATIONS})")
+        return BodyProblem(
+            _line(text, at),
+            f"{TOO_SLOW} ({len(abbreviations)} abbreviation definitions '*[...]:'; the limit is {MAX_ABBREVIATIONS})",
+        )
     # each '[' is scanned over at most the whole text: only a text with many can pass the bracket limit
-    return _blocks_problem(text) or (_bracket_problem(text) if text.count("[") * len(text) > MAX_BRACKET_WORK
-                                     else None)
+    return _blocks_problem(text) or (_bracket_problem(text) if text.count("[") * len(text) > MAX_BRACKET_WORK else None)
 
 
 def _blocks_problem(text: str) -> BodyProblem | None:
@@ -81,15 +86,19 @@ def _blocks_problem(text: str) -> BodyProblem | None:
     blocks = _BLANK.split(text)
     if len(blocks) > MAX_BLOCKS:
         at = next(m.end() for i, m in enumerate(_BLANK.finditer(text)) if i == MAX_BLOCKS - 1)
-        return BodyProblem(_line(text, at), f"{TOO_SLOW} ({len(blocks)} blocks separated by blank lines; the "
-                                            f"limit is {MAX_BLOCKS})")
+        return BodyProblem(
+            _line(text, at), f"{TOO_SLOW} ({len(blocks)} blocks separated by blank lines; the limit is {MAX_BLOCKS})"
+        )
     work, at = 0, 0
     for block in blocks:
         lines = block.count("\n") + 1
         work += lines * lines
         if work > MAX_LINE_WORK:
-            return BodyProblem(_line(text, text.index(block, at)), f"{TOO_SLOW} (too many lines without a blank line between them: the lines of "
-                                     f"each block, squared and summed, exceed {MAX_LINE_WORK})")
+            return BodyProblem(
+                _line(text, text.index(block, at)),
+                f"{TOO_SLOW} (too many lines without a blank line between them: the lines of "
+                f"each block, squared and summed, exceed {MAX_LINE_WORK})",
+            )
         at += len(block) + 1
     return None
 
@@ -117,9 +126,12 @@ def _bracket_problem(text: str) -> BodyProblem | None:
 
 
 def _brackets_at(text: str, start: int, work: int) -> BodyProblem:
-    return BodyProblem(_line(text, start), f"{TOO_SLOW} (brackets '[' nested or left open over too much text: "
-                                           f"more than {MAX_BRACKET_WORK} characters inside open brackets, "
-                                           f"counting each once per bracket)")
+    return BodyProblem(
+        _line(text, start),
+        f"{TOO_SLOW} (brackets '[' nested or left open over too much text: "
+        f"more than {MAX_BRACKET_WORK} characters inside open brackets, "
+        f"counting each once per bracket)",
+    )
 
 
 class Refused(NamedTuple):
@@ -131,7 +143,10 @@ class Refused(NamedTuple):
 def refuse(articles: Sequence[Any], converted: Sequence[Any]) -> None:
     """Raise a SiteError naming each article (models.Article) whose body was refused (a Refused where its Body
     would be), at the body's first line."""
-    problems = [Problem(display_path(a.path), a.body_line, body.message)
-                for a, body in zip(articles, converted, strict=True) if isinstance(body, Refused)]
+    problems = [
+        Problem(display_path(a.path), a.body_line, body.message)
+        for a, body in zip(articles, converted, strict=True)
+        if isinstance(body, Refused)
+    ]
     if problems:
         raise SiteError(problems)

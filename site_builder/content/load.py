@@ -1,4 +1,5 @@
 """Walk seeds/, read every file as UTF-8 and turn it into Articles and Companies, or errors."""
+
 from __future__ import annotations
 
 import fnmatch
@@ -92,9 +93,14 @@ def _source_files(folder: Path, pattern: str) -> list[Path]:
     return [folder / e.name for e in sorted(entries, key=lambda e: e.name)]
 
 
-def load_registry(source: Path, errors: Collector, previous: Memo | None = None,
-                  fresh: Memo | None = None, states: dict[str, FileState] | None = None,
-                  dropped: set[str] | None = None) -> tuple[Company, ...] | None:
+def load_registry(
+    source: Path,
+    errors: Collector,
+    previous: Memo | None = None,
+    fresh: Memo | None = None,
+    states: dict[str, FileState] | None = None,
+    dropped: set[str] | None = None,
+) -> tuple[Company, ...] | None:
     """Load seeds/companies.yaml: a list of entries with id, name, aliases and description.
 
     Returns None when the file as a whole cannot be read, so articles are not blamed for its ids. previous:
@@ -146,8 +152,11 @@ def _parse_registry(path: Path, source: Path, errors: Collector, dropped: set[st
         for name in company.names:
             owner = name_owner.get(name.casefold())
             if owner and owner[0] != company.id:
-                errors.add(path, line, f"name or alias {name!r} of {company.id!r} is already used by "
-                                       f"{owner[0]!r} (line {owner[1]})")
+                errors.add(
+                    path,
+                    line,
+                    f"name or alias {name!r} of {company.id!r} is already used by {owner[0]!r} (line {owner[1]})",
+                )
                 clash = True
             name_owner.setdefault(name.casefold(), (company.id, line))
         if clash:
@@ -207,10 +216,17 @@ def _state(path: Path) -> FileState | None:
 BodySink = Callable[[int], Callable[[str], None] | None]
 
 
-def load_articles(source: Path, company_ids: set[str] | None, errors: Collector,
-                  previous: Memo | None = None, fresh: Memo | None = None,
-                  bodies: BodySink | None = None, states: dict[str, FileState] | None = None,
-                  dropped: set[str] = frozenset(), lost: set[str] | None = None) -> list[Article]:
+def load_articles(
+    source: Path,
+    company_ids: set[str] | None,
+    errors: Collector,
+    previous: Memo | None = None,
+    fresh: Memo | None = None,
+    bodies: BodySink | None = None,
+    states: dict[str, FileState] | None = None,
+    dropped: set[str] = frozenset(),
+    lost: set[str] | None = None,
+) -> list[Article]:
     """Load and validate every seeds/articles/*.md file.
 
     previous holds the articles an earlier build loaded; one whose file is unchanged (the same size, mtime,
@@ -267,14 +283,22 @@ def load_articles(source: Path, company_ids: set[str] | None, errors: Collector,
     return articles
 
 
-def _article(path: Path, parsed: frontmatter.Parsed, company_ids: set[str] | None,
-             errors: Collector, digest: bytes = b"", dropped: set[str] = frozenset()) -> Article | None:
+def _article(
+    path: Path,
+    parsed: frontmatter.Parsed,
+    company_ids: set[str] | None,
+    errors: Collector,
+    digest: bytes = b"",
+    dropped: set[str] = frozenset(),
+) -> Article | None:
     """The article, or None when its slug is unusable. A company id the registry lacks is reported, and left
     out of the article (so the checks after loading still run on it); see load_articles."""
     v, lines = parsed.values, parsed.lines
     slug = v.get("slug") or slugify(path.stem)
     if (msg := slug_problem(slug)) is not None:
-        errors.add(path, lines.get("slug", 1), f"slug: {msg}" if "slug" in v else f"{msg} (from the file name; set 'slug:')")
+        errors.add(
+            path, lines.get("slug", 1), f"slug: {msg}" if "slug" in v else f"{msg} (from the file name; set 'slug:')"
+        )
         return None
     companies: list[str] = []
     for cid in v["companies"]:
@@ -285,16 +309,36 @@ def _article(path: Path, parsed: frontmatter.Parsed, company_ids: set[str] | Non
     if len(set(v["companies"])) != len(v["companies"]):
         errors.add(path, lines["companies"], "companies: a company is listed twice")
     return Article(
-        path=str(path), slug=slug, title=v["title"].strip(), published=v["published"], source=v["source"].strip(),
-        companies=tuple(companies), body=parsed.body, column=v.get("column"), section=v.get("section"),
-        illustration=v.get("illustration"), url=v.get("url"), raw=v.get("raw"), raw_sha256=v.get("raw_sha256"),
-        summary=v.get("summary"), updated=v.get("updated"), draft=v.get("draft", False),
-        language=v.get("language", "en"), tags=tuple(v.get("tags", ())), aliases=tuple(v.get("aliases", ())),
-        retrieved=v.get("retrieved"), body_line=parsed.body_line, authors=tuple(v.get("authors", ())),
-        credits=tuple(dict.fromkeys(([f"Illustration: {v['illustration']}"] if v.get("illustration") else [])
-                                    + v.get("credits", []))),
+        path=str(path),
+        slug=slug,
+        title=v["title"].strip(),
+        published=v["published"],
+        source=v["source"].strip(),
+        companies=tuple(companies),
+        body=parsed.body,
+        column=v.get("column"),
+        section=v.get("section"),
+        illustration=v.get("illustration"),
+        url=v.get("url"),
+        raw=v.get("raw"),
+        raw_sha256=v.get("raw_sha256"),
+        summary=v.get("summary"),
+        updated=v.get("updated"),
+        draft=v.get("draft", False),
+        language=v.get("language", "en"),
+        tags=tuple(v.get("tags", ())),
+        aliases=tuple(v.get("aliases", ())),
+        retrieved=v.get("retrieved"),
+        body_line=parsed.body_line,
+        authors=tuple(v.get("authors", ())),
+        credits=tuple(
+            dict.fromkeys(
+                ([f"Illustration: {v['illustration']}"] if v.get("illustration") else []) + v.get("credits", [])
+            )
+        ),
         versions=tuple(Version(e["original"], e["sha256"], e.get("retrieved")) for e in v.get("versions", ())),
-        lines=dict(lines), source_digest=digest,
+        lines=dict(lines),
+        source_digest=digest,
     )
 
 
@@ -306,15 +350,19 @@ def _check_duplicates(articles: list[Article], errors: Collector) -> list[Articl
         key = article.slug.casefold()
         if key in seen:
             first = seen[key]
-            errors.add(article.path, article.lines.get("slug", 1),
-                       f"duplicate slug {article.slug!r}: {display_path(first.path)} already uses {first.slug!r}")
+            errors.add(
+                article.path,
+                article.lines.get("slug", 1),
+                f"duplicate slug {article.slug!r}: {display_path(first.path)} already uses {first.slug!r}",
+            )
         else:
             seen[key] = article
     return list(seen.values())
 
 
-def _load_raw(source: Path, articles: list[Article], errors: Collector
-              ) -> tuple[dict[str, bytes], dict[str, str], dict[str, tuple[str, ...]]]:
+def _load_raw(
+    source: Path, articles: list[Article], errors: Collector
+) -> tuple[dict[str, bytes], dict[str, str], dict[str, tuple[str, ...]]]:
     """The raw originals the articles name (`raw:` and each of `versions:`), each a regular file inside raw/
     (links resolved as safefs says): ({name: bytes}, {article path: name}, {article path: the name of each
     version}), each name the file's '/'-separated real path under raw/ (sub-folders kept: raw/a/x.txt and
@@ -324,8 +372,16 @@ def _load_raw(source: Path, articles: list[Article], errors: Collector
         if article.raw is not None:
             wanted.append((article, article.raw, article.raw_sha256, "raw", article.lines.get("raw", 1), 0))
         for i, version in enumerate(article.versions[:-1], start=1):  # the last one is `raw`
-            wanted.append((article, version.original, version.sha256, f"versions: version {i}: original",
-                           article.lines.get(f"versions.{i}", article.lines.get("versions", 1)), i))
+            wanted.append(
+                (
+                    article,
+                    version.original,
+                    version.sha256,
+                    f"versions: version {i}: original",
+                    article.lines.get(f"versions.{i}", article.lines.get("versions", 1)),
+                    i,
+                )
+            )
     raw_files: dict[str, bytes] = {}
     raw_names: dict[str, str] = {}
     found: dict[tuple[str, int], str] = {}  # (article path, version) -> name
@@ -357,22 +413,33 @@ def _load_raw(source: Path, articles: list[Article], errors: Collector
             continue
         name = path.relative_to(raw_root).as_posix()
         if (bad := next((ch for ch in name if unicodedata.category(ch) in _UNPRINTABLE), None)) is not None:
-            errors.add(article.path, line, f"{what}: {RAW_DIR}/{name!r} has a control or invisible character "
-                                           f"(U+{ord(bad):04X}) in its name, which no published file name may carry")
+            errors.add(
+                article.path,
+                line,
+                f"{what}: {RAW_DIR}/{name!r} has a control or invisible character "
+                f"(U+{ord(bad):04X}) in its name, which no published file name may carry",
+            )
             continue
         folded = raw_path(name).casefold()  # URLs are compared without regard to case, as macOS and Windows do
         if folded in published:
             first_name, first_file, first = published[folded]
             if first_name != name and not _same_file(first_file, path):
-                errors.add(article.path, line, f"{what}: {RAW_DIR}/{name} would be published as {raw_path(name)}, "
-                                               f"as {RAW_DIR}/{first_name} (raw of {display_path(first.path)}) is; "
-                                               "rename one")
+                errors.add(
+                    article.path,
+                    line,
+                    f"{what}: {RAW_DIR}/{name} would be published as {raw_path(name)}, "
+                    f"as {RAW_DIR}/{first_name} (raw of {display_path(first.path)}) is; "
+                    "rename one",
+                )
                 continue
             name = first_name
         if name not in raw_files:
             if stat.S_ISREG(st.st_mode) and st.st_size > MAX_FILE_BYTES:  # refused unread, as such an article is
-                errors.add(article.path, line, f"{what}: file too large: {rel} is {st.st_size} bytes "
-                                               f"(the limit is {MAX_FILE_BYTES} bytes)")
+                errors.add(
+                    article.path,
+                    line,
+                    f"{what}: file too large: {rel} is {st.st_size} bytes (the limit is {MAX_FILE_BYTES} bytes)",
+                )
                 continue
             try:
                 data = read_regular(path, source / rel, st, MAX_FILE_BYTES)
@@ -415,15 +482,22 @@ def _check_raw_folders(published: dict[str, tuple[str, Path, Article]], errors: 
     for folded, (name, _, article) in published.items():
         parts = folded.split("/")
         for i in range(1, len(parts) - 1):
-            if (clash := published.get("/".join(parts[:i + 1]))) is not None:
-                errors.add(article.path, article.lines.get("raw", 1),
-                           f"raw: {RAW_DIR}/{name} would be published in a folder named as the file {raw_path(clash[0])} "
-                           f"(raw of {display_path(clash[2].path)}); rename one")
+            if (clash := published.get("/".join(parts[: i + 1]))) is not None:
+                errors.add(
+                    article.path,
+                    article.lines.get("raw", 1),
+                    f"raw: {RAW_DIR}/{name} would be published in a folder named as the file {raw_path(clash[0])} "
+                    f"(raw of {display_path(clash[2].path)}); rename one",
+                )
 
 
-def load_archive(source: Path, memo: Memo | None = None,
-                 bodies: Callable[[tuple[Company, ...], int], Callable[[str], None] | None] | None = None,
-                 states: dict[str, FileState] | None = None, errors: Collector | None = None) -> Archive:
+def load_archive(
+    source: Path,
+    memo: Memo | None = None,
+    bodies: Callable[[tuple[Company, ...], int], Callable[[str], None] | None] | None = None,
+    states: dict[str, FileState] | None = None,
+    errors: Collector | None = None,
+) -> Archive:
     """Load the registry and every article; raise SiteError listing every problem at once. memo: the registry
     and articles an earlier build loaded, reused while their files are unchanged; replaced in place by what
     this build loaded. bodies: as load_articles', also given the registry's companies (only when it is valid).
@@ -441,8 +515,17 @@ def load_archive(source: Path, memo: Memo | None = None,
     lost: set[str] = set()
     companies = load_registry(source, errors, previous, fresh, states, dropped)
     sink = (lambda count: bodies(companies, count)) if bodies is not None and companies is not None else None
-    articles = load_articles(source, None if companies is None else {c.id for c in companies}, errors, previous,
-                             fresh, sink, states, dropped, lost)
+    articles = load_articles(
+        source,
+        None if companies is None else {c.id for c in companies},
+        errors,
+        previous,
+        fresh,
+        sink,
+        states,
+        dropped,
+        lost,
+    )
     if memo is not None:
         memo.clear()
         memo.update(fresh)

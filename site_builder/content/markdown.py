@@ -1,4 +1,5 @@
 """The one configured Python-Markdown instance, company-mention linking, and HTML sanitising."""
+
 from __future__ import annotations
 
 import functools
@@ -30,8 +31,16 @@ from .limits import MAX_HTML_DEPTH, MAX_NESTING, TIME_LIMIT, TOO_DEEP, TOO_SLOW,
 
 # Python-Markdown's "extra" (its seven extensions, in its order) and "sane_lists", given as classes: named,
 # Markdown looks each up among the installed packages' entry points, which costs more than converting a body
-EXTENSIONS = (FencedCodeExtension, FootnoteExtension, AttrListExtension, DefListExtension, TableExtension,
-              AbbrExtension, MarkdownInHtmlExtension, SaneListExtension)
+EXTENSIONS = (
+    FencedCodeExtension,
+    FootnoteExtension,
+    AttrListExtension,
+    DefListExtension,
+    TableExtension,
+    AbbrExtension,
+    MarkdownInHtmlExtension,
+    SaneListExtension,
+)
 _SKIP = {"a", "code", "pre", "script", "style"}
 _BLOCKS = {"p", "li", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "td", "th", "dd", "dt", "figcaption"}
 _PLACEHOLDER = re.compile(f"{STX}([^{ETX}]*){ETX}")
@@ -48,7 +57,7 @@ def _plain(text: str, stash: list[str]) -> str:
         return text
     parts, pos, raw_html = [], 0, False
     for m in _PLACEHOLDER.finditer(text):  # rebuild the block as HTML: text escaped, raw HTML as written
-        parts.append(html_lib.escape(text[pos:m.start()], quote=False))
+        parts.append(html_lib.escape(text[pos : m.start()], quote=False))
         code = m.group(1)
         if code.isdigit():
             parts.append(html_lib.escape(chr(int(code)), quote=False))
@@ -61,18 +70,26 @@ def _plain(text: str, stash: list[str]) -> str:
     html = "".join(parts)
     return without_forbidden(html_lib.unescape(nh3.clean(html, tags=set()) if raw_html else html))
 
+
 # The sanitiser's safe defaults, plus the attributes our own Markdown output needs.
 _ATTRIBUTES = {tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()}
-for _tag, _extra in {"a": {"href", "title", "class", "id"}, "sup": {"id", "class"}, "li": {"id"},
-                     "div": {"class"}, "abbr": {"title"}, "img": {"title"},
-                     **{f"h{i}": {"id"} for i in range(1, 7)}}.items():
+for _tag, _extra in {
+    "a": {"href", "title", "class", "id"},
+    "sup": {"id", "class"},
+    "li": {"id"},
+    "div": {"class"},
+    "abbr": {"title"},
+    "img": {"title"},
+    **{f"h{i}": {"id"} for i in range(1, 7)},
+}.items():
     _ATTRIBUTES.setdefault(_tag, set()).update(_extra)
 
 
 def sanitise(html: str) -> str:
     """Strip everything that could run or load script: no script, no event handler, no javascript: URL."""
-    return nh3.clean(html, attributes=_ATTRIBUTES, url_schemes={"http", "https", "mailto"},
-                     link_rel=None, strip_comments=True)
+    return nh3.clean(
+        html, attributes=_ATTRIBUTES, url_schemes={"http", "https", "mailto"}, link_rel=None, strip_comments=True
+    )
 
 
 def mention_pattern(companies: Iterable[Company]) -> tuple[re.Pattern[str] | None, dict[str, str]]:
@@ -136,7 +153,7 @@ class _Linker(Treeprocessor):
             return text, []
         links, pos, head = [], 0, None
         for m in self.pattern.finditer(text):
-            piece = text[pos:m.start()]
+            piece = text[pos : m.start()]
             if links:
                 links[-1].tail = piece
             else:
@@ -214,6 +231,7 @@ def _guard_nesting(md: markdown.Markdown) -> None:
                 return function(*args, **kwargs)
             finally:
                 levels[kind] -= 1
+
         return guarded
 
     md.parser.parseBlocks = nested("blocks", "quotes, lists and other blocks", parse)
@@ -293,8 +311,12 @@ class Converter:
             # article refused (index.build_site) naming the characters
             forbidden = "".join(dict.fromkeys(m.group() for m in FORBIDDEN.finditer(clean)))
             paragraphs = tuple(self.linker.paragraphs)
-            return Body.of(without_forbidden(clean) if forbidden else clean, "\n".join(paragraphs),
-                           first_mentions(paragraphs, self.linker.pattern, self.linker.owner), forbidden=forbidden)
+            return Body.of(
+                without_forbidden(clean) if forbidden else clean,
+                "\n".join(paragraphs),
+                first_mentions(paragraphs, self.linker.pattern, self.linker.owner),
+                forbidden=forbidden,
+            )
         self._setup()
         return refused
 
@@ -307,8 +329,9 @@ def sentences(paragraph: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(paragraph) if s.strip()]
 
 
-def first_mentions(paragraphs: Iterable[str], pattern: re.Pattern[str] | None,
-                   owner: dict[str, str]) -> dict[str, tuple[str, str]]:
+def first_mentions(
+    paragraphs: Iterable[str], pattern: re.Pattern[str] | None, owner: dict[str, str]
+) -> dict[str, tuple[str, str]]:
     """For each company the text names, in order of first mention: the words naming it and their sentence."""
     found: dict[str, tuple[str, str]] = {}
     for paragraph in paragraphs:
@@ -324,7 +347,9 @@ def first_mentions(paragraphs: Iterable[str], pattern: re.Pattern[str] | None,
 # start in lower case, or at a full-width '。', '！' or '？' (scripts written without spaces)
 _SUMMARY_END = re.compile(r"([.!?])[\"'”’)\]]*(?=\s+[^a-z\s])|[。！？][\"'”’)\]」』）]*")
 # a period after these ends no sentence: titles, company suffixes, 'e.g.', initials ('J.'), 'U.S.'
-_ABBREVIATIONS = frozenset("mr mrs ms dr prof st jr sr co corp inc ltd no vs etc e.g i.e approx dept est fig gov".split())
+_ABBREVIATIONS = frozenset(
+    "mr mrs ms dr prof st jr sr co corp inc ltd no vs etc e.g i.e approx dept est fig gov".split()
+)
 _TRAILING = ",;:([{-–—/\\&"  # left off a summary cut at a word boundary, so it does not end mid-phrase
 
 
@@ -343,11 +368,11 @@ def summarise(text: str, limit: int = 220) -> str:
     for m in _SUMMARY_END.finditer(text):
         if m.end() > limit:
             break
-        if not (m.group(1) == "." and _is_abbreviation(text[:m.start()])):
+        if not (m.group(1) == "." and _is_abbreviation(text[: m.start()])):
             end = m.end()
     if end:
         return text[:end]
-    cut = text[:limit - 1]  # room for the '…'
+    cut = text[: limit - 1]  # room for the '…'
     if not text[limit - 1].isspace() and (at := max(cut.rfind(" "), cut.rfind("\n"), cut.rfind("\u00a0"))) > 0:
         cut = cut[:at]  # back to the end of the last whole word
     trimmed = cut.rstrip()

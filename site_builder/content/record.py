@@ -1,5 +1,6 @@
 """The record every import format makes (the raw text: importer.parse_raw; a saved page: webpage.py; a WARC
 file: warc.py) and what they share: credits, and Markdown escaping. importer.py writes the article from it."""
+
 from __future__ import annotations
 
 import re
@@ -9,14 +10,27 @@ from datetime import datetime
 _SPACE = r"[\s\u00a0]"
 # A credit line: the kind of picture it credits, a colon, then who made it ('Photo: VCG', 'Illustration: Liu
 # Xidan/GT'). A caption ends with one ('Visitors at the fair on Monday. Photo: CFP').
-CREDIT_KINDS = ("Photo illustration", "Photos", "Photo", "Illustration", "Graphics", "Graphic", "Chart",
-                "Infographic", "Cartoon", "Video", "Image", "Map")
+CREDIT_KINDS = (
+    "Photo illustration",
+    "Photos",
+    "Photo",
+    "Illustration",
+    "Graphics",
+    "Graphic",
+    "Chart",
+    "Infographic",
+    "Cartoon",
+    "Video",
+    "Image",
+    "Map",
+)
 _KIND = "|".join(CREDIT_KINDS)
 # who: a name, not a sentence (no end punctuation, no '. ' inside), at most 80 characters
 _WHO = r"(?![^\n]*[.!?]\s)[^\s.!?:](?:[^\n!?]{0,78}[^\s.!?:,;])?"
 _CREDIT = re.compile(rf"^({_KIND}){_SPACE}*:{_SPACE}*({_WHO}){_SPACE}*$")
-_CAPTION = re.compile(rf"^(\S.*?[.!?\"'\u201d)]){_SPACE}+({_KIND}){_SPACE}*:{_SPACE}*([^\s.!?][^.!?\n]{{0,59}}?){_SPACE}*$",
-                      re.DOTALL)
+_CAPTION = re.compile(
+    rf"^(\S.*?[.!?\"'\u201d)]){_SPACE}+({_KIND}){_SPACE}*:{_SPACE}*([^\s.!?][^.!?\n]{{0,59}}?){_SPACE}*$", re.DOTALL
+)
 
 
 @dataclass(frozen=True)

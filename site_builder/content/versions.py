@@ -16,6 +16,7 @@ retrieval time) and versions; the values the raw file gives (title, published, c
 only where the article still has what the previous version gave (a value edited by hand is kept); companies the
 new version names for the first time are added. Every other key, and the order of the keys, stay as they are.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -69,8 +70,13 @@ def _iso(value: Any) -> Any:
 
 def _raw_values(raw) -> dict[str, Any]:
     """The front matter values a parsed raw file gives (RAW_KEYS), as the import writes them."""
-    values = {"title": raw.title, "published": raw.published.isoformat(), "column": raw.column,
-              "section": raw.section, **credits_meta(raw.credits)}
+    values = {
+        "title": raw.title,
+        "published": raw.published.isoformat(),
+        "column": raw.column,
+        "section": raw.section,
+        **credits_meta(raw.credits),
+    }
     return {k: v for k, v in values.items() if v is not None}
 
 
@@ -88,9 +94,23 @@ class Update:
     unchanged: bool = False  # the original is a version the article records: nothing to write
 
 
-def plan_update(raw_file: Path, raw, data: bytes, source: Path, zone: tzinfo, url: str, retrieved: datetime | None,
-                registry: tuple[Company, ...], force: bool, taken: dict[str, bytes], *, parse_raw: Callable,
-                markdown_escape: Callable, mentioned: Callable, raw_destination: Callable) -> Update | None:
+def plan_update(
+    raw_file: Path,
+    raw,
+    data: bytes,
+    source: Path,
+    zone: tzinfo,
+    url: str,
+    retrieved: datetime | None,
+    registry: tuple[Company, ...],
+    force: bool,
+    taken: dict[str, bytes],
+    *,
+    parse_raw: Callable,
+    markdown_escape: Callable,
+    mentioned: Callable,
+    raw_destination: Callable,
+) -> Update | None:
     """The plan of importing raw_file (parsed: raw; its bytes: data) as a new version of the article whose url is
     url; None when no article has that url (a new article, then). Identical bytes to any recorded version plan
     nothing to write. Raises SiteError naming the file and line on any problem. The importer's own functions are
@@ -101,43 +121,68 @@ def plan_update(raw_file: Path, raw, data: bytes, source: Path, zone: tzinfo, ur
         return None
     shown_raw = display_path(raw_file)
     if len(matches) > 1:
-        raise SiteError.single(shown_raw, f"--url: {len(matches)} articles have this url "
-                                          f"({', '.join(display_path(m[0]) for m in matches)}); give it to one only")
+        raise SiteError.single(
+            shown_raw,
+            f"--url: {len(matches)} articles have this url "
+            f"({', '.join(display_path(m[0]) for m in matches)}); give it to one only",
+        )
     article, article_real, _, parsed = matches[0]
     shown = display_path(article)
     values, lines = parsed.values, parsed.lines
     if "raw" not in values or "raw_sha256" not in values:
-        raise SiteError.single(shown, f"has url {url} but no raw original (raw: and raw_sha256:) to keep as its "
-                                      "first version; import with another --url, or add them first", 1)
-    recorded = values.get("versions") or [{"original": values["raw"], "sha256": values["raw_sha256"],
-                                           "retrieved": values.get("retrieved")}]
+        raise SiteError.single(
+            shown,
+            f"has url {url} but no raw original (raw: and raw_sha256:) to keep as its "
+            "first version; import with another --url, or add them first",
+            1,
+        )
+    recorded = values.get("versions") or [
+        {"original": values["raw"], "sha256": values["raw_sha256"], "retrieved": values.get("retrieved")}
+    ]
     sha = hashlib.sha256(data).hexdigest()
     for number, entry in enumerate(recorded, start=1):
         if entry["sha256"] == sha:
             if force and "versions" not in values:  # import --force of the one original: rewritten as it was made
                 return None
-            note = (f"unchanged: {shown_raw} is version {number} of {shown}" if len(recorded) > 1 or number > 1
-                    else f"unchanged: {shown_raw} is the original of {shown}")
-            return Update(article, article_real, within.root / entry["original"], article_real, True, b"", note,
-                          unchanged=True)
+            note = (
+                f"unchanged: {shown_raw} is version {number} of {shown}"
+                if len(recorded) > 1 or number > 1
+                else f"unchanged: {shown_raw} is the original of {shown}"
+            )
+            return Update(
+                article, article_real, within.root / entry["original"], article_real, True, b"", note, unchanged=True
+            )
     moment = retrieved or raw.retrieved
     if moment is None:
-        raise SiteError.single(shown_raw, f"a new version of {shown} needs the time it was retrieved: give "
-                                          "--retrieved or a 'Retrieved:' line", 1)
+        raise SiteError.single(
+            shown_raw,
+            f"a new version of {shown} needs the time it was retrieved: give --retrieved or a 'Retrieved:' line",
+            1,
+        )
     last = recorded[-1].get("retrieved")
     if last is not None and moment <= last:
-        raise SiteError.single(shown_raw, f"retrieved {moment.isoformat()} is not after version {len(recorded)} of "
-                                          f"{shown} ({last.isoformat()}): versions are kept in the order they were "
-                                          "retrieved", 1)
+        raise SiteError.single(
+            shown_raw,
+            f"retrieved {moment.isoformat()} is not after version {len(recorded)} of "
+            f"{shown} ({last.isoformat()}): versions are kept in the order they were "
+            "retrieved",
+            1,
+        )
     previous = _previous_raw(within, values["raw"], zone, parse_raw)
     body = "\n\n".join(markdown_escape(p) for p in raw.paragraphs)
     if previous is None or parsed.body.strip() != "\n\n".join(markdown_escape(p) for p in previous.paragraphs):
         if not force:
-            reason = ("cannot be compared with the original it was imported from" if previous is None
-                      else "was edited by hand since its last original was imported")
-            raise SiteError.single(shown, f"its body {reason}: the new version would replace it; merge the "
-                                          "change by hand, or use --force to replace the body",
-                                   parsed.body_line + len(parsed.body) - len(parsed.body.lstrip("\n")))
+            reason = (
+                "cannot be compared with the original it was imported from"
+                if previous is None
+                else "was edited by hand since its last original was imported"
+            )
+            raise SiteError.single(
+                shown,
+                f"its body {reason}: the new version would replace it; merge the "
+                "change by hand, or use --force to replace the body",
+                parsed.body_line + len(parsed.body) - len(parsed.body.lstrip("\n")),
+            )
     raw_real, raw_shown, stored = raw_destination(within, raw_file.name, data, sha, taken)
     old_given = _raw_values(previous) if previous is not None else {}
     new_given = _raw_values(raw)
@@ -151,13 +196,19 @@ def plan_update(raw_file: Path, raw, data: bytes, source: Path, zone: tzinfo, ur
             else:
                 meta.pop(key, None)
     named_before = mentioned(registry, previous.paragraphs) if previous is not None else []
-    meta["companies"] = list(values["companies"]) + [c for c in mentioned(registry, raw.paragraphs)
-                                                     if c not in named_before and c not in values["companies"]]
+    meta["companies"] = list(values["companies"]) + [
+        c for c in mentioned(registry, raw.paragraphs) if c not in named_before and c not in values["companies"]
+    ]
     rel = f"{RAW_DIR}/{raw_shown.name}"
     meta.update({"raw": rel, "raw_sha256": sha, "retrieved": moment.isoformat(), "updated": moment.isoformat()})
-    meta["versions"] = [{"original": e["original"], "sha256": e["sha256"],
-                         **({"retrieved": _iso(e["retrieved"])} if e.get("retrieved") is not None else {})}
-                        for e in recorded] + [{"original": rel, "sha256": sha, "retrieved": moment.isoformat()}]
+    meta["versions"] = [
+        {
+            "original": e["original"],
+            "sha256": e["sha256"],
+            **({"retrieved": _iso(e["retrieved"])} if e.get("retrieved") is not None else {}),
+        }
+        for e in recorded
+    ] + [{"original": rel, "sha256": sha, "retrieved": moment.isoformat()}]
     front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=10_000, default_flow_style=False)
     text = f"---\n{front}---\n\n{body}\n"
     problems = frontmatter.parse(text)[1]

@@ -1,6 +1,7 @@
 """A WARC file (.warc, .warc.gz) into articles: each HTML response record is a saved page (content/webpage.py),
 its address from WARC-Target-URI and its retrieval time from WARC-Date. Used only by `import`; warcio is
 imported here, when a WARC file is imported."""
+
 from __future__ import annotations
 
 import io
@@ -31,13 +32,12 @@ def _content_type(record) -> tuple[str, str | None]:
     charset = None
     for param in params.split(";"):
         key, _, val = param.partition("=")
-        if key.strip().lower() == "charset" and val.strip().strip('"\''):
-            charset = val.strip().strip('"\'')
+        if key.strip().lower() == "charset" and val.strip().strip("\"'"):
+            charset = val.strip().strip("\"'")
     return media.strip().lower(), charset
 
 
-def parse_warc(data: bytes, path: str, published: datetime | None = None,
-               language: str | None = None) -> list[Page]:
+def parse_warc(data: bytes, path: str, published: datetime | None = None, language: str | None = None) -> list[Page]:
     """Each HTML response record's page, in file order; raise one SiteError with every record's problem (each
     named 'record N (URL)'), and one for a file that is not a WARC or is cut short. Other records (requests,
     metadata, images, redirects) are passed over."""
@@ -75,15 +75,20 @@ def parse_warc(data: bytes, path: str, published: datetime | None = None,
                 errors.add(path, 0, f"{where}: WARC-Date {date!r} is not a date and time with its UTC offset")
                 continue
             try:
-                raw = parse_page(body, f"{path}: {where}", charset=charset, url=uri, published=published,
-                                 language=language)
+                raw = parse_page(
+                    body, f"{path}: {where}", charset=charset, url=uri, published=published, language=language
+                )
             except SiteError as exc:
                 errors.extend(exc)
                 continue
             pages.append(Page(_with_retrieved(raw, retrieved), body, number))
     except (ArchiveLoadFailed, EOFError, OSError, ValueError, IndexError) as exc:
-        errors.add(path, 0, f"not a WARC file, or cut short after {complete} record{'s' if complete != 1 else ''}: "
-                            f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'end of data'}")
+        errors.add(
+            path,
+            0,
+            f"not a WARC file, or cut short after {complete} record{'s' if complete != 1 else ''}: "
+            f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'end of data'}",
+        )
     except Exception as exc:
         errors.add(path, 0, f"cannot read the WARC file after {complete} records: {type(exc).__name__}: {exc}")
     errors.raise_if_any()

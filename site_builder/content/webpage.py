@@ -3,6 +3,7 @@ by `import`. The page's own metadata gives the title, date, authors, publication
 Graph and other meta tags, <h1>, <time>, <html lang>); trafilatura finds the article's text among navigation,
 ads, related links and comments. Nothing is guessed: what the page does not say is an error naming the field
 and the option that supplies it. trafilatura, htmldate and lxml are imported here, when a page is imported."""
+
 from __future__ import annotations
 
 import codecs
@@ -17,19 +18,51 @@ from ..core.errors import Problem, SiteError
 from .record import RawArticle, markdown_escape, split_credits
 
 MAX_PAGE_BYTES = 8 * 1024 * 1024  # a saved page larger than this is refused unread (load.MAX_FILE_BYTES)
-_ARTICLE_TYPES = {"NewsArticle", "Article", "ReportageNewsArticle", "AnalysisNewsArticle", "OpinionNewsArticle",
-                  "BackgroundNewsArticle", "ReviewNewsArticle", "BlogPosting", "LiveBlogPosting", "Report",
-                  "ScholarlyArticle", "TechArticle"}
+_ARTICLE_TYPES = {
+    "NewsArticle",
+    "Article",
+    "ReportageNewsArticle",
+    "AnalysisNewsArticle",
+    "OpinionNewsArticle",
+    "BackgroundNewsArticle",
+    "ReviewNewsArticle",
+    "BlogPosting",
+    "LiveBlogPosting",
+    "Report",
+    "ScholarlyArticle",
+    "TechArticle",
+}
 # meta tags (name, property or itemprop) that give the publication date, best first; never a modified date
-_PUBLISHED_META = ("article:published_time", "og:article:published_time", "datepublished", "pubdate",
-                   "publishdate", "publish-date", "dc.date.issued", "dcterms.issued", "sailthru.date",
-                   "parsely-pub-date")
+_PUBLISHED_META = (
+    "article:published_time",
+    "og:article:published_time",
+    "datepublished",
+    "pubdate",
+    "publishdate",
+    "publish-date",
+    "dc.date.issued",
+    "dcterms.issued",
+    "sailthru.date",
+    "parsely-pub-date",
+)
 _CHARSET_META = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE)
 # what browsers read these labels as (the WHATWG Encoding Standard): the larger character set
-_SUPERSETS = {"iso-8859-1": "cp1252", "latin1": "cp1252", "latin-1": "cp1252", "ascii": "cp1252",
-              "us-ascii": "cp1252", "gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030",
-              "iso-8859-9": "cp1254", "tis-620": "cp874", "shift_jis": "cp932", "x-sjis": "cp932",
-              "euc-kr": "cp949", "utf8": "utf-8"}
+_SUPERSETS = {
+    "iso-8859-1": "cp1252",
+    "latin1": "cp1252",
+    "latin-1": "cp1252",
+    "ascii": "cp1252",
+    "us-ascii": "cp1252",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "x-gbk": "gb18030",
+    "iso-8859-9": "cp1254",
+    "tis-620": "cp874",
+    "shift_jis": "cp932",
+    "x-sjis": "cp932",
+    "euc-kr": "cp949",
+    "utf8": "utf-8",
+}
 _SPACES = re.compile(r"\s+")
 _UPDATED = re.compile(r"updat|modif|edit|revis|aktualisiert|mis à jour|更新", re.IGNORECASE)
 
@@ -45,14 +78,20 @@ def _clean(text: Any) -> str:
 def decode_page(data: bytes, path: str, declared: str | None = None) -> str:
     """The page's text: a byte order mark first, then the charset declared (by the HTTP header the WARC kept, or
     the page's <meta> tag), then UTF-8, then the encoding the detector (chardet) judges most likely."""
-    for bom, name in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
-                      (codecs.BOM_UTF16_BE, "utf-16-be")):
+    for bom, name in (
+        (codecs.BOM_UTF8, "utf-8"),
+        (codecs.BOM_UTF16_LE, "utf-16-le"),
+        (codecs.BOM_UTF16_BE, "utf-16-be"),
+    ):
         if data.startswith(bom):
             try:
-                return data[len(bom):].decode(name)
+                return data[len(bom) :].decode(name)
             except UnicodeDecodeError as exc:
-                raise _fail(path, f"not valid {name.upper()} at byte offset {exc.start + len(bom)} "
-                                  f"(the byte order mark says {name.upper()})") from None
+                raise _fail(
+                    path,
+                    f"not valid {name.upper()} at byte offset {exc.start + len(bom)} "
+                    f"(the byte order mark says {name.upper()})",
+                ) from None
     if declared is None and (m := _CHARSET_META.search(data[:4096])):
         declared = m.group(1).decode("ascii")
     candidates = []
@@ -76,8 +115,9 @@ def decode_page(data: bytes, path: str, declared: str | None = None) -> str:
             return data.decode(found)
         except (LookupError, UnicodeDecodeError):
             pass
-    raise _fail(path, "cannot tell the page's character encoding (no charset it is valid in is declared, and "
-                      "it is not UTF-8)")
+    raise _fail(
+        path, "cannot tell the page's character encoding (no charset it is valid in is declared, and it is not UTF-8)"
+    )
 
 
 def _json_ld(tree: Any) -> list[dict]:
@@ -148,8 +188,15 @@ def _published(tree: Any, article: dict, metas: dict[str, str], text: str, path:
     stated += [t.get("datetime") for t in tree.xpath('//time[@datetime][@pubdate or @itemprop="datePublished"]')]
     times = tree.xpath("//article//time[@datetime]") or tree.xpath("//time[@datetime]")
     if len({t.get("datetime") for t in times}) == 1 and not _UPDATED.search(  # a lone time: the date line...
-            " ".join([times[0].text_content(), times[0].get("class") or "", times[0].get("itemprop") or "",
-                      (times[0].getparent().text or "") if times[0].getparent() is not None else ""])):
+        " ".join(
+            [
+                times[0].text_content(),
+                times[0].get("class") or "",
+                times[0].get("itemprop") or "",
+                (times[0].getparent().text or "") if times[0].getparent() is not None else "",
+            ]
+        )
+    ):
         stated.append(times[0].get("datetime"))  # ...unless it says it is the time of an update
     for value in stated:
         moment = _moment(value or "")
@@ -185,10 +232,19 @@ def _title(tree: Any, article: dict, metas: dict[str, str], path: str) -> str:
 def _publication(article: dict, metas: dict[str, str], page_title: str) -> str | None:
     """The publication's name as readers know it: of og:site_name and the JSON-LD publisher (which can be a
     parent company), the one the page's <title> ends with, else og:site_name, else the publisher."""
-    candidates = [_clean(metas.get("og:site_name")),
-                  next((n for n in _names(article.get("publisher")) if n), ""),
-                  next((n for n in _names((article.get("isPartOf") or {}) if isinstance(article.get("isPartOf"), dict) else None) if n), ""),
-                  _clean(metas.get("application-name"))]
+    candidates = [
+        _clean(metas.get("og:site_name")),
+        next((n for n in _names(article.get("publisher")) if n), ""),
+        next(
+            (
+                n
+                for n in _names((article.get("isPartOf") or {}) if isinstance(article.get("isPartOf"), dict) else None)
+                if n
+            ),
+            "",
+        ),
+        _clean(metas.get("application-name")),
+    ]
     candidates = [c for c in candidates if c]
     for c in candidates:
         if re.search(rf"[|\-\u2013\u2014:]\s*{re.escape(c)}\s*$", page_title):
@@ -205,8 +261,13 @@ def _authors(article: dict, metas: dict[str, str]) -> tuple[str, ...]:
 
 
 def _language(tree: Any, article: dict, metas: dict[str, str]) -> str | None:
-    values = [tree.get("lang"), tree.get("{http://www.w3.org/XML/1998/namespace}lang"),
-              metas.get("content-language"), article.get("inLanguage"), metas.get("og:locale")]
+    values = [
+        tree.get("lang"),
+        tree.get("{http://www.w3.org/XML/1998/namespace}lang"),
+        metas.get("content-language"),
+        article.get("inLanguage"),
+        metas.get("og:locale"),
+    ]
     for value in values:
         if isinstance(value, str) and (tag := value.strip().replace("_", "-")) and LANG_RE.fullmatch(tag):
             return tag
@@ -276,9 +337,17 @@ def _body(text: str, title: str, path: str) -> tuple[list[tuple[str, str]], list
     try:
         import trafilatura
 
-        doc = trafilatura.bare_extraction(text, include_comments=False, include_tables=True, include_images=False,
-                                          include_formatting=True, include_links=False, with_metadata=False,
-                                          deduplicate=False, favor_precision=True)
+        doc = trafilatura.bare_extraction(
+            text,
+            include_comments=False,
+            include_tables=True,
+            include_images=False,
+            include_formatting=True,
+            include_links=False,
+            with_metadata=False,
+            deduplicate=False,
+            favor_precision=True,
+        )
     except RecursionError:
         raise _fail(path, "the page is nested too deeply to read") from None
     except Exception as exc:
@@ -303,8 +372,15 @@ def _body(text: str, title: str, path: str) -> tuple[list[tuple[str, str]], list
     return blocks, credits
 
 
-def parse_page(data: bytes, path: str, *, charset: str | None = None, url: str | None = None,
-               published: datetime | None = None, language: str | None = None) -> RawArticle:
+def parse_page(
+    data: bytes,
+    path: str,
+    *,
+    charset: str | None = None,
+    url: str | None = None,
+    published: datetime | None = None,
+    language: str | None = None,
+) -> RawArticle:
     """A saved page's article; raise SiteError naming path and what is missing. charset: the HTTP header's (a
     WARC record keeps it); url: where it was fetched (else the page's canonical link); published and language:
     what the command line gives, used only when the page does not state them."""
@@ -337,12 +413,25 @@ def parse_page(data: bytes, path: str, *, charset: str | None = None, url: str |
         moment = published
     lang = _language(tree, article, metas) or language
     if lang is None:
-        raise _fail(path, "language: the page does not state its language (<html lang>, content-language, "
-                          "inLanguage); give it with --language (e.g. --language en)")
+        raise _fail(
+            path,
+            "language: the page does not state its language (<html lang>, content-language, "
+            "inLanguage); give it with --language (e.g. --language en)",
+        )
     if url is None:
         canonical = next(iter(tree.xpath('//link[@rel="canonical"]/@href')), None) or metas.get("og:url")
         url = canonical.strip() if canonical and url_problem(canonical.strip()) is None else None
     blocks, credits = _body(lxml.html.tostring(tree, encoding="unicode"), title, path)
-    return RawArticle(section=None, column=None, title=title, published=moment, credits=tuple(credits),
-                      paragraphs=tuple(t for _, t in blocks), markdown=_markdown(blocks), language=lang, url=url,
-                      publication=_publication(article, metas, page_title), authors=_authors(article, metas))
+    return RawArticle(
+        section=None,
+        column=None,
+        title=title,
+        published=moment,
+        credits=tuple(credits),
+        paragraphs=tuple(t for _, t in blocks),
+        markdown=_markdown(blocks),
+        language=lang,
+        url=url,
+        publication=_publication(article, metas, page_title),
+        authors=_authors(article, metas),
+    )

@@ -4,6 +4,7 @@ XML 1.0 allows only tab, line feed, carriage return and the characters from U+00
 U+FFFE/U+FFFF; HTML calls the remaining C0 and C1 controls and the noncharacters parse errors. A string from the
 archive (a file, a YAML or TOML escape, a character reference in a body) that holds one is refused.
 """
+
 from __future__ import annotations
 
 import re
@@ -48,8 +49,13 @@ def char_problem(text: str) -> str | None:
     if (m := FORBIDDEN.search(text)) is None:
         return None
     code = ord(m.group())
-    kind = ("a lone surrogate" if 0xD800 <= code <= 0xDFFF else "a noncharacter" if code >= 0xFDD0
-            else "a control character")
+    kind = (
+        "a lone surrogate"
+        if 0xD800 <= code <= 0xDFFF
+        else "a noncharacter"
+        if code >= 0xFDD0
+        else "a control character"
+    )
     return f"contains {kind} (U+{code:04X})"
 
 
@@ -87,5 +93,5 @@ def url_problem(url: str, base: bool = False) -> str | None:
     if parts.scheme not in ("http", "https") or not url.lower().startswith(parts.scheme + "://") or not parts.hostname:
         return f"expected {what}, got {url!r}"
     if base and ("@" in parts.netloc or "?" in url or "#" in url or _NOT_IN_URLS & set(url)):
-        return f"expected {what} with a host and a path only (no user name, query, fragment, or any of \"<>\\^`{{|}}), got {url!r}"
+        return f'expected {what} with a host and a path only (no user name, query, fragment, or any of "<>\\^`{{|}}), got {url!r}'
     return None

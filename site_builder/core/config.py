@@ -1,4 +1,5 @@
 """Site settings: read once from seeds/site.toml into a frozen Config."""
+
 from __future__ import annotations
 
 import os
@@ -16,8 +17,10 @@ from .safefs import Refused, Within, read_regular
 
 CONFIG_NAME = "site.toml"
 # the one warning of a build without a base URL (a project's site.toml, or none, and no --base-url)
-BASE_URL_UNSET = ("base_url is not set: feeds, the sitemap, canonical links and citations need the site's address; "
-                  "set base_url or pass --base-url")
+BASE_URL_UNSET = (
+    "base_url is not set: feeds, the sitemap, canonical links and citations need the site's address; "
+    "set base_url or pass --base-url"
+)
 MAX_CONFIG_BYTES = 1024 * 1024  # settings are a few lines; a larger file is refused unread
 
 

@@ -1,4 +1,5 @@
 """Errors that point at a file and a line, and a collector that reports them all at once."""
+
 from __future__ import annotations
 
 import os
@@ -50,8 +51,15 @@ def decode_utf8(data: bytes, path: Path | str) -> str:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        raise SiteError([Problem(display_path(path), line,
-                                 f"not valid UTF-8: byte 0x{data[exc.start]:02x} at byte offset {exc.start}")]) from None
+        raise SiteError(
+            [
+                Problem(
+                    display_path(path),
+                    line,
+                    f"not valid UTF-8: byte 0x{data[exc.start]:02x} at byte offset {exc.start}",
+                )
+            ]
+        ) from None
     return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
 
 

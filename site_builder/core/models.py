@@ -1,4 +1,5 @@
 """Frozen records of the archive: no I/O, no Jinja."""
+
 from __future__ import annotations
 
 import re
@@ -140,8 +141,14 @@ class Body:
 
     @classmethod
     def of(cls, html: str, text: str, named: dict[str, tuple[str, str]] | None = None, forbidden: str = "") -> Body:
-        return cls(pack(html), pack(text), text.partition("\n")[0], named or {}, tuple(sorted(set(_HREF.findall(html)))),
-                   forbidden)
+        return cls(
+            pack(html),
+            pack(text),
+            text.partition("\n")[0],
+            named or {},
+            tuple(sorted(set(_HREF.findall(html)))),
+            forbidden,
+        )
 
     @property
     def html(self) -> str:
@@ -207,7 +214,9 @@ class Site:
     sources: tuple[Source, ...] = ()  # A to Z
     related: dict[str, tuple[Article, ...]] = field(default_factory=dict)  # slug -> related articles, best first
     held_back: tuple[Article, ...] = ()  # dated after the build's "now": published by a later build
-    named: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)  # slug -> company id -> (words, sentence)
+    named: dict[str, dict[str, tuple[str, str]]] = field(
+        default_factory=dict
+    )  # slug -> company id -> (words, sentence)
     # slug -> a digest of everything known about the article (front matter, body, summary, mentions, raw file):
     # an output that shows an article depends on it through this digest (outputs.Keys)
     digests: dict[str, bytes] = field(default_factory=dict)

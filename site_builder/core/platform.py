@@ -23,6 +23,7 @@ calls these and nothing OS-specific (no fcntl, msvcrt, ctypes, signal timers, fo
 SITE_BUILDER_PORTABLE=1 (read once, on import) makes every function take its portable path, so the fallbacks
 run, and are tested, on Linux too.
 """
+
 from __future__ import annotations
 
 import errno
@@ -48,6 +49,7 @@ O_NONBLOCK = 0 if PORTABLE else getattr(os, "O_NONBLOCK", 0)
 
 # ---------------------------------------------------------------------------------------------------------
 # Opening files.
+
 
 class NotRegularFile(OSError):
     """Raised by open_fd(follow=False) where it cannot open a FIFO or device without blocking: it does not open
@@ -137,6 +139,7 @@ def _lock_byte(fd: int) -> None:
 # ---------------------------------------------------------------------------------------------------------
 # Folders and links.
 
+
 def exchange(new: Path, old: Path, aside: Path) -> Path:
     """Put the folder new at old's place, and old's folder elsewhere; return where old's folder now is. In one
     step where the system can (Linux: new's path then holds the old folder); else old is renamed to aside and
@@ -172,8 +175,16 @@ def _exchange_native(a: Path, b: Path) -> bool:
     raise OSError(code, os.strerror(code), str(a))
 
 
-_NO_LINKS = {errno.EPERM, errno.EACCES, errno.EXDEV, errno.EMLINK, getattr(errno, "ENOTSUP", -1),
-             getattr(errno, "EOPNOTSUPP", -1), getattr(errno, "ENOSYS", -1), None}
+_NO_LINKS = {
+    errno.EPERM,
+    errno.EACCES,
+    errno.EXDEV,
+    errno.EMLINK,
+    getattr(errno, "ENOTSUP", -1),
+    getattr(errno, "EOPNOTSUPP", -1),
+    getattr(errno, "ENOSYS", -1),
+    None,
+}
 
 
 def hard_link(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> bool:
@@ -206,6 +217,7 @@ def home_folder() -> Path | None:
 
 # ---------------------------------------------------------------------------------------------------------
 # Processes.
+
 
 def cpu_count() -> int:
     """The cores this process may use."""
@@ -312,6 +324,7 @@ _DETACHED: list[Any] = []  # the processes start_detached started and that were 
 # ---------------------------------------------------------------------------------------------------------
 # The time limit of one body.
 
+
 class TimeLimitExpired(Exception):
     """Raised in the block of time_limit when its time is up."""
 
@@ -388,6 +401,7 @@ def _timer_thread(seconds: float, expired: Callable[[], BaseException]) -> Itera
 
 # ---------------------------------------------------------------------------------------------------------
 # Installed libraries.
+
 
 def installed_versions(names: Iterable[str]) -> dict[str, str]:
     """{distribution: version} of the installed distributions among names (PEP 503 names, '_' for '-' and '.',

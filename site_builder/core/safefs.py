@@ -7,6 +7,7 @@ refused. Only regular files are read: a FIFO, device, socket or folder is refuse
 are written to a temporary file beside their destination, then renamed into place (never written through a link),
 and the temporary file is removed on failure.
 """
+
 from __future__ import annotations
 
 import os
@@ -35,8 +36,13 @@ def _is_link(st: os.stat_result) -> bool:
 def kind(st: os.stat_result) -> str:
     """What a file that is not a regular file is, in words."""
     mode = st.st_mode
-    for test, name in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a device"),
-                       (stat.S_ISBLK, "a device"), (stat.S_ISSOCK, "a socket")):
+    for test, name in (
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a device"),
+        (stat.S_ISBLK, "a device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
         if test(mode):
             return name
     return "not a regular file"
@@ -79,7 +85,7 @@ class Within:
             try:
                 st = os.lstat(candidate)
             except (FileNotFoundError, NotADirectoryError):  # what follows does not exist: no link can be in it
-                rest = os.path.normpath(os.path.join(candidate, *parts[i + 1:]))
+                rest = os.path.normpath(os.path.join(candidate, *parts[i + 1 :]))
                 if not self.contains(rest):
                     raise Refused(shown, "refused: leads out of the source folder") from None
                 return Path(rest), None
@@ -100,23 +106,28 @@ class Within:
                 raise Refused(shown, f"refused: cannot read this link: {exc.strerror or exc}") from None
             joined = os.path.join(os.path.dirname(link), target)  # an absolute target replaces the folder
             head, tail = os.path.split(joined)
-            hop = (os.path.realpath(joined) if tail in ("", ".", "..")
-                   else os.path.join(os.path.realpath(head or os.curdir), tail))
+            hop = (
+                os.path.realpath(joined)
+                if tail in ("", ".", "..")
+                else os.path.join(os.path.realpath(head or os.curdir), tail)
+            )
             if not self.contains(hop):
                 raise Refused(shown, f"refused: this {what} is a link to a place outside the source folder")
             try:
                 st = os.lstat(hop)
             except OSError:
-                raise Refused(shown, f"refused: this {what} is a link that leads nowhere "
-                                     f"(its target does not exist)") from None
+                raise Refused(
+                    shown, f"refused: this {what} is a link that leads nowhere (its target does not exist)"
+                ) from None
             if not _is_link(st):
                 return hop, st
             link = hop
         raise Refused(shown, "refused: too many levels of links")
 
 
-def read_regular(path: Path, shown: Path | str | None = None, st: os.stat_result | None = None,
-                 limit: int | None = None) -> bytes:
+def read_regular(
+    path: Path, shown: Path | str | None = None, st: os.stat_result | None = None, limit: int | None = None
+) -> bytes:
     """The bytes of a regular file, without ever blocking on a FIFO or a device (refused: Refused naming shown,
     default path). st: its stat, if known. limit: a larger file is refused unread. OSError if it cannot be read."""
     shown = path if shown is None else shown

@@ -1,4 +1,5 @@
 """The one owner of slugs, output paths and URLs. Every URL is derived from an output path."""
+
 from __future__ import annotations
 
 import functools
@@ -23,8 +24,10 @@ def slugify(text: str) -> str:
 def slug_problem(slug: str) -> str | None:
     """Why slug cannot name a page, or None when it can."""
     if not isinstance(slug, str) or not SLUG_RE.fullmatch(slug):
-        return (f"invalid slug {slug!r}: use lower-case letters a-z, digits and single hyphens "
-                "(no '/', '..', '\\', spaces or other characters)")
+        return (
+            f"invalid slug {slug!r}: use lower-case letters a-z, digits and single hyphens "
+            "(no '/', '..', '\\', spaces or other characters)"
+        )
     if len(slug) > SLUG_MAX:
         return f"invalid slug {slug!r}: longer than {SLUG_MAX} characters"
     if slug in RESERVED:
@@ -159,13 +162,17 @@ def alias_problem(alias: str) -> str | None:
     path = alias.strip().lstrip("/")
     segments = path.rstrip("/").split("/")
     if not path or not all(_ALIAS_SEGMENT.fullmatch(s) for s in segments):
-        return (f"invalid alias {alias!r}: write a path from the site's root such as 'articles/old-slug/' "
-                "(letters, digits, '-', '_', '.', '~' and '/'; no '..', query or fragment)")
+        return (
+            f"invalid alias {alias!r}: write a path from the site's root such as 'articles/old-slug/' "
+            "(letters, digits, '-', '_', '.', '~' and '/'; no '..', query or fragment)"
+        )
     if any(s.split(".")[0].lower() in RESERVED for s in segments):
         return f"invalid alias {alias!r}: a reserved file name on Windows"
     if max(map(len, segments)) > MAX_ALIAS_SEGMENT or len(path) > MAX_ALIAS:
-        return (f"invalid alias {alias[:40]!r}...: a name between slashes may have at most {MAX_ALIAS_SEGMENT} "
-                f"characters, and the whole path {MAX_ALIAS} (file systems refuse longer names)")
+        return (
+            f"invalid alias {alias[:40]!r}...: a name between slashes may have at most {MAX_ALIAS_SEGMENT} "
+            f"characters, and the whole path {MAX_ALIAS} (file systems refuse longer names)"
+        )
     return None
 
 

@@ -3,6 +3,7 @@
 The pipeline itself is in pipeline.py; this module runs it and writes what it defines, and keeps what one build
 leaves for the next (Builder). It imports the pipeline only when there is work to do.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -53,8 +54,14 @@ class Summary:
     notes: tuple[str, ...] = ()  # e.g. why the build cache was ignored
 
 
-def build(source: Path, output: Path | None, templates: Path | None = None, overrides: dict | None = None,
-          strict: bool = False, executor: Executor | None = None) -> Summary:
+def build(
+    source: Path,
+    output: Path | None,
+    templates: Path | None = None,
+    overrides: dict | None = None,
+    strict: bool = False,
+    executor: Executor | None = None,
+) -> Summary:
     """Build the site; with output None, validate and render only (check). executor: where the Markdown bodies are
     converted (any concurrent.futures.Executor; None: a process pool of ours when there are enough).
 
@@ -70,9 +77,19 @@ class Builder:
     on disk beside output/ (.site-builder-cache/), so the next process starts warm. check uses no cache.
     """
 
-    def __init__(self, source: Path, output: Path | None, templates: Path | None = None, overrides: dict | None = None,
-                 strict: bool = False, cache: bool = True, progress=None, in_place: bool = False,
-                 defer_save: bool = False, executor: Executor | None = None):
+    def __init__(
+        self,
+        source: Path,
+        output: Path | None,
+        templates: Path | None = None,
+        overrides: dict | None = None,
+        strict: bool = False,
+        cache: bool = True,
+        progress=None,
+        in_place: bool = False,
+        defer_save: bool = False,
+        executor: Executor | None = None,
+    ):
         self.source, self.output, self.templates = source, output, templates
         self.executor = executor  # where bodies are converted (e.g. dask's, see executors.py); None: a pool of ours
         self.in_place = in_place  # after the first build, replace changed files one by one (serve)
@@ -100,8 +117,14 @@ class Builder:
         config = load_config(self.source, self.overrides, errors)
         notes: tuple[str, ...] = ()
         self._indexer = search_module.find_pagefind()  # installing it later is a change: the next build indexes
-        snapshot = Snapshot.take(self.source, theme.folders, self.output, self.overrides, self.strict,
-                                 extra=(str(self._indexer), search_module.why_missing() if self._indexer is None else ""))
+        snapshot = Snapshot.take(
+            self.source,
+            theme.folders,
+            self.output,
+            self.overrides,
+            self.strict,
+            extra=(str(self._indexer), search_module.why_missing() if self._indexer is None else ""),
+        )
         kept, last = None, None
         if self.use_cache and self.output is not None and self.output.is_dir():
             # the last build's snapshot: in memory, or from its own small file (not the whole cache)
@@ -121,7 +144,9 @@ class Builder:
             raise SiteError([w.as_strict() for w in summary.warnings])
         return dataclasses.replace(summary, seconds=time.perf_counter() - started)
 
-    def _full(self, config: Config, theme: Theme, snapshot: Snapshot, notes: tuple[str, ...], errors: Collector) -> Summary:
+    def _full(
+        self, config: Config, theme: Theme, snapshot: Snapshot, notes: tuple[str, ...], errors: Collector
+    ) -> Summary:
         from . import pipeline  # Jinja, Markdown and YAML: imported only when a build has work to do
 
         cache = BuildCache(self._state, self.progress, memo=self.use_cache, executor=self.executor)
@@ -151,24 +176,51 @@ class Builder:
                         return
                     cache.current.records = records
                     # the replaced site is the spare now; an in-place update leaves the spare as it was
-                    cache.current.spare_records = (previous if stats.get("spared") else
-                                                   cache.spare_records if stats.get("in_place") else {})
+                    cache.current.spare_records = (
+                        previous if stats.get("spared") else cache.spare_records if stats.get("in_place") else {}
+                    )
                     if search.problem is None or self._indexer is None:  # a failed indexer run: try again
-                        snapshot.record(cache, output, (site.articles, site.companies, len(outputs), tuple(warnings),
-                                                        site.held_back), records)
+                        snapshot.record(
+                            cache,
+                            output,
+                            (site.articles, site.companies, len(outputs), tuple(warnings), site.held_back),
+                            records,
+                        )
                     self._unsaved = cache.current
                     if not self.defer_save:
                         saved.extend(self._save(lock))
 
-                write_site(outputs, output, self.source, stats, trash, previous, explain, in_place=self.in_place,
-                           workers=cpu_count(), spare=spare, spare_records=cache.spare_records, after=keep)
+                write_site(
+                    outputs,
+                    output,
+                    self.source,
+                    stats,
+                    trash,
+                    previous,
+                    explain,
+                    in_place=self.in_place,
+                    workers=cpu_count(),
+                    spare=spare,
+                    spare_records=cache.spare_records,
+                    after=keep,
+                )
                 notes += tuple(saved)
         cache.made = stats["made"]
         cache.kept = len(outputs) - stats["made"] if self.output is not None else 0
         self._state = cache.current
         self.last = cache  # what the last build made, kept and converted (tests, the benchmark)
-        return Summary(site.articles, site.companies, len(outputs), 0.0, config, tuple(warnings), site.held_back,
-                       stats["written"], stats["unchanged"], notes)
+        return Summary(
+            site.articles,
+            site.companies,
+            len(outputs),
+            0.0,
+            config,
+            tuple(warnings),
+            site.held_back,
+            stats["written"],
+            stats["unchanged"],
+            notes,
+        )
 
     def save(self) -> tuple[str, ...]:
         """Write the cache the last build left to disk, for the next process (build() does, unless defer_save).
@@ -192,8 +244,12 @@ class Builder:
             save_cache_for(self.output, data, lock.claim)
         except OSError as exc:  # a full disk, say: the site is in place; the next build must not trust this cache
             forget_cache_for(self.output)
-            return ((f"{display_path(cache_folder(self.output))}: cannot save the build cache "
-                     f"({exc.strerror or exc}); the site is built, and the next build starts without the cache"),)
+            return (
+                (
+                    f"{display_path(cache_folder(self.output))}: cannot save the build cache "
+                    f"({exc.strerror or exc}); the site is built, and the next build starts without the cache"
+                ),
+            )
         return ()
 
 

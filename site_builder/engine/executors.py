@@ -1,5 +1,6 @@
 """Executors named on the command line. `--executor dask://HOST:PORT` converts the Markdown bodies on a dask
 cluster (the optional extra site-builder[dask]): its scheduler's client gives a concurrent.futures.Executor."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -24,9 +25,18 @@ def dask_address(url: str) -> str:
         port = parts.port
     except ValueError as exc:
         raise ExecutorError(f"not a valid URL: {url!r} ({exc})") from None
-    if (parts.scheme != "dask" or not parts.hostname or port is None or not url.startswith("dask://")
-            or parts.path or parts.query or parts.fragment or parts.username is not None or port == 0
-            or any(ch.isspace() for ch in url)):
+    if (
+        parts.scheme != "dask"
+        or not parts.hostname
+        or port is None
+        or not url.startswith("dask://")
+        or parts.path
+        or parts.query
+        or parts.fragment
+        or parts.username is not None
+        or port == 0
+        or any(ch.isspace() for ch in url)
+    ):
         raise ExecutorError(f"expected dask://HOST:PORT (a dask scheduler), got {url!r}")
     return f"tcp://{parts.netloc}"
 
@@ -37,8 +47,9 @@ def check(url: str) -> None:
     try:
         import distributed  # noqa: F401
     except ImportError:
-        raise ExecutorError("the dask executor needs dask's distributed package: "
-                            "pip install 'site-builder[dask]'") from None
+        raise ExecutorError(
+            "the dask executor needs dask's distributed package: pip install 'site-builder[dask]'"
+        ) from None
 
 
 @contextmanager

@@ -3,6 +3,7 @@
 Builder (build.py) imports this module only when a build has work to do, so a build with nothing changed never
 pays for importing Jinja, Python-Markdown and PyYAML.
 """
+
 from __future__ import annotations
 
 import traceback
@@ -45,8 +46,11 @@ def _template_error(theme: Theme, exc: jinja2.TemplateError) -> SiteError:
     if not name:
         # frames name templates as the loader found them: relative to the folder given
         roots = [folder.resolve() for folder in theme.folders]
-        frames = [f for f in traceback.extract_tb(exc.__traceback__)
-                  if any(Path(f.filename).resolve().is_relative_to(root) for root in roots)]
+        frames = [
+            f
+            for f in traceback.extract_tb(exc.__traceback__)
+            if any(Path(f.filename).resolve().is_relative_to(root) for root in roots)
+        ]
         if frames:
             name, line = frames[-1].filename, frames[-1].lineno or 0
     where = display_path(name) if name else display_path(theme.folders[0])
@@ -78,9 +82,15 @@ def compile_templates(env: jinja2.Environment, templates: Theme, errors: Collect
             errors.extend(_template_error(templates, exc))
 
 
-def generate(source: Path, templates: Theme, config: Config, cache: BuildCache | None = None,
-             states: dict[str, tuple[int, ...]] | None = None, errors: Collector | None = None,
-             strict: bool = False) -> Generated:
+def generate(
+    source: Path,
+    templates: Theme,
+    config: Config,
+    cache: BuildCache | None = None,
+    states: dict[str, tuple[int, ...]] | None = None,
+    errors: Collector | None = None,
+    strict: bool = False,
+) -> Generated:
     """Load and model the archive, and define every output of the site (made later, by the write step).
     states: the input files' states, taken before the build began (see load_articles).
 
@@ -90,8 +100,11 @@ def generate(source: Path, templates: Theme, config: Config, cache: BuildCache |
     that could be found too."""
     errors = errors if errors is not None else Collector()
     # a cold build converts each body as it loads: both cores are busy from the first file on
-    prefetch = ((lambda companies, count: cache.prefetch(sorted_companies(companies), company_href, count))
-                if cache is not None else None)
+    prefetch = (
+        (lambda companies, count: cache.prefetch(sorted_companies(companies), company_href, count))
+        if cache is not None
+        else None
+    )
     archive = load_archive(source, cache.articles if cache is not None else None, prefetch, states, errors)
     memo = cache.memo if cache is not None else None
     try:
@@ -115,9 +128,11 @@ def generate(source: Path, templates: Theme, config: Config, cache: BuildCache |
     # what a template makes is keyed on what the code declares only for the templates those keys were written
     # for (the package's theme); when any of them comes from the project's folder, on the whole site (theme.py)
     templated = keys if templates.is_default else keys.whole_site(site)
-    pages = (render_site(env, config, site, stylesheet, templated)
-             + render_source_pages(env, config, site, stylesheet, templated)
-             + render_feeds_page(env, config, site, stylesheet, templated))
+    pages = (
+        render_site(env, config, site, stylesheet, templated)
+        + render_source_pages(env, config, site, stylesheet, templated)
+        + render_feeds_page(env, config, site, stylesheet, templated)
+    )
     outputs += pages
     # the raw originals: each file as .txt, byte for byte, and a page showing it; neither a page to search or list
     outputs += [ready(raw_path(name), data) for name, data in site.raw_files.items()]
@@ -129,8 +144,14 @@ def generate(source: Path, templates: Theme, config: Config, cache: BuildCache |
     outputs += render_citations(config, site, keys)
     outputs += render_api(config, site, keys)
     outputs += render_sitemap(env, config, site, templated, [o.path for o in pages if o.path.endswith(".html")])
-    outputs += render_redirects(env, config, site, templated, [o.path for o in outputs],  # after the sitemap: not in it
-                                errors)
+    outputs += render_redirects(
+        env,
+        config,
+        site,
+        templated,
+        [o.path for o in outputs],  # after the sitemap: not in it
+        errors,
+    )
     outputs = list(by_path(outputs).values())
     files = {o.path for o in outputs}
     if archive.lost:  # a link to an article left out for an error of its own is not a second problem
@@ -175,8 +196,15 @@ def page_bytes(o: Output, output: Path | None, previous: dict, explain) -> bytes
     return made(o, explain).make()
 
 
-def search_index(cache: BuildCache, outputs: list[Output], previous: dict, explain: Callable,
-                 output: Path | None, indexer: Path | None, searchable: frozenset[str]) -> SearchIndex:
+def search_index(
+    cache: BuildCache,
+    outputs: list[Output],
+    previous: dict,
+    explain: Callable,
+    output: Path | None,
+    indexer: Path | None,
+    searchable: frozenset[str],
+) -> SearchIndex:
     """The search index of the site's pages (the outputs whose paths are in searchable): the last build's while
     no such page changed, else made anew (with indexer, the Pagefind binary; without it, none, and the reason).
     Pagefind sees only those pages: never a raw original or the page showing one."""

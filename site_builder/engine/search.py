@@ -3,6 +3,7 @@
 Pagefind runs as a service over pipes: the pages go to it and its bundle comes back into the in-memory map, with no
 scratch copy on disk; the write step stays atomic and the search index is part of the one swap.
 """
+
 from __future__ import annotations
 
 import os
@@ -35,6 +36,7 @@ def find_pagefind() -> Path | None:
         return Path(chosen) if chosen and Path(chosen).is_file() else None
     try:
         from pagefind_bin import get_executable  # the binary wheel of PyPI's pagefind[bin]
+
         return get_executable()
     except (ImportError, FileNotFoundError):
         pass
@@ -69,21 +71,38 @@ def index_search(files: dict[str, bytes], binary: Path | None = None) -> SearchI
         return SearchIndex(problem=f"{why_missing()}: {_WITHOUT}")
     pages = sorted(rel for rel in files if rel.endswith(".html"))
     requests = [{"type": "NewIndex", "config": None}]
-    requests += [{"type": "AddFile", "index_id": 0, "file_path": rel, "url": None,
-                  "file_contents": files[rel].decode("utf-8", "replace")} for rel in pages]
+    requests += [
+        {
+            "type": "AddFile",
+            "index_id": 0,
+            "file_path": rel,
+            "url": None,
+            "file_contents": files[rel].decode("utf-8", "replace"),
+        }
+        for rel in pages
+    ]
     requests.append({"type": "GetFiles", "index_id": 0})
     last = len(requests)
-    stream = b"".join(base64.b64encode(json.dumps({"message_id": i, "payload": payload}).encode()) + b","
-                      for i, payload in enumerate(requests, 1))
+    stream = b"".join(
+        base64.b64encode(json.dumps({"message_id": i, "payload": payload}).encode()) + b","
+        for i, payload in enumerate(requests, 1)
+    )
     try:
-        proc = subprocess.Popen([str(binary), "--service"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, preexec_fn=dies_with_this_process())
+        proc = subprocess.Popen(
+            [str(binary), "--service"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            preexec_fn=dies_with_this_process(),
+        )
     except OSError as exc:
         return SearchIndex(problem=f"cannot run {binary} ({exc.strerror or exc}): {_WITHOUT}")
     errors: list[bytes] = []
     timer = threading.Timer(_TIMEOUT, proc.kill)
-    threads = [threading.Thread(target=_feed, args=(proc.stdin, stream), daemon=True),
-               threading.Thread(target=lambda: errors.append(proc.stderr.read()), daemon=True)]
+    threads = [
+        threading.Thread(target=_feed, args=(proc.stdin, stream), daemon=True),
+        threading.Thread(target=lambda: errors.append(proc.stderr.read()), daemon=True),
+    ]
     try:
         timer.start()
         for thread in threads:
@@ -110,8 +129,11 @@ def index_search(files: dict[str, bytes], binary: Path | None = None) -> SearchI
         if problem is None:
             problem = f"exited {proc.returncode}" + (f", saying {detail[-1]!r}" if detail else "")
         return SearchIndex(problem=f"{problem}: {_WITHOUT}")
-    out = {f"{BUNDLE}/{entry['path']}": base64.b64decode(entry["content"])
-           for entry in sorted(answer, key=lambda e: e["path"]) if not entry["path"].rpartition("/")[2].startswith(_UNUSED)}
+    out = {
+        f"{BUNDLE}/{entry['path']}": base64.b64decode(entry["content"])
+        for entry in sorted(answer, key=lambda e: e["path"])
+        if not entry["path"].rpartition("/")[2].startswith(_UNUSED)
+    }
     return SearchIndex(out)
 
 

@@ -15,6 +15,7 @@ from another version, a corrupt file, or anything that is not our format is igno
 the build starts clean. Correctness never depends on the cache: an incremental build writes the same bytes
 as a clean one (tests/test_incremental.py checks every kind of change).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -71,7 +72,16 @@ def tool_key() -> str:
     return h.hexdigest()
 
 
-_LIBRARIES = ("markdown", "jinja2", "markupsafe", "nh3", "pyyaml", "orjson", "pagefind_bin", "chardet")  # what output depends on
+_LIBRARIES = (
+    "markdown",
+    "jinja2",
+    "markupsafe",
+    "nh3",
+    "pyyaml",
+    "orjson",
+    "pagefind_bin",
+    "chardet",
+)  # what output depends on
 
 
 def _installed_versions() -> dict[str, str]:
@@ -90,6 +100,7 @@ def tree_key(folder: Path) -> str:
 
 # ---------------------------------------------------------------------------------------------------------
 # The cache file.
+
 
 @dataclasses.dataclass
 class CacheData:
@@ -118,11 +129,20 @@ _STATE = ("records", "spare_records", "search", "memo", "bytecode")  # kept in o
 class _Unpickler(pickle.Unpickler):
     """Loads only our own records and plain values: a foreign pickle cannot run code."""
 
-    _ALLOWED = frozenset({("site_builder.core.models", "Body"),
-                          ("site_builder.core.models", "Company"), ("site_builder.core.models", "Article"),
-                          ("datetime", "datetime"), ("datetime", "date"),
-                          ("datetime", "timezone"), ("datetime", "timedelta"),
-                          ("site_builder.core.errors", "Problem"), ("builtins", "set"), ("builtins", "frozenset")})
+    _ALLOWED = frozenset(
+        {
+            ("site_builder.core.models", "Body"),
+            ("site_builder.core.models", "Company"),
+            ("site_builder.core.models", "Article"),
+            ("datetime", "datetime"),
+            ("datetime", "date"),
+            ("datetime", "timezone"),
+            ("datetime", "timedelta"),
+            ("site_builder.core.errors", "Problem"),
+            ("builtins", "set"),
+            ("builtins", "frozenset"),
+        }
+    )
 
     def find_class(self, module: str, name: str) -> Any:
         if (module, name) in self._ALLOWED:
@@ -239,8 +259,10 @@ class Database:
             return row[2 if column == "html" else 3]
         rows = self.read(f"SELECT {column} FROM bodies WHERE key = ?", (key,))  # column: html or text, ours
         if not rows:  # removed by another build since this one read the records: never a wrong page
-            raise RuntimeError(f"{display_path(self.path)}: a body was removed from the build cache during the build "
-                               "(another build of the same output?); build again")
+            raise RuntimeError(
+                f"{display_path(self.path)}: a body was removed from the build cache during the build "
+                "(another build of the same output?); build again"
+            )
         return bytes(rows[0][0])
 
     FLUSH = 2048  # bodies written per transaction: each one costs a journal file made and removed
@@ -325,8 +347,9 @@ def load_cache(folder: Path | None, tool: str, snapshot: dict[str, Any] | None =
             for file, value in db.read("SELECT file, value FROM articles"):
                 entry = data.articles[file] = _loads(value)
                 data.stored[file] = entry[:2]
-            data.bodies = {key: _stored(db, key, _loads(record))
-                           for key, record in db.read("SELECT key, record FROM bodies")}
+            data.bodies = {
+                key: _stored(db, key, _loads(record)) for key, record in db.read("SELECT key, record FROM bodies")
+            }
             data.snapshot = snapshot if snapshot is not None else load_snapshot(folder, tool)  # type: ignore[arg-type]
             return data, None
     except Exception as exc:  # any corruption at all: the cache is only ever an optimisation
@@ -338,7 +361,9 @@ def load_cache(folder: Path | None, tool: str, snapshot: dict[str, Any] | None =
             db.remove()
         except OSError:
             pass
-    return CacheData(tool, db=Database(path).usable()), f"{display_path(path)}: ignored the build cache, {why}; building from scratch"
+    return CacheData(
+        tool, db=Database(path).usable()
+    ), f"{display_path(path)}: ignored the build cache, {why}; building from scratch"
 
 
 def load_snapshot(folder: Path, tool: str) -> dict[str, Any] | None:
@@ -406,14 +431,20 @@ def _save_rows(db: Database, data: CacheData) -> None:
         conn.executemany("DELETE FROM bodies WHERE key = ?", stale_bodies)
         conn.executemany("INSERT OR REPLACE INTO articles VALUES (?, ?)", changed)
         conn.executemany("DELETE FROM articles WHERE file = ?", gone)
-        conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
-                         [("format", str(_FORMAT)), ("tool", data.tool),
-                          ("state", _dumps({name: getattr(data, name) for name in _STATE}))])
+        conn.executemany(
+            "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+            [
+                ("format", str(_FORMAT)),
+                ("tool", data.tool),
+                ("state", _dumps({name: getattr(data, name) for name in _STATE})),
+            ],
+        )
     data.stored = {file: entry[:2] for file, entry in data.articles.items()}
 
 
 # ---------------------------------------------------------------------------------------------------------
 # One build's use of the cache.
+
 
 def _links(companies: tuple[Company, ...], href: Callable[[str], str]) -> str:
     """A digest of every company's names and link: with the body text, what a converted body depends on."""
@@ -423,8 +454,13 @@ def _links(companies: tuple[Company, ...], href: Callable[[str], str]) -> str:
 class BuildCache:
     """The cache as one build uses it: reads the previous build's entries, records this build's."""
 
-    def __init__(self, previous: CacheData, progress: Callable[[int | None], Any] | None = None,
-                 memo: bool = True, executor: Executor | None = None):
+    def __init__(
+        self,
+        previous: CacheData,
+        progress: Callable[[int | None], Any] | None = None,
+        memo: bool = True,
+        executor: Executor | None = None,
+    ):
         """executor: where bodies are converted (e.g. dask's); None: a process pool of ours, when it pays."""
         self.previous = previous
         self.executor = executor
@@ -458,8 +494,9 @@ class BuildCache:
         return value
 
     # bodies ------------------------------------------------------------------------------------------
-    def prefetch(self, companies: tuple[Company, ...], href: Callable[[str], str],
-                 count: int) -> Callable[[str], None] | None:
+    def prefetch(
+        self, companies: tuple[Company, ...], href: Callable[[str], str], count: int
+    ) -> Callable[[str], None] | None:
         """With no body in the cache (a cold build) and count bodies to come: start converting them in a process
         pool as they load; the function returned takes each body. convert() collects them; close() ends the
         pool. None when a pool does not pay (with an executor given: when there is no body)."""
@@ -474,8 +511,9 @@ class BuildCache:
         self._prefetch_links = links
         return self._prefetch.add
 
-    def convert(self, companies: tuple[Company, ...], href: Callable[[str], str],
-                articles: tuple[Article, ...]) -> dict[str, Body]:
+    def convert(
+        self, companies: tuple[Company, ...], href: Callable[[str], str], articles: tuple[Article, ...]
+    ) -> dict[str, Body]:
         """Every article's converted body: from the cache, the rest converted in a process pool (or collected
         from the one prefetch() started, when it had the same companies and links)."""
         links = _links(companies, href)
@@ -483,6 +521,7 @@ class BuildCache:
         def key(a: Article) -> str:
             def make() -> str:
                 return body_key(links, a.body)
+
             # an article loaded from a file: its body is a function of that file, whose digest is known already,
             # so a rebuild need not hash every body again
             return self.memo(f"body:{links}:{a.source_digest.hex()}", make) if a.source_digest else make()
@@ -496,8 +535,16 @@ class BuildCache:
             self.close()  # a pool started for other links (a bar with it)
             if self._progress is not None and len(missing) >= PROGRESS_MIN:
                 self._bar = self._progress(len(missing))
-            converted = convert_bodies(companies, href, texts, workers=cpu_count(), progress=self._bar,
-                                       executor=self.executor, key=links, keep=self._keep)
+            converted = convert_bodies(
+                companies,
+                href,
+                texts,
+                workers=cpu_count(),
+                progress=self._bar,
+                executor=self.executor,
+                key=links,
+                keep=self._keep,
+            )
         self.close()
         if self.current.db is not None:
             self.current.db.flush()  # before any page is made: a forked writer reads bodies with a connection of its own
@@ -552,6 +599,7 @@ class BuildCache:
 # ---------------------------------------------------------------------------------------------------------
 # Snapshots: has anything changed since the last build?
 
+
 def file_states(*folders: Path, ctime: bool = True) -> dict[str, tuple[int, ...]]:
     """Every file under folders: (size, mtime, ctime in ns, inode), by absolute path. Without ctime for
     output files: linking a file into the next site, or removing the last site, changes it."""
@@ -605,12 +653,29 @@ class Snapshot:
         self.inputs = inputs
 
     @classmethod
-    def take(cls, source: Path, templates: list[Path], output: Path | None, overrides: dict | None,
-             strict: bool, extra: tuple = ()) -> Snapshot:
+    def take(
+        cls,
+        source: Path,
+        templates: list[Path],
+        output: Path | None,
+        overrides: dict | None,
+        strict: bool,
+        extra: tuple = (),
+    ) -> Snapshot:
         """Stat every input file; note the settings, environment variables and tools (extra) a build uses."""
         env = sorted((k, v) for k, v in os.environ.items() if k.startswith("SITE_BUILDER") or k == "SOURCE_DATE_EPOCH")
-        return cls((file_states(source, *templates), tuple(str(t.absolute()) for t in templates), repr(sorted((overrides or {}).items())), strict,
-                    str(output.absolute()) if output else None, os.getcwd(), tuple(env), extra))
+        return cls(
+            (
+                file_states(source, *templates),
+                tuple(str(t.absolute()) for t in templates),
+                repr(sorted((overrides or {}).items())),
+                strict,
+                str(output.absolute()) if output else None,
+                os.getcwd(),
+                tuple(env),
+                extra,
+            )
+        )
 
     @property
     def files(self) -> dict[str, tuple[int, ...]]:
@@ -626,8 +691,13 @@ class Snapshot:
             return None
         return snap["summary"]
 
-    def record(self, cache: BuildCache, output: Path, summary: tuple,
-               written: dict[str, tuple[bytes, int, int, int]] | None = None) -> None:
+    def record(
+        self,
+        cache: BuildCache,
+        output: Path,
+        summary: tuple,
+        written: dict[str, tuple[bytes, int, int, int]] | None = None,
+    ) -> None:
         """Remember these inputs, the output as written and the summary, for the next build. written: what the
         build wrote at each path (write.write_site's records), which spares reading the output folder again; a
         file it does not name (a stray one) then counts as a change, so the next build writes the site whole."""
@@ -638,8 +708,13 @@ class Snapshot:
             marker = os.stat(root / MARKER)
             outputs = {f"{root}/{rel}": (size, mtime, 0, ino) for rel, (_, size, mtime, ino) in written.items()}
             outputs[str(root / MARKER)] = (marker.st_size, marker.st_mtime_ns, 0, marker.st_ino)
-        cache.current.snapshot = {"inputs": self.inputs, "output": str(root), "outputs": outputs, "summary": summary,
-                                  "time_dependent": bool(summary[4])}  # held-back articles: "now" matters
+        cache.current.snapshot = {
+            "inputs": self.inputs,
+            "output": str(root),
+            "outputs": outputs,
+            "summary": summary,
+            "time_dependent": bool(summary[4]),
+        }  # held-back articles: "now" matters
 
 
 def load_cache_for(output: Path | None, snapshot: dict[str, Any] | None = None) -> tuple[CacheData, str | None]:

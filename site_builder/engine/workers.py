@@ -2,6 +2,7 @@
 ours with one configured Converter per worker, started while the archive is still loading, in a cold build; or one
 given, e.g. dask's), and pools whose workers are forked only where that is safe (no thread in this process) and die
 with their parent. Imports Python-Markdown only when it converts."""
+
 from __future__ import annotations
 
 import collections
@@ -36,15 +37,20 @@ def start_method() -> str:
     return other_start_method()
 
 
-def process_pool(workers: int, initializer: Callable[..., None] | None = None, initargs: tuple = (),
-                 method: str | None = None) -> Executor:
+def process_pool(
+    workers: int, initializer: Callable[..., None] | None = None, initargs: tuple = (), method: str | None = None
+) -> Executor:
     """A ProcessPoolExecutor of `workers` processes, started the way start_method() says (or method). Forked
     workers die with this process (Linux), so a killed build leaves none behind."""
     from concurrent.futures import ProcessPoolExecutor
 
     method = method or start_method()
-    pool = ProcessPoolExecutor(workers, mp_context=_multiprocessing().get_context(method), initializer=_started,
-                               initargs=(os.getpid() if method == "fork" else None, initializer, initargs))
+    pool = ProcessPoolExecutor(
+        workers,
+        mp_context=_multiprocessing().get_context(method),
+        initializer=_started,
+        initargs=(os.getpid() if method == "fork" else None, initializer, initargs),
+    )
     if method == "fork":  # fork every worker now, while this process has no other thread (the pool's own comes next)
         pool.submit(int)
     return pool
@@ -109,9 +115,16 @@ class Conversion:
     BATCH = 8  # bodies per task: fewer round trips than one each, and work still starts at once
     AHEAD = 64  # tasks submitted and not yet done, at most: beyond that the loader waits (bodies queued cost memory)
 
-    def __init__(self, companies: Iterable[Company], href: Callable[[str], str], workers: int,
-                 progress: Any = None, executor: Executor | None = None, key: str = "",
-                 keep: Callable[[list[str], list[Body]], list[Body]] | None = None):
+    def __init__(
+        self,
+        companies: Iterable[Company],
+        href: Callable[[str], str],
+        workers: int,
+        progress: Any = None,
+        executor: Executor | None = None,
+        key: str = "",
+        keep: Callable[[list[str], list[Body]], list[Body]] | None = None,
+    ):
         """progress, if given, has update(n) (a tqdm bar): called as batches of bodies are done. key: a digest of
         the companies and href (what a converted body depends on besides its text). keep(keys, bodies): called
         with each task's bodies, once done, and their keys (body_key); what it returns is what collect() gives."""
@@ -214,9 +227,16 @@ def body_key(links: str, text: str) -> str:
 Prefetch = Conversion  # the name a cold build's early conversion had
 
 
-def convert_bodies(companies: Iterable[Company], href: Callable[[str], str], texts: Sequence[str],
-                   workers: int | None = None, progress: Any = None, executor: Executor | None = None,
-                   key: str = "", keep: Callable[[list[str], list[Body]], list[Body]] | None = None) -> list[Body]:
+def convert_bodies(
+    companies: Iterable[Company],
+    href: Callable[[str], str],
+    texts: Sequence[str],
+    workers: int | None = None,
+    progress: Any = None,
+    executor: Executor | None = None,
+    key: str = "",
+    keep: Callable[[list[str], list[Body]], list[Body]] | None = None,
+) -> list[Body]:
     """Convert Markdown bodies in order: on executor when given, else in a process pool of `workers` processes
     when it pays, else here. progress, if given, has update(n) (a tqdm bar): called as bodies are done."""
     companies = tuple(companies)

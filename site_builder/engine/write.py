@@ -1,4 +1,5 @@
 """Write the site's outputs into the output folder atomically: build beside it, then swap it in."""
+
 from __future__ import annotations
 
 import functools
@@ -38,7 +39,7 @@ def _place(target: str, data: bytes, previous: str | None) -> tuple[int, os.stat
     try:
         view = memoryview(data)
         while view:
-            view = view[os.write(fd, view):]
+            view = view[os.write(fd, view) :]
         return 0, os.fstat(fd)
     finally:
         os.close(fd)
@@ -75,7 +76,13 @@ def _discard(old: Path, trash: Path | None, files: int) -> None:
 @functools.lru_cache(maxsize=1 << 16)  # every build checks every output path; most are the last build's
 def path_problem(rel: str) -> str | None:
     """Why rel cannot be an output path (absolute, '..', backslash, NUL, empty part), or None."""
-    if not rel or "\\" in rel or "\x00" in rel or rel.startswith("/") or any(part in ("", ".", "..") for part in rel.split("/")):
+    if (
+        not rel
+        or "\\" in rel
+        or "\x00" in rel
+        or rel.startswith("/")
+        or any(part in ("", ".", "..") for part in rel.split("/"))
+    ):
         return f"refused output path {rel!r}: it would leave the output folder"
     return None
 
@@ -119,8 +126,10 @@ def check_output(output: Path, source: Path | None = None, templates: Path | Non
         if folder is not None:
             inside = folder.resolve()
             if out == inside or out.is_relative_to(inside) or inside.is_relative_to(out):
-                raise _refuse(output, f"the output folder must not contain, or be inside, the {name} folder "
-                                      f"({display_path(folder)})")
+                raise _refuse(
+                    output,
+                    f"the output folder must not contain, or be inside, the {name} folder ({display_path(folder)})",
+                )
     if CACHE_DIR in out.parts:
         raise _refuse(output, f"the output folder must not be inside a build cache ({CACHE_DIR})")
     home = home_folder()
@@ -162,8 +171,15 @@ class Lock:
         parent = self.output.parent
         for raw in b"".join(chunks).split(b"\0"):
             path = Path(os.fsdecode(raw)) if raw else None
-            if (path is not None and path.is_absolute() and path.name.startswith(".") and path.name.endswith(_SCRATCH)
-                    and ".." not in path.parts and path.is_relative_to(parent) and path != self.output):
+            if (
+                path is not None
+                and path.is_absolute()
+                and path.name.startswith(".")
+                and path.name.endswith(_SCRATCH)
+                and ".." not in path.parts
+                and path.is_relative_to(parent)
+                and path != self.output
+            ):
                 _remove_quietly(path)
         os.ftruncate(self.fd, 0)
 
@@ -212,11 +228,21 @@ MIN_PARALLEL = 64  # fewer outputs to make than this are made in this process: f
 _CHUNK = 8  # outputs a writing process claims at a time
 
 
-def write_site(outputs: Iterable[Output] | dict[str, bytes], output: Path, source: Path | None = None,
-               stats: dict | None = None, trash: Path | None = None, previous: dict[str, Record] | None = None,
-               explain: Callable[[Exception], SiteError | None] | None = None, in_place: bool = False,
-               workers: int = 1, spare: Path | None = None, spare_records: dict[str, Record] | None = None,
-               lock: Lock | None = None, after: Callable[[Lock, dict[str, Record]], None] | None = None) -> dict[str, Record]:
+def write_site(
+    outputs: Iterable[Output] | dict[str, bytes],
+    output: Path,
+    source: Path | None = None,
+    stats: dict | None = None,
+    trash: Path | None = None,
+    previous: dict[str, Record] | None = None,
+    explain: Callable[[Exception], SiteError | None] | None = None,
+    in_place: bool = False,
+    workers: int = 1,
+    spare: Path | None = None,
+    spare_records: dict[str, Record] | None = None,
+    lock: Lock | None = None,
+    after: Callable[[Lock, dict[str, Record]], None] | None = None,
+) -> dict[str, Record]:
     """Write every output, then return what is at each path.
 
     An output whose key is the one `previous` recorded for its path, while that file is still as written, is
@@ -251,8 +277,13 @@ def write_site(outputs: Iterable[Output] | dict[str, bytes], output: Path, sourc
             else:
                 records = job.staged(trash, spare, spare_records or {})
             if stats is not None:  # before after(): it records whether the replaced site became the spare
-                stats.update(written=job.written, unchanged=len(outputs) - job.written, made=job.made,
-                             spared=job.spared, in_place=job.updated_in_place)
+                stats.update(
+                    written=job.written,
+                    unchanged=len(outputs) - job.written,
+                    made=job.made,
+                    spared=job.spared,
+                    in_place=job.updated_in_place,
+                )
             if after is not None:
                 after(held, records)
     except OSError as exc:  # read-only or full disk
@@ -267,8 +298,14 @@ def _record(key: bytes, st: os.stat_result) -> Record:
 class _Job:
     """One write of the site: which outputs to keep, which to make, and where."""
 
-    def __init__(self, outputs: list[Output], output: Path, previous: dict[str, Record],
-                 explain: Callable[[Exception], SiteError | None] | None, workers: int):
+    def __init__(
+        self,
+        outputs: list[Output],
+        output: Path,
+        previous: dict[str, Record],
+        explain: Callable[[Exception], SiteError | None] | None,
+        workers: int,
+    ):
         self.outputs, self.output, self.previous = outputs, output, previous
         self.root = str(output)
         self.explain, self.workers = explain, workers
@@ -322,8 +359,13 @@ class _Job:
                 if reuse:
                     target = f"{staging}/{o.path}"
                     prev, live = spare_records.get(o.path), self.previous.get(o.path)
-                    if (prev is not None and live is not None and prev[0] == live[0] == o.key
-                            and prev[3] == live[3] and _lstat(target) == prev[1:]):
+                    if (
+                        prev is not None
+                        and live is not None
+                        and prev[0] == live[0] == o.key
+                        and prev[3] == live[3]
+                        and _lstat(target) == prev[1:]
+                    ):
                         records[o.path] = prev  # the very file the live site has (one inode): keep it
                         continue
                     _remove(target)  # never write through a file the live site may share (a hard link)
@@ -413,8 +455,13 @@ class _Job:
                     self.written += written
                 else:
                     _, kind, value = message
-                    failure = (SiteError(value) if kind == "error" else OSError(*value) if kind == "oserror"
-                               else RuntimeError(value))
+                    failure = (
+                        SiteError(value)
+                        if kind == "error"
+                        else OSError(*value)
+                        if kind == "oserror"
+                        else RuntimeError(value)
+                    )
         finally:
             pool.shutdown(wait=True, cancel_futures=True)  # no worker goes on writing once this returns
             _JOB = None

@@ -1,4 +1,5 @@
 """Warnings about the archive that do not stop a build (and do with --strict): each names a file and line."""
+
 from __future__ import annotations
 
 import hashlib
@@ -26,7 +27,7 @@ def _target(page: str, href: str, base_path: str) -> str | None:
     if path.startswith("/"):
         if not path.startswith(base_path):
             return path.lstrip("/")
-        joined = path[len(base_path):]
+        joined = path[len(base_path) :]
     else:
         joined = posixpath.join(posixpath.dirname(page), path)
     target = posixpath.normpath(joined)
@@ -41,8 +42,9 @@ def _internal_links(hrefs: tuple[str, ...], page: str, base_path: str) -> tuple[
     return tuple((href, target) for href, target in found if target is not None)
 
 
-def _link_warnings(article: Article, site: Site, files: set[str], drafts: dict[str, Article],
-                   base_path: str, memo: Memo | None) -> list[Problem]:
+def _link_warnings(
+    article: Article, site: Site, files: set[str], drafts: dict[str, Article], base_path: str, memo: Memo | None
+) -> list[Problem]:
     problems = []
     body, page = site.bodies[article.slug], article_path(article.slug)
     if memo is None:
@@ -55,17 +57,28 @@ def _link_warnings(article: Article, site: Site, files: set[str], drafts: dict[s
             continue
         line = _body_line(article, href.replace("&amp;", "&"))
         if target in drafts:
-            problems.append(Problem(display_path(article.path), line,
-                                    f"links to draft article {drafts[target].slug!r}, which is not published"))
+            problems.append(
+                Problem(
+                    display_path(article.path),
+                    line,
+                    f"links to draft article {drafts[target].slug!r}, which is not published",
+                )
+            )
         else:
             problems.append(Problem(display_path(article.path), line, f"link {href!r} points to no page of the site"))
     return problems
 
 
 def _mention_warnings(article: Article, site: Site) -> list[Problem]:
-    return [Problem(display_path(article.path), _body_line(article, words),
-                    f"mentions {words!r} ({cid}) but 'companies' does not list {cid!r}")
-            for cid, (words, _) in site.named[article.slug].items() if cid not in article.companies]
+    return [
+        Problem(
+            display_path(article.path),
+            _body_line(article, words),
+            f"mentions {words!r} ({cid}) but 'companies' does not list {cid!r}",
+        )
+        for cid, (words, _) in site.named[article.slug].items()
+        if cid not in article.companies
+    ]
 
 
 def _placeholder_warnings(article: Article, memo: Memo | None = None) -> list[Problem]:
@@ -75,17 +88,22 @@ def _placeholder_warnings(article: Article, memo: Memo | None = None) -> list[Pr
     lines = []
     if article.summary and summary in article.summary:
         lines.append(article.lines.get("summary", 1))
+
     def holds() -> bool:
         return body in article.body
+
     found = memo("placeholder:" + article.source_digest.hex(), holds) if memo and article.source_digest else holds()
     if found:
         lines.append(_body_line(article, body))
-    return [Problem(display_path(article.path), line, "placeholder text from 'site-builder new' is still here")
-            for line in lines]
+    return [
+        Problem(display_path(article.path), line, "placeholder text from 'site-builder new' is still here")
+        for line in lines
+    ]
 
 
-def find_warnings(articles: tuple[Article, ...], site: Site, files: set[str], base_path: str,
-                  memo: Memo | None = None) -> list[Problem]:
+def find_warnings(
+    articles: tuple[Article, ...], site: Site, files: set[str], base_path: str, memo: Memo | None = None
+) -> list[Problem]:
     """Every warning about the published articles (and placeholder text left in any, drafts too), given all
     articles (drafts too) and the written file paths.
     memo(key, make): each body's internal links as an earlier build found them."""
@@ -95,6 +113,11 @@ def find_warnings(articles: tuple[Article, ...], site: Site, files: set[str], ba
         problems += _link_warnings(article, site, files, drafts, base_path, memo)
         problems += _mention_warnings(article, site)
         if not site.summaries[article.slug]:
-            problems.append(Problem(display_path(article.path), article.lines.get("title", 1),
-                                    "no summary: add 'summary:' or a first paragraph to the body"))
+            problems.append(
+                Problem(
+                    display_path(article.path),
+                    article.lines.get("title", 1),
+                    "no summary: add 'summary:' or a first paragraph to the body",
+                )
+            )
     return sorted(problems)

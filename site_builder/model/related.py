@@ -1,4 +1,5 @@
 """Related reading: other articles ranked by how many companies they share, then by closeness in time."""
+
 from __future__ import annotations
 
 import functools
@@ -14,8 +15,9 @@ RELATED_COUNT = 5
 Memo = Callable[[str, Callable[[], Any]], Any]  # memo(key, make): a value kept from an earlier build, or make()
 
 
-def related_articles(articles: tuple[Article, ...], count: int = RELATED_COUNT,
-                     memo: Memo | None = None) -> dict[str, tuple[Article, ...]]:
+def related_articles(
+    articles: tuple[Article, ...], count: int = RELATED_COUNT, memo: Memo | None = None
+) -> dict[str, tuple[Article, ...]]:
     """For each article's slug, up to `count` others sharing at least one company, best first.
 
     Ranking: more shared companies first; then the smaller distance in time between the two publication

@@ -1,4 +1,5 @@
 """Which articles a build publishes: never drafts, and nothing dated after the build's "now"."""
+
 from __future__ import annotations
 
 import os
@@ -23,8 +24,9 @@ def build_now(environ: Mapping[str, str] | None = None) -> datetime:
             raise ValueError(value)
         return datetime.fromtimestamp(seconds, UTC)
     except (ValueError, OverflowError, OSError):
-        raise SiteError.single("environment", f"{EPOCH_VARIABLE}: expected whole seconds since "
-                                              f"1970-01-01T00:00:00Z, got {value!r}") from None
+        raise SiteError.single(
+            "environment", f"{EPOCH_VARIABLE}: expected whole seconds since 1970-01-01T00:00:00Z, got {value!r}"
+        ) from None
 
 
 def is_due(article: Article, now: datetime | None) -> bool:

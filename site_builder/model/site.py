@@ -1,4 +1,5 @@
 """Pure functions from loaded articles and companies to the modelled Site."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -39,8 +40,14 @@ def newest_first(articles: Iterable[Article]) -> tuple[Article, ...]:
     return tuple(sorted(articles, key=lambda a: (-a.published.timestamp(), a.slug)))
 
 
-def _company_page(company: Company, mine: list[Article], named: dict[str, dict[str, tuple[str, str]]],
-                  summaries: dict[str, str], by_id: dict[str, Company], folded: dict[str, str]) -> CompanyPage:
+def _company_page(
+    company: Company,
+    mine: list[Article],
+    named: dict[str, dict[str, tuple[str, str]]],
+    summaries: dict[str, str],
+    by_id: dict[str, Company],
+    folded: dict[str, str],
+) -> CompanyPage:
     # context: the first sentence naming the company, or the summary when the body never names it
     mentions = tuple(Mention(a, named[a.slug].get(company.id, ("", summaries[a.slug]))[1]) for a in mine)
     counts = Counter(cid for a in mine for cid in a.companies if cid != company.id)
@@ -70,17 +77,25 @@ def company_href(company_id: str) -> str:
 BodyConverter = Callable[[tuple[Company, ...], Callable[[str], str], tuple[Article, ...]], dict[str, Body]]
 
 
-def convert_here(companies: tuple[Company, ...], href: Callable[[str], str],
-                 articles: tuple[Article, ...]) -> dict[str, Body]:
+def convert_here(
+    companies: tuple[Company, ...], href: Callable[[str], str], articles: tuple[Article, ...]
+) -> dict[str, Body]:
     """Convert every article body in this process with one Converter."""
     converter = Converter(companies, href)
     converted = [converter.convert(a.body) for a in articles]
     refuse(articles, converted)
-    return {a.slug: cast(Body, body) for a, body in zip(articles, converted, strict=True)}  # refuse raised for a Refused
+    return {
+        a.slug: cast(Body, body) for a, body in zip(articles, converted, strict=True)
+    }  # refuse raised for a Refused
 
 
-def build_site(archive: Archive, now: datetime | None = None, convert: BodyConverter | None = None,
-               memo: Memo | None = None, errors: Collector | None = None) -> Site:
+def build_site(
+    archive: Archive,
+    now: datetime | None = None,
+    convert: BodyConverter | None = None,
+    memo: Memo | None = None,
+    errors: Collector | None = None,
+) -> Site:
     """Model the published archive: drafts and articles dated after `now` left out, pages and archives built.
     memo(key, make): results of pure functions kept from an earlier build (see BuildCache.memo). errors, if
     given, gathers the problems found (two spellings of one source, ...) instead of raising them, and the site
@@ -99,16 +114,22 @@ def build_site(archive: Archive, now: datetime | None = None, convert: BodyConve
     # what needs no body first: in a cold build the bodies are still being converted meanwhile
     related = related_articles(articles, memo=memo)
     months = by_month(articles)
-    neighbours = {a.slug: (articles[i + 1] if i + 1 < len(articles) else None, articles[i - 1] if i else None)
-                  for i, a in enumerate(articles)}
+    neighbours = {
+        a.slug: (articles[i + 1] if i + 1 < len(articles) else None, articles[i - 1] if i else None)
+        for i, a in enumerate(articles)
+    }
     bodies = (convert or convert_here)(companies, company_href, articles)
     for a in articles:
         if bodies[a.slug].forbidden:
-            errors.add(a.path, _reference_line(a, bodies[a.slug].forbidden),
-                       f"body: {char_problem(bodies[a.slug].forbidden)}, written as a character reference "
-                       "(no page or feed may carry it)")
+            errors.add(
+                a.path,
+                _reference_line(a, bodies[a.slug].forbidden),
+                f"body: {char_problem(bodies[a.slug].forbidden)}, written as a character reference "
+                "(no page or feed may carry it)",
+            )
     if not collect:  # else the caller raises, once every other check has run too
         errors.raise_if_any()
+
     def summary(a: Article) -> str:
         if a.summary:
             return a.summary
@@ -136,24 +157,44 @@ def build_site(archive: Archive, now: datetime | None = None, convert: BodyConve
     for a in articles:
         # the original's digest and name (a link in raw/ retargeted changes the name, not the article's file),
         # then each version's
-        raw = (raw_digests[raw_names[a.slug]] + raw_names[a.slug].encode("utf-8", "surrogatepass")
-               if a.slug in raw_names else b"")
+        raw = (
+            raw_digests[raw_names[a.slug]] + raw_names[a.slug].encode("utf-8", "surrogatepass")
+            if a.slug in raw_names
+            else b""
+        )
         for name in version_names.get(a.slug, ()):
             raw += b"\0" + raw_digests[name] + name.encode("utf-8", "surrogatepass")
         digests[a.slug] = article_digest(a, bodies[a.slug], summaries[a.slug], raw)
         if memo is not None and a.source_digest:  # a function of the file (and raw original) it was loaded from
-            listings[a.slug] = memo("listing:" + (a.source_digest + raw).hex(),
-                                    functools.partial(listing_digest, a, summaries[a.slug], raw))
+            listings[a.slug] = memo(
+                "listing:" + (a.source_digest + raw).hex(), functools.partial(listing_digest, a, summaries[a.slug], raw)
+            )
         else:
             listings[a.slug] = listing_digest(a, summaries[a.slug], raw)
-    return Site(articles, bodies, summaries, companies, pages, months, neighbours, raw_files,
-                sources=sources, related=related, held_back=newest_first(held_back), named=named,
-                digests=digests, listings=listings, raw_names=raw_names,
-                raw_sha256={name: digest.hex() for name, digest in raw_digests.items()}, version_names=version_names)
+    return Site(
+        articles,
+        bodies,
+        summaries,
+        companies,
+        pages,
+        months,
+        neighbours,
+        raw_files,
+        sources=sources,
+        related=related,
+        held_back=newest_first(held_back),
+        named=named,
+        digests=digests,
+        listings=listings,
+        raw_names=raw_names,
+        raw_sha256={name: digest.hex() for name, digest in raw_digests.items()},
+        version_names=version_names,
+    )
 
 
-_LISTED = tuple(f.name for f in dataclasses.fields(Article) if f.name not in ("body", "body_line", "lines",
-                                                                                "source_digest"))
+_LISTED = tuple(
+    f.name for f in dataclasses.fields(Article) if f.name not in ("body", "body_line", "lines", "source_digest")
+)
 
 
 def listing_digest(article: Article, summary: str, raw: bytes) -> bytes:

@@ -4,6 +4,7 @@ A source's folder is the slug of its name (sources/global-times/), a column's th
 (sources/global-times/gt-voice/). Two different names that give one folder (they differ only in case or
 punctuation, or slugify to the same text) would claim one page: the build refuses them, naming both files.
 """
+
 from __future__ import annotations
 
 from ..core.errors import Collector, display_path
@@ -11,8 +12,9 @@ from ..core.models import Article, Column, Source
 from ..core.urls import slug_problem, slugify
 
 
-def _claim(owners: dict[str, tuple[str, Article]], kind: str, name: str, article: Article, key: str,
-           errors: Collector) -> bool:
+def _claim(
+    owners: dict[str, tuple[str, Article]], kind: str, name: str, article: Article, key: str, errors: Collector
+) -> bool:
     """Record that `name` (a source or column) gets a folder; report a name with no slug or a taken one."""
     line = article.lines.get(key, 1)
     slug = slugify(name)
@@ -23,8 +25,12 @@ def _claim(owners: dict[str, tuple[str, Article]], kind: str, name: str, article
     first = owners.setdefault(slug.casefold(), (name, article))
     if first[0] != name:
         other = first[1]
-        errors.add(article.path, line, f"{key}: {kind} {name!r} would have the same URL (…/{slug}/) as {first[0]!r} "
-                                       f"in {display_path(other.path)}:{other.lines.get(key, 1)}; use one spelling")
+        errors.add(
+            article.path,
+            line,
+            f"{key}: {kind} {name!r} would have the same URL (…/{slug}/) as {first[0]!r} "
+            f"in {display_path(other.path)}:{other.lines.get(key, 1)}; use one spelling",
+        )
         return False
     return True
 
@@ -47,7 +53,13 @@ def build_sources(articles: tuple[Article, ...], errors: Collector) -> tuple[Sou
             if a.column and (a.source, a.column) in by_column:  # the columns in it are named
                 by_column[(a.source, a.column)].append(a)
     return tuple(
-        Source(name, tuple(arts), tuple(Column(c, tuple(by_column[(name, c)]))
-                                        for c in sorted((c for s, c in by_column if s == name),
-                                                        key=lambda c: (c.casefold(), c))))
-        for name, arts in sorted(by_source.items(), key=lambda kv: (kv[0].casefold(), kv[0])))
+        Source(
+            name,
+            tuple(arts),
+            tuple(
+                Column(c, tuple(by_column[(name, c)]))
+                for c in sorted((c for s, c in by_column if s == name), key=lambda c: (c.casefold(), c))
+            ),
+        )
+        for name, arts in sorted(by_source.items(), key=lambda kv: (kv[0].casefold(), kv[0]))
+    )

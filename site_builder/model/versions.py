@@ -1,4 +1,5 @@
 """The versions of an article's original (its front matter's `versions:`), as pages and the API show them."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -15,8 +16,17 @@ def version_list(site: Site, article: Article) -> list[dict[str, Any]]:
     names = site.version_names.get(article.slug, ())
     out: list[dict[str, Any]] = []
     for number, (name, version) in enumerate(zip(names, article.versions, strict=False), start=1):
-        out.append({"number": number, "count": len(names), "name": f"{RAW_DIR}/{name}", "file": raw_path(name),
-                    "file_name": raw_path(name).rsplit("/", 1)[-1], "view": version_path(article.slug, number),
-                    "sha256": site.raw_sha256[name], "retrieved": version.retrieved,
-                    "changes": changes_path(article.slug, number) if number > 1 else None})
+        out.append(
+            {
+                "number": number,
+                "count": len(names),
+                "name": f"{RAW_DIR}/{name}",
+                "file": raw_path(name),
+                "file_name": raw_path(name).rsplit("/", 1)[-1],
+                "view": version_path(article.slug, number),
+                "sha256": site.raw_sha256[name],
+                "retrieved": version.retrieved,
+                "changes": changes_path(article.slug, number) if number > 1 else None,
+            }
+        )
     return out

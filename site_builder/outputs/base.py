@@ -14,6 +14,7 @@ other theme is keyed on the whole site (Keys.whole_site; theme.py says why): a t
 and the code cannot know what a template it has never seen prints. Outputs made by Python alone (the API's
 JSON, the citations, the JSON feed, robots.txt) read only what their code declares here.
 """
+
 from __future__ import annotations
 
 import functools
@@ -69,8 +70,13 @@ class Keys:
             h.update(a.source_digest or hashlib.sha256(repr(a).encode("utf-8", "surrogatepass")).digest())
         return Keys(h.digest(), site)
 
-    def __call__(self, path: str, shows: Iterable[Article | None] = (), lists: Iterable[Article | None] = (),
-                 extra: object = None) -> bytes:
+    def __call__(
+        self,
+        path: str,
+        shows: Iterable[Article | None] = (),
+        lists: Iterable[Article | None] = (),
+        extra: object = None,
+    ) -> bytes:
         """The key of the output at path. shows: articles it shows whole (their body too); lists: articles it
         lists by their record and summary only (None for a missing neighbour); extra: anything else it depends
         on (its repr is hashed: give plain values)."""
@@ -108,9 +114,14 @@ def by_path(outputs: Iterable[Output]) -> dict[str, Output]:
 def _orjson() -> tuple[Any, int]:
     import orjson
 
-    return orjson, (orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
-                    | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
-                    | orjson.OPT_PASSTHROUGH_SUBCLASS)
+    return orjson, (
+        orjson.OPT_INDENT_2
+        | orjson.OPT_SORT_KEYS
+        | orjson.OPT_APPEND_NEWLINE
+        | orjson.OPT_PASSTHROUGH_DATETIME
+        | orjson.OPT_PASSTHROUGH_DATACLASS
+        | orjson.OPT_PASSTHROUGH_SUBCLASS
+    )
 
 
 def json_file(data: Any) -> bytes:

@@ -1,4 +1,5 @@
 """Inline SVG charts drawn at build time: no chart library and no script in the browser."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -62,8 +63,9 @@ def _long_label(index: int) -> str:
     return f"{datetime(2000, month + 1, 1):%B} {year}"
 
 
-def timeline_svg(dates: list[datetime], name: str, chart_id: str = "timeline-chart",
-                 span: tuple[int, int] | None = None) -> str:
+def timeline_svg(
+    dates: list[datetime], name: str, chart_id: str = "timeline-chart", span: tuple[int, int] | None = None
+) -> str:
     """A bar chart of mentions per month (the publisher's local month) as an accessible inline SVG element: one
     slot per month of span (the archive's months, see month_counts), each with its month in data-month."""
     months = month_counts(dates, span)
@@ -75,11 +77,12 @@ def timeline_svg(dates: list[datetime], name: str, chart_id: str = "timeline-cha
     bar = max(step * 0.7, 1.0)
     total = sum(n for _, n in months)
     period = f"{_long_label(months[0][0])} to {_long_label(months[-1][0])}"
-    desc = (f"{_articles(total)} mentioning {name}, by month, {period}; "
-            f"the busiest month has {peak}.")
+    desc = f"{_articles(total)} mentioning {name}, by month, {period}; the busiest month has {peak}."
     parts = [
-        (f'<svg class="chart" id="{chart_id}" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
-         f'aria-labelledby="{chart_id}-title {chart_id}-desc" xmlns="http://www.w3.org/2000/svg">'),
+        (
+            f'<svg class="chart" id="{chart_id}" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+            f'aria-labelledby="{chart_id}-title {chart_id}-desc" xmlns="http://www.w3.org/2000/svg">'
+        ),
         f'<title id="{chart_id}-title">Mentions of {escape(name)} per month</title>',
         f'<desc id="{chart_id}-desc">{escape(desc)}</desc>',
         f'<line class="axis" x1="{LEFT}" y1="{TOP + plot_h}" x2="{WIDTH - RIGHT}" y2="{TOP + plot_h}"/>',
@@ -93,15 +96,20 @@ def timeline_svg(dates: list[datetime], name: str, chart_id: str = "timeline-cha
         data = f'data-month="{year:04d}-{month0 + 1:02d}"'
         if n:
             h = plot_h * n / peak
-            parts.append(f'<rect class="bar" {data} x="{x:.1f}" y="{TOP + plot_h - h:.1f}" width="{bar:.1f}" '
-                         f'height="{h:.1f}"><title>{_long_label(month)}: {_articles(n)}</title></rect>')
+            parts.append(
+                f'<rect class="bar" {data} x="{x:.1f}" y="{TOP + plot_h - h:.1f}" width="{bar:.1f}" '
+                f'height="{h:.1f}"><title>{_long_label(month)}: {_articles(n)}</title></rect>'
+            )
         else:
-            parts.append(f'<rect class="tick" {data} x="{x:.1f}" y="{TOP + plot_h - 2}" width="{bar:.1f}" '
-                         f'height="2"><title>{_long_label(month)}: no articles</title></rect>')
+            parts.append(
+                f'<rect class="tick" {data} x="{x:.1f}" y="{TOP + plot_h - 2}" width="{bar:.1f}" '
+                f'height="2"><title>{_long_label(month)}: no articles</title></rect>'
+            )
     baseline = TOP + plot_h + 17
     parts.append(f'<text class="label" x="{LEFT}" y="{baseline}" text-anchor="start">{_label(months[0][0])}</text>')
     if len(months) > 1:
-        parts.append(f'<text class="label" x="{WIDTH - RIGHT}" y="{baseline}" text-anchor="end">'
-                     f'{_label(months[-1][0])}</text>')
+        parts.append(
+            f'<text class="label" x="{WIDTH - RIGHT}" y="{baseline}" text-anchor="end">{_label(months[-1][0])}</text>'
+        )
     parts.append("</svg>")
     return "\n".join(parts)

@@ -3,6 +3,7 @@
 Everything comes from the article's front matter and the site's base_url; the access date is the article's
 `retrieved` time (when its raw original was fetched) and is left out when unknown, never taken from the clock.
 """
+
 from __future__ import annotations
 
 import re
@@ -16,9 +17,18 @@ from .base import Keys, Output, json_file
 
 # LaTeX's special characters. BibTeX counts every brace, escaped or not, to find where a field ends, so a brace
 # is written as a command (\textbraceleft{}): the braces of a field always balance, whatever the text.
-_BIB_SPECIAL = {"\\": r"\textbackslash{}", "{": r"\textbraceleft{}", "}": r"\textbraceright{}", "&": r"\&",
-                "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "^": r"\textasciicircum{}",
-                "~": r"\textasciitilde{}"}
+_BIB_SPECIAL = {
+    "\\": r"\textbackslash{}",
+    "{": r"\textbraceleft{}",
+    "}": r"\textbraceright{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "^": r"\textasciicircum{}",
+    "~": r"\textasciitilde{}",
+}
 
 
 def _day(dt: datetime) -> str:
@@ -51,10 +61,17 @@ def _date_parts(dt: datetime) -> dict:
 
 def csl_item(article: Article, config: Config, summary: str) -> dict:
     """The article as one CSL-JSON item (the format Zotero, Mendeley and citeproc read)."""
-    item = {"id": article.slug, "type": "article-newspaper", "title": article.title,
-            "author": [{"literal": article.source}], "container-title": article.source,
-            "issued": _date_parts(article.published), "language": article.language, "abstract": summary,
-            "archive": config.title}
+    item = {
+        "id": article.slug,
+        "type": "article-newspaper",
+        "title": article.title,
+        "author": [{"literal": article.source}],
+        "container-title": article.source,
+        "issued": _date_parts(article.published),
+        "language": article.language,
+        "abstract": summary,
+        "archive": config.title,
+    }
     if config.base_url:
         item["archive_location"] = absolute(config.base_url, article_path(article.slug))
     if article.column:
@@ -88,8 +105,12 @@ def _bib_note(article: Article, config: Config) -> str:
 
 def bibtex(article: Article, config: Config) -> str:
     """The article as one biblatex @article entry (also read by BibTeX, which ignores unknown fields)."""
-    fields = [("author", "{" + bib_escape(article.source) + "}"), ("title", bib_escape(article.title)),
-              ("journaltitle", bib_escape(article.source)), ("journal", bib_escape(article.source))]
+    fields = [
+        ("author", "{" + bib_escape(article.source) + "}"),
+        ("title", bib_escape(article.title)),
+        ("journaltitle", bib_escape(article.source)),
+        ("journal", bib_escape(article.source)),
+    ]
     if article.column:
         fields.append(("issuetitle", bib_escape(article.column)))
     fields += [("date", f"{article.published:%Y-%m-%d}"), ("year", str(article.published.year))]
@@ -97,8 +118,7 @@ def bibtex(article: Article, config: Config) -> str:
         fields.append(("url", _bib_url(article.url)))
     if article.retrieved:
         fields.append(("urldate", f"{article.retrieved:%Y-%m-%d}"))
-    fields += [("langid", bib_escape(article.language)),
-               ("note", _bib_note(article, config))]
+    fields += [("langid", bib_escape(article.language)), ("note", _bib_note(article, config))]
     body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
     return f"@article{{{article.slug},\n{body}\n}}\n"
 

@@ -8,6 +8,7 @@ changed middle is first paired by lines (the lines each version has once, in the
 O(n log n)), and what lies between those is compared word by word while the budget lasts; past that, each such
 run is shown as one deletion and one insertion, and the diff says it is coarse.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -142,12 +143,12 @@ def word_diff(old: str, new: str) -> Diff:
         end += 1
     parts: list[tuple[str, str]] = [("=", "".join(a[:start]))]
     budget = _Budget()
-    middle_a, middle_b = a[start:len(a) - end], b[start:len(b) - end]
+    middle_a, middle_b = a[start : len(a) - end], b[start : len(b) - end]
     if len(middle_a) * len(middle_b) <= WORK_LIMIT:
         _words(middle_a, middle_b, budget, parts)
     else:
         _by_lines(middle_a, middle_b, budget, parts)
-    parts.append(("=", "".join(a[len(a) - end:])))
+    parts.append(("=", "".join(a[len(a) - end :])))
     merged: list[tuple[str, str]] = []
     for op, text in parts:
         if not text:
@@ -172,10 +173,17 @@ def diff_html(diff: Diff) -> Markup:
             html.append(escape(text))
             continue
         tag, before, after, said = _MARKS[op]
-        html.append(Markup(f'<{tag}><span class="diff-mark" aria-hidden="true">{before}</span>'
-                           f'<span class="visually-hidden">[{said}</span>') + escape(text)
-                    + Markup(f'<span class="visually-hidden">]</span><span class="diff-mark" aria-hidden="true">'
-                             f'{after}</span></{tag}>'))
+        html.append(
+            Markup(
+                f'<{tag}><span class="diff-mark" aria-hidden="true">{before}</span>'
+                f'<span class="visually-hidden">[{said}</span>'
+            )
+            + escape(text)
+            + Markup(
+                f'<span class="visually-hidden">]</span><span class="diff-mark" aria-hidden="true">'
+                f"{after}</span></{tag}>"
+            )
+        )
     return Markup("").join(html)
 
 
@@ -195,19 +203,23 @@ def render_versions(env: Environment, config: Config, site: Site, stylesheet: st
             if v["changes"] is not None:
                 before = versions[v["number"] - 2]
                 old = site.raw_files[site.version_names[article.slug][v["number"] - 2]]
-                key = keys(v["changes"], lists=[article], extra=("changes", shared, v["number"], DETECTOR,
-                                                                  DIFF_ALGORITHM))
+                key = keys(
+                    v["changes"], lists=[article], extra=("changes", shared, v["number"], DETECTOR, DIFF_ALGORITHM)
+                )
                 out.append(Output(v["changes"], key, partial(_changes_page, r, article, before, v, old, data)))
     return out
 
 
 def _version_page(r: Renderer, article: Article, version: dict, versions: list[dict], data: bytes) -> bytes:
     raw = {k: version[k] for k in ("name", "file", "file_name", "view", "sha256")}
-    return r.render("original.html", version["view"], f"Raw original, version {version['number']}: {article.title}",
-                    f"Version {version['number']} of {version['count']} of the raw original of \u201c{article.title}"
-                    f"\u201d ({article.source}), as archived: {raw['name']}, SHA-256 {raw['sha256']}.",
-                    dict(article=article, raw=raw, size=len(data), shown=show(data), version=version,
-                         versions=versions))
+    return r.render(
+        "original.html",
+        version["view"],
+        f"Raw original, version {version['number']}: {article.title}",
+        f"Version {version['number']} of {version['count']} of the raw original of \u201c{article.title}"
+        f"\u201d ({article.source}), as archived: {raw['name']}, SHA-256 {raw['sha256']}.",
+        dict(article=article, raw=raw, size=len(data), shown=show(data), version=version, versions=versions),
+    )
 
 
 def _changes_page(r: Renderer, article: Article, before: dict, after: dict, old: bytes, new: bytes) -> bytes:
@@ -215,9 +227,19 @@ def _changes_page(r: Renderer, article: Article, before: dict, after: dict, old:
     diff = word_diff(old_shown.text, new_shown.text)
     notes = [f"Version {before['number']}: {note}" for note in old_shown.notes]
     notes += [f"Version {after['number']}: {note}" for note in new_shown.notes]
-    return r.render("changes.html", after["changes"],
-                    f"Changes in version {after['number']}: {article.title}",
-                    f"What changed in the raw original of \u201c{article.title}\u201d ({article.source}) from "
-                    f"version {before['number']} to version {after['number']}, word by word.",
-                    dict(article=article, before=before, after=after, diff=diff_html(diff), coarse=diff.coarse,
-                         changed=any(op != "=" for op, _ in diff.parts), notes=notes))
+    return r.render(
+        "changes.html",
+        after["changes"],
+        f"Changes in version {after['number']}: {article.title}",
+        f"What changed in the raw original of \u201c{article.title}\u201d ({article.source}) from "
+        f"version {before['number']} to version {after['number']}, word by word.",
+        dict(
+            article=article,
+            before=before,
+            after=after,
+            diff=diff_html(diff),
+            coarse=diff.coarse,
+            changed=any(op != "=" for op, _ in diff.parts),
+            notes=notes,
+        ),
+    )

@@ -1,4 +1,5 @@
 """The site's icon, drawn at build time: the site title's first letter on the theme's accent colour, as SVG."""
+
 from __future__ import annotations
 
 import re
@@ -32,11 +33,17 @@ def favicon_svg(title: str, css: str = "") -> bytes:
     Deterministic: the same title and stylesheet give the same bytes."""
     colours = theme_colours(css)
     letter = initial(title)
-    text = (f'<text x="32" y="33" text-anchor="middle" dominant-baseline="central" fill="{colours["bg"]}" '
-            f'font-family="Georgia, \'Times New Roman\', serif" font-size="42" font-weight="700">'
-            f'{escape(letter, quote=False)}</text>' if letter else "")
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64">'
-            f'<rect width="64" height="64" rx="12" fill="{colours["accent"]}"/>{text}</svg>\n').encode()
+    text = (
+        f'<text x="32" y="33" text-anchor="middle" dominant-baseline="central" fill="{colours["bg"]}" '
+        f'font-family="Georgia, \'Times New Roman\', serif" font-size="42" font-weight="700">'
+        f"{escape(letter, quote=False)}</text>"
+        if letter
+        else ""
+    )
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64">'
+        f'<rect width="64" height="64" rx="12" fill="{colours["accent"]}"/>{text}</svg>\n'
+    ).encode()
 
 
 def favicon_file(title: str, theme: Theme) -> bytes:

@@ -1,4 +1,5 @@
 """Atom feeds, sitemap.xml and robots.txt, built from the Site as {output path: bytes}."""
+
 from __future__ import annotations
 
 from functools import partial
@@ -13,20 +14,39 @@ from ..core.urls import absolute, article_path, company_feed_path, company_path,
 from .base import Keys, Output
 
 
-def atom_feed(env: Environment, config: Config, site: Site, keys: Keys, path: str, title: str, page: str,
-              articles: tuple[Article, ...] | list[Article]) -> Output:
+def atom_feed(
+    env: Environment,
+    config: Config,
+    site: Site,
+    keys: Keys,
+    path: str,
+    title: str,
+    page: str,
+    articles: tuple[Article, ...] | list[Article],
+) -> Output:
     """The Atom feed at path of the newest articles (config.feed_size of them), with full bodies."""
     entries = list(articles)[: config.feed_size]
-    return Output(path, keys(path, entries, extra=(title, page)), partial(_feed, env, config, site, path, title, page, entries))
+    return Output(
+        path, keys(path, entries, extra=(title, page)), partial(_feed, env, config, site, path, title, page, entries)
+    )
 
 
-def _feed(env: Environment, config: Config, site: Site, path: str, title: str, page: str,
-          entries: list[Article]) -> bytes:
+def _feed(
+    env: Environment, config: Config, site: Site, path: str, title: str, page: str, entries: list[Article]
+) -> bytes:
     updated = max((a.updated or a.published for a in entries), key=lambda d: d.timestamp(), default=None)
     text = env.get_template("atom.xml").render(
-        config=config, site=site, feed_url=absolute(config.base_url, path), page_url=absolute(config.base_url, page),
-        title=title, updated=updated, entries=entries, url=lambda p: absolute(config.base_url, p),
-        article_path=article_path, generator_version=__version__)
+        config=config,
+        site=site,
+        feed_url=absolute(config.base_url, path),
+        page_url=absolute(config.base_url, page),
+        title=title,
+        updated=updated,
+        entries=entries,
+        url=lambda p: absolute(config.base_url, p),
+        article_path=article_path,
+        generator_version=__version__,
+    )
     return text.encode("utf-8")
 
 
@@ -34,8 +54,18 @@ def render_feeds(env: Environment, config: Config, site: Site, keys: Keys) -> li
     """The site feed and one feed per company."""
     out = [atom_feed(env, config, site, keys, "feed.xml", config.title, index_path(1), site.articles)]
     for cid, cp in site.company_pages.items():
-        out.append(atom_feed(env, config, site, keys, company_feed_path(cid), f"{cp.company.name}: {config.title}",
-                             company_path(cid), [m.article for m in cp.mentions]))
+        out.append(
+            atom_feed(
+                env,
+                config,
+                site,
+                keys,
+                company_feed_path(cid),
+                f"{cp.company.name}: {config.title}",
+                company_path(cid),
+                [m.article for m in cp.mentions],
+            )
+        )
     return out
 
 
@@ -45,14 +75,21 @@ def render_sitemap(env: Environment, config: Config, site: Site, keys: Keys, pag
     pages = sorted(pages)
     if not config.base_url:
         return [Output("robots.txt", keys("robots.txt"), partial(_robots, config))]
-    return [Output("sitemap.xml", keys("sitemap.xml", lists=site.articles, extra=pages), partial(_sitemap, env, config, site, pages)),
-            Output("robots.txt", keys("robots.txt"), partial(_robots, config))]
+    return [
+        Output(
+            "sitemap.xml",
+            keys("sitemap.xml", lists=site.articles, extra=pages),
+            partial(_sitemap, env, config, site, pages),
+        ),
+        Output("robots.txt", keys("robots.txt"), partial(_robots, config)),
+    ]
 
 
 def _sitemap(env: Environment, config: Config, site: Site, pages: list[str]) -> bytes:
     lastmod = {article_path(a.slug): (a.updated or a.published) for a in site.articles}
-    urls = [(absolute(config.base_url, p), lastmod.get(p)) for p in sorted(pages)
-            if p.endswith(".html") and p != "404.html"]
+    urls = [
+        (absolute(config.base_url, p), lastmod.get(p)) for p in sorted(pages) if p.endswith(".html") and p != "404.html"
+    ]
     return env.get_template("sitemap.xml").render(urls=urls).encode("utf-8")
 
 

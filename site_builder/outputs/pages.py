@@ -1,4 +1,5 @@
 """The Jinja environment and one function per page kind; returns {output path: bytes}, never touches disk."""
+
 from __future__ import annotations
 
 import hashlib
@@ -51,18 +52,28 @@ def make_env(theme: Theme) -> Environment:
     """Jinja with autoescaping for HTML and XML and StrictUndefined, so a template typo fails the build. Templates
     are looked up in the project's folder first, then in the package's theme (theme.py)."""
     loader = ChoiceLoader([FileSystemLoader(str(folder)) for folder in theme.folders])
-    env = Environment(loader=loader, undefined=StrictUndefined,
-                      autoescape=select_autoescape(["html", "xml"], default_for_string=True),
-                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-                      auto_reload=False)  # each build makes a new environment: no need to stat a template per page
+    env = Environment(
+        loader=loader,
+        undefined=StrictUndefined,
+        autoescape=select_autoescape(["html", "xml"], default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        auto_reload=False,
+    )  # each build makes a new environment: no need to stat a template per page
     env.filters["display_date"] = display_date
     env.filters["short_date"] = lambda dt: f"{dt.day} {dt:%b %Y}"
     env.filters["month_name"] = lambda m: datetime(2000, m, 1).strftime("%B")
     env.filters["iso"] = lambda dt: dt.isoformat()
     env.filters["highlight"] = highlight
     env.filters["headline"] = lambda a: headline(a.title, a.column)
-    env.globals.update(source_path=source_path, source_feed_path=source_feed_path, citation_path=citation_path,
-                       feeds_page=FEEDS_PAGE, feed_anchor=feed_anchor)
+    env.globals.update(
+        source_path=source_path,
+        source_feed_path=source_feed_path,
+        citation_path=citation_path,
+        feeds_page=FEEDS_PAGE,
+        feed_anchor=feed_anchor,
+    )
     return env
 
 
@@ -87,7 +98,7 @@ def highlight(text: str, company: Company) -> Markup:
     pattern, _ = mention_pattern([company])
     parts, pos = [], 0
     for m in pattern.finditer(text) if pattern else ():
-        parts += [escape(text[pos:m.start()]), Markup("<mark>%s</mark>") % m.group(0)]
+        parts += [escape(text[pos : m.start()]), Markup("<mark>%s</mark>") % m.group(0)]
         pos = m.end()
     return Markup("").join([*parts, escape(text[pos:])])
 
@@ -101,9 +112,9 @@ def headline(title: str, column: str | None) -> str:
     with it (case-insensitively) followed by ':' (or '|', or a dash and a space), so 'GT Voice: Synergy ...'
     under the kicker 'GT Voice' reads 'Synergy ...'. The title itself (in <title>, feeds, JSON-LD, citations,
     the API) is the archive's record and is never shortened."""
-    if not column or title[:len(column)].casefold() != column.casefold():
+    if not column or title[: len(column)].casefold() != column.casefold():
         return title
-    rest = title[len(column):].lstrip()
+    rest = title[len(column) :].lstrip()
     if rest.startswith(_PREFIX_SEPARATORS):
         rest = rest[1:]
     elif rest.startswith(_DASHES) and rest[1:2].isspace():
@@ -153,35 +164,71 @@ class Renderer:
     stylesheet: str  # output path
     keys: Keys
 
-    def page(self, template: str, path: str, title: str, description: str, deps: Iterable[Article | None] = (),
-             extra: object = None, **context: Any) -> Output:
+    def page(
+        self,
+        template: str,
+        path: str,
+        title: str,
+        description: str,
+        deps: Iterable[Article | None] = (),
+        extra: object = None,
+        **context: Any,
+    ) -> Output:
         """One HTML page at output path `path`, listing the articles `deps` (and `extra`, for its key)."""
-        return Output(path, self.keys(path, lists=deps, extra=extra),
-                      partial(self.render, template, path, title, description, context))
+        return Output(
+            path,
+            self.keys(path, lists=deps, extra=extra),
+            partial(self.render, template, path, title, description, context),
+        )
 
     def render(self, template: str, path: str, title: str, description: str, context: dict[str, Any]) -> bytes:
         """The bytes of one HTML page."""
-        link = (lambda to: relative(path, to)) if path != "404.html" else (lambda to: site_path(self.config.base_path, to))
+        link = (
+            (lambda to: relative(path, to)) if path != "404.html" else (lambda to: site_path(self.config.base_path, to))
+        )
         html = self.env.get_template(template).render(
-            config=self.config, site=self.site, path=path, link=link, title=title, description=description,
-            canonical=absolute(self.config.base_url, path) if self.config.base_url else None, stylesheet=link(self.stylesheet),
-            article_path=article_path, company_path=company_path, company_feed_path=company_feed_path,
-            generator=f"site-builder {__version__}", **context)
+            config=self.config,
+            site=self.site,
+            path=path,
+            link=link,
+            title=title,
+            description=description,
+            canonical=absolute(self.config.base_url, path) if self.config.base_url else None,
+            stylesheet=link(self.stylesheet),
+            article_path=article_path,
+            company_path=company_path,
+            company_feed_path=company_feed_path,
+            generator=f"site-builder {__version__}",
+            **context,
+        )
         return html.encode("utf-8")
 
     def index_pages(self) -> list[Output]:
         """The home page list, paginated."""
         size = self.config.page_size
-        chunks = [self.site.articles[i:i + size] for i in range(0, len(self.site.articles), size)] or [()]
+        chunks = [self.site.articles[i : i + size] for i in range(0, len(self.site.articles), size)] or [()]
         out = []
         for number, chunk in enumerate(chunks, start=1):
             path = index_path(number)
             title = self.config.title if number == 1 else f"{self.config.title}: page {number}"
-            pages = {"number": number, "count": len(chunks),
-                     "newer": index_path(number - 1) if number > 1 else None,
-                     "older": index_path(number + 1) if number < len(chunks) else None}
-            out.append(self.page("index.html", path, title, self.config.description, chunk, (number, len(chunks)),
-                                 articles=chunk, pages=pages))
+            pages = {
+                "number": number,
+                "count": len(chunks),
+                "newer": index_path(number - 1) if number > 1 else None,
+                "older": index_path(number + 1) if number < len(chunks) else None,
+            }
+            out.append(
+                self.page(
+                    "index.html",
+                    path,
+                    title,
+                    self.config.description,
+                    chunk,
+                    (number, len(chunks)),
+                    articles=chunk,
+                    pages=pages,
+                )
+            )
         return out
 
     def article(self, article: Article) -> Output:
@@ -194,12 +241,17 @@ class Renderer:
     def _article(self, article: Article, path: str) -> bytes:
         older, newer = self.site.neighbours[article.slug]
         by_id = {c.id: c for c in self.site.companies}
-        ld = {"@context": "https://schema.org", "@type": "NewsArticle", "headline": article.title,
-              "datePublished": article.published.isoformat(),
-              "dateModified": (article.updated or article.published).isoformat(),
-              "description": self.site.summaries[article.slug], "inLanguage": article.language,
-              "author": {"@type": "Organization", "name": article.source},
-              "publisher": {"@type": "Organization", "name": article.source}}
+        ld = {
+            "@context": "https://schema.org",
+            "@type": "NewsArticle",
+            "headline": article.title,
+            "datePublished": article.published.isoformat(),
+            "dateModified": (article.updated or article.published).isoformat(),
+            "description": self.site.summaries[article.slug],
+            "inLanguage": article.language,
+            "author": {"@type": "Organization", "name": article.source},
+            "publisher": {"@type": "Organization", "name": article.source},
+        }
         if self.config.base_url:  # the page's address, only when the site's is known
             ld["mainEntityOfPage"] = ld["url"] = absolute(self.config.base_url, path)
         if article.authors:
@@ -209,16 +261,34 @@ class Renderer:
         if article.section or article.column:
             ld["articleSection"] = article.column or article.section
         if article.companies:
-            ld["mentions"] = [{"@type": "Organization", "name": by_id[c].name,
-                               **({"url": absolute(self.config.base_url, company_path(c))} if self.config.base_url
-                                  else {})} for c in article.companies]
+            ld["mentions"] = [
+                {
+                    "@type": "Organization",
+                    "name": by_id[c].name,
+                    **({"url": absolute(self.config.base_url, company_path(c))} if self.config.base_url else {}),
+                }
+                for c in article.companies
+            ]
         if article.credits:  # who is credited ('Photo: VCG' credits VCG), each once
             ld["creditText"] = ", ".join(dict.fromkeys(c.split(": ", 1)[-1] for c in article.credits))
-        return self.render("article.html", path, article.title, self.site.summaries[article.slug], dict(
-            article=article, body=Markup(self.site.bodies[article.slug].html), older=older, newer=newer,
-            companies=[by_id[c] for c in article.companies], raw=self._raw(article),
-            versions=version_list(self.site, article),
-            json_ld=json_ld(ld), og_type="article", citation=citation_text(article, self.config)))
+        return self.render(
+            "article.html",
+            path,
+            article.title,
+            self.site.summaries[article.slug],
+            dict(
+                article=article,
+                body=Markup(self.site.bodies[article.slug].html),
+                older=older,
+                newer=newer,
+                companies=[by_id[c] for c in article.companies],
+                raw=self._raw(article),
+                versions=version_list(self.site, article),
+                json_ld=json_ld(ld),
+                og_type="article",
+                citation=citation_text(article, self.config),
+            ),
+        )
 
     def _raw(self, article: Article) -> dict[str, str] | None:
         """What a page says of an article's raw original: its name under raw/, its file (output path), the page
@@ -228,8 +298,13 @@ class Renderer:
             return None
         # an article with versions has a page per version (model/versions.py): the raw original is the last one
         count = len(self.site.version_names.get(article.slug, ())) or 1
-        return {"name": f"{RAW_DIR}/{name}", "file": raw_path(name), "file_name": raw_path(name).rsplit("/", 1)[-1],
-                "view": version_path(article.slug, count), "sha256": self.site.raw_sha256[name]}
+        return {
+            "name": f"{RAW_DIR}/{name}",
+            "file": raw_path(name),
+            "file_name": raw_path(name).rsplit("/", 1)[-1],
+            "view": version_path(article.slug, count),
+            "sha256": self.site.raw_sha256[name],
+        }
 
     def originals(self) -> list[Output]:
         """The page of each article's raw original, shown as text (the file itself is published as .txt)."""
@@ -246,11 +321,14 @@ class Renderer:
 
     def _original(self, article: Article, path: str, raw: dict[str, str]) -> bytes:
         data = self.site.raw_files[self.site.raw_names[article.slug]]
-        return self.render("original.html", path, f"Raw original: {article.title}",
-                           f"The raw original of \u201c{article.title}\u201d ({article.source}), as archived: "
-                           f"{raw['name']}, SHA-256 {raw['sha256']}.",
-                           dict(article=article, raw=raw, size=len(data), shown=show_original(data), version=None,
-                                versions=[]))
+        return self.render(
+            "original.html",
+            path,
+            f"Raw original: {article.title}",
+            f"The raw original of \u201c{article.title}\u201d ({article.source}), as archived: "
+            f"{raw['name']}, SHA-256 {raw['sha256']}.",
+            dict(article=article, raw=raw, size=len(data), shown=show_original(data), version=None, versions=[]),
+        )
 
     def company_pages(self) -> list[Output]:
         """The company index and each company's page."""
@@ -263,38 +341,63 @@ class Renderer:
             letters.setdefault(first if first.isalpha() else "#", []).append(c)
         sectioned = len(self.site.companies) > LETTER_SECTIONS_AFTER
         # it lists each company's latest mention (date, link) and count; the registry is in the global key
-        out = [self.page("companies.html", page_path("companies"), "Companies",
-                         f"Every company mentioned in {self.config.title}, A to Z.", deps=list(latest.values()),
-                         extra=sorted((cid, counts[cid], a.slug) for cid, a in latest.items()),
-                         letters=sorted(letters.items()) if sectioned else None, companies=self.site.companies,
-                         counts=counts, latest=latest)]
+        out = [
+            self.page(
+                "companies.html",
+                page_path("companies"),
+                "Companies",
+                f"Every company mentioned in {self.config.title}, A to Z.",
+                deps=list(latest.values()),
+                extra=sorted((cid, counts[cid], a.slug) for cid, a in latest.items()),
+                letters=sorted(letters.items()) if sectioned else None,
+                companies=self.site.companies,
+                counts=counts,
+                latest=latest,
+            )
+        ]
         # a chart spans the archive's months (so every company's chart has the same axis): its key has the span
         span = month_span(a.published for a in self.site.articles)
         for cid, cp in pages.items():
             path = company_path(cid)
             dates = [m.article.published for m in cp.mentions]
             chart_span = span if draws_chart(dates) else None
-            out.append(Output(path, self.keys(path, lists=[m.article for m in cp.mentions],
-                                              extra=([m.context for m in cp.mentions], chart_span)),
-                              partial(self._company, path, cp, chart_span)))
+            out.append(
+                Output(
+                    path,
+                    self.keys(
+                        path,
+                        lists=[m.article for m in cp.mentions],
+                        extra=([m.context for m in cp.mentions], chart_span),
+                    ),
+                    partial(self._company, path, cp, chart_span),
+                )
+            )
         return out
 
     def _company(self, path: str, cp: CompanyPage, span: tuple[int, int] | None) -> bytes:
         dates = [m.article.published for m in cp.mentions]
         chart = Markup(timeline_svg(dates, cp.company.name, span=span)) if span is not None else None
-        return self.render("company.html", path, cp.company.name,
-                           f"{cp.company.name}: {cp.company.description}. "
-                           f"Articles in {self.config.title} that mention it.",
-                           dict(company_page=cp, chart=chart, chart_sentence=timeline_sentence(dates)))
+        return self.render(
+            "company.html",
+            path,
+            cp.company.name,
+            f"{cp.company.name}: {cp.company.description}. Articles in {self.config.title} that mention it.",
+            dict(company_page=cp, chart=chart, chart_sentence=timeline_sentence(dates)),
+        )
 
     def archive(self) -> Output:
         """Every article by year and month."""
         years: dict[int, list] = {}
         for y, m, arts in self.site.months:  # newest first; the counts follow from the articles listed
             years.setdefault(y, []).append((m, arts))
-        return self.page("archive.html", page_path("archive"), "Archive",
-                         f"Every article in {self.config.title}, by year and month.", self.site.articles,
-                         years=list(years.items()))
+        return self.page(
+            "archive.html",
+            page_path("archive"),
+            "Archive",
+            f"Every article in {self.config.title}, by year and month.",
+            self.site.articles,
+            years=list(years.items()),
+        )
 
 
 def render_site(env: Environment, config: Config, site: Site, stylesheet: str, keys: Keys) -> list[Output]:
@@ -304,8 +407,15 @@ def render_site(env: Environment, config: Config, site: Site, stylesheet: str, k
     out += [r.article(a) for a in site.articles]
     out += r.company_pages()
     out.append(r.archive())
-    out.append(r.page("search.html", page_path("search"), "Search", f"Search {config.title}: articles and companies.",
-                      site.articles))
+    out.append(
+        r.page(
+            "search.html",
+            page_path("search"),
+            "Search",
+            f"Search {config.title}: articles and companies.",
+            site.articles,
+        )
+    )
     out.append(r.page("404.html", "404.html", "Page not found", "This page does not exist in the archive."))
     return out
 

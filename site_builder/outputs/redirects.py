@@ -3,6 +3,7 @@
 An alias may not claim a URL the build already gives to something else (compared without regard to case,
 as macOS and Windows file systems do): the error names the article and the owner of that URL.
 """
+
 from __future__ import annotations
 
 import posixpath
@@ -24,12 +25,14 @@ REDIRECTS_FILE = "_redirects"
 def _owners(site: Site) -> dict[str, str]:
     """{case-folded output path: who owns it} for the pages a reader could confuse with an alias."""
     owners = {article_path(a.slug).casefold(): f"the page of {display_path(a.path)}" for a in site.articles}
-    owners.update({company_path(c.id).casefold(): f"the page of company {c.id!r} (companies.yaml)"
-                   for c in site.companies})
+    owners.update(
+        {company_path(c.id).casefold(): f"the page of company {c.id!r} (companies.yaml)" for c in site.companies}
+    )
     for s in site.sources:
         owners[source_path(s.name).casefold()] = f"the page of source {s.name!r}"
-        owners.update({source_path(s.name, c.name).casefold(): f"the page of column {c.name!r} of {s.name!r}"
-                       for c in s.columns})
+        owners.update(
+            {source_path(s.name, c.name).casefold(): f"the page of column {c.name!r} of {s.name!r}" for c in s.columns}
+        )
     return owners
 
 
@@ -37,7 +40,7 @@ def _folders(paths: Iterable[str]) -> set[str]:
     """Every folder (case-folded) that holds one of paths."""
     out = set()
     for p in paths:
-        while (p := posixpath.dirname(p)):
+        while p := posixpath.dirname(p):
             out.add(p.casefold())
     return out
 
@@ -68,8 +71,7 @@ def alias_paths(site: Site, files: Iterable[str], errors: Collector | None = Non
                 errors.add(a.path, line, f"aliases: {alias!r} collides with {path}, which the build generates")
             elif key in claimed:
                 first, first_alias = claimed[key]
-                where = ("this article" if first is a
-                         else f"{display_path(first.path)}:{first.lines.get('aliases', 1)}")
+                where = "this article" if first is a else f"{display_path(first.path)}:{first.lines.get('aliases', 1)}"
                 errors.add(a.path, line, f"aliases: {alias!r} is already an alias ({first_alias!r}) of {where}")
             else:
                 claimed[key] = (a, alias)
@@ -79,8 +81,9 @@ def alias_paths(site: Site, files: Iterable[str], errors: Collector | None = Non
     return dict(sorted(out.items()))
 
 
-def render_redirects(env: Environment, config: Config, site: Site, keys: Keys, files: Iterable[str],
-                     errors: Collector | None = None) -> list[Output]:
+def render_redirects(
+    env: Environment, config: Config, site: Site, keys: Keys, files: Iterable[str], errors: Collector | None = None
+) -> list[Output]:
     """A page at each alias (meta refresh and canonical link, no script) and `_redirects` (path target 301).
     errors: as alias_paths'."""
     aliases = alias_paths(site, files, errors)
@@ -89,7 +92,9 @@ def render_redirects(env: Environment, config: Config, site: Site, keys: Keys, f
     errors = Collector()
     for path, article in aliases.items():
         target = article_path(article.slug)
-        out.append(Output(path, keys(path, lists=[article]), partial(_redirect_page, env, config, article, path, target)))
+        out.append(
+            Output(path, keys(path, lists=[article]), partial(_redirect_page, env, config, article, path, target))
+        )
         old, new = site_path(config.base_path, path), site_path(config.base_path, target)
         # one line, three fields: a path with whitespace or a control character would add fields or lines
         if (msg := invisible_problem(old + new)) is not None:
@@ -103,5 +108,13 @@ def render_redirects(env: Environment, config: Config, site: Site, keys: Keys, f
 
 
 def _redirect_page(env: Environment, config: Config, article: Article, path: str, target: str) -> bytes:
-    return env.get_template("redirect.html").render(config=config, article=article, target=relative(path, target),
-                                                    canonical=absolute(config.base_url, target) if config.base_url else None).encode("utf-8")
+    return (
+        env.get_template("redirect.html")
+        .render(
+            config=config,
+            article=article,
+            target=relative(path, target),
+            canonical=absolute(config.base_url, target) if config.base_url else None,
+        )
+        .encode("utf-8")
+    )

@@ -24,6 +24,7 @@ simple and obviously correct: the cost is that with a custom template an edit re
 (the bytes are compared before writing, so unchanged files still keep their inode and mtime) as a clean build
 would.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -69,7 +70,7 @@ class Theme:
     def static_files(self) -> dict[str, Path]:
         """{path under static/: the file used}."""
         prefix = STATIC + "/"
-        return {rel[len(prefix):]: path for rel, path in sorted(self.files().items()) if rel.startswith(prefix)}
+        return {rel[len(prefix) :]: path for rel, path in sorted(self.files().items()) if rel.startswith(prefix)}
 
     def overrides(self) -> list[str]:
         """The templates (files outside static/) the project's folder holds: each may be loaded by a build."""

@@ -33,6 +33,7 @@ Usage:
 Each new distinct finding (by signature) gets a folder under --findings (default `tests/fuzz/findings/`) with the
 case's archive (`case.tar`, symlinks and FIFOs included) and `README.txt` (commands, how to replay).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -77,15 +78,83 @@ CONTROL = ["\x00", "\x01", "\x07", "\x08", "\x0b", "\x0c", "\x1b", "\x1f", "\x7f
 BREAKS = ["\n", "\r", "\r\n", "\u2028", "\u2029", "\x1c", "\x1d", "\x1e"]
 INVISIBLE = ["\u200b", "\u200e", "\u200f", "\u202a", "\u202e", "\u2066", "\ufeff", "\u00ad", "\u034f", "\ufff9"]
 MARKUP = [
-    "<script>alert(1)</script>", "</script><script>alert(1)</script>", "</script>", '"><img src=x onerror=alert(1)>',
-    "' onmouseover='alert(1)", "javascript:alert(1)", "]]>", "<![CDATA[x]]>", "{{ 7*7 }}", "{% raw %}", "{#", "<!--",
-    "-->", "&amp;", "&#7;", "&#0;", "&#x0;", "&#xD800;", "&#x110000;", "&#128;", "&#x1F;", "&lt;", "&", "<", ">",
-    "\"", "'", "`", "}", "{", "\\", "\\}", "%", "$", "#", "~", "^", "_", "@", "{}", "\\\\", "\\", "$$",
-    "<style>*{}</style>", "<iframe src=//evil>", "<svg onload=alert(1)>", "<base href=//evil/>",
-    "<meta http-equiv=refresh content='0;url=javascript:alert(1)'>", "\" onload=\"x", "%0a", "%00", "../", "..\\",
+    "<script>alert(1)</script>",
+    "</script><script>alert(1)</script>",
+    "</script>",
+    '"><img src=x onerror=alert(1)>',
+    "' onmouseover='alert(1)",
+    "javascript:alert(1)",
+    "]]>",
+    "<![CDATA[x]]>",
+    "{{ 7*7 }}",
+    "{% raw %}",
+    "{#",
+    "<!--",
+    "-->",
+    "&amp;",
+    "&#7;",
+    "&#0;",
+    "&#x0;",
+    "&#xD800;",
+    "&#x110000;",
+    "&#128;",
+    "&#x1F;",
+    "&lt;",
+    "&",
+    "<",
+    ">",
+    '"',
+    "'",
+    "`",
+    "}",
+    "{",
+    "\\",
+    "\\}",
+    "%",
+    "$",
+    "#",
+    "~",
+    "^",
+    "_",
+    "@",
+    "{}",
+    "\\\\",
+    "\\",
+    "$$",
+    "<style>*{}</style>",
+    "<iframe src=//evil>",
+    "<svg onload=alert(1)>",
+    "<base href=//evil/>",
+    "<meta http-equiv=refresh content='0;url=javascript:alert(1)'>",
+    '" onload="x',
+    "%0a",
+    "%00",
+    "../",
+    "..\\",
 ]
-UNICODE = ["人工智能", "Ünïcödé Straße", "مرحبا", "שלום", "🚀", "👩‍👩‍👧", "e\u0301", "ﬁ", "Ⅻ", "İ", "ß", "ǅ", "Ω", "𝔘",
-           "\U0010fffd", "\ufffd", "\uffff", "\ufdd0", "ｆｕｌｌ", "。", "、"]
+UNICODE = [
+    "人工智能",
+    "Ünïcödé Straße",
+    "مرحبا",
+    "שלום",
+    "🚀",
+    "👩‍👩‍👧",
+    "e\u0301",
+    "ﬁ",
+    "Ⅻ",
+    "İ",
+    "ß",
+    "ǅ",
+    "Ω",
+    "𝔘",
+    "\U0010fffd",
+    "\ufffd",
+    "\uffff",
+    "\ufdd0",
+    "ｆｕｌｌ",
+    "。",
+    "、",
+]
 SURROGATES = ["\ud800", "\udfff", "\udc80", "\ud83d"]
 
 
@@ -114,8 +183,8 @@ def yaml_quoted(text: str) -> str:
         o = ord(ch)
         if ch == '"' or ch == "\\":
             out.append("\\" + ch)
-        elif o < 0x20 or 0x7f <= o <= 0x9f or 0xd800 <= o <= 0xdfff or o in (0x2028, 0x2029, 0xfeff, 0xfffe, 0xffff):
-            out.append(f"\\u{o:04x}" if o <= 0xffff else f"\\U{o:08x}")
+        elif o < 0x20 or 0x7F <= o <= 0x9F or 0xD800 <= o <= 0xDFFF or o in (0x2028, 0x2029, 0xFEFF, 0xFFFE, 0xFFFF):
+            out.append(f"\\u{o:04x}" if o <= 0xFFFF else f"\\U{o:08x}")
         else:
             out.append(ch)
     return '"' + "".join(out) + '"'
@@ -136,6 +205,7 @@ def yaml_scalar(rng: random.Random, text: str) -> str:
 
 
 # ------------------------------------------------------------------------------------------------- the case
+
 
 @dataclass
 class Case:
@@ -168,8 +238,9 @@ class Case:
     def article_text(self) -> bytes:
         if self.article_bytes is not None:
             return self.article_bytes
-        front = self.front_text if self.front_text is not None else "".join(
-            f"{k}: {v}\n" for k, v in self.front.items())
+        front = (
+            self.front_text if self.front_text is not None else "".join(f"{k}: {v}\n" for k, v in self.front.items())
+        )
         return f"---\n{front}---\n\n{self.body}".encode("utf-8", "surrogatepass")
 
 
@@ -198,12 +269,17 @@ def _front_from(c: Case, extra: dict[str, str] | None = None) -> str:
 
 def _another_article(c: Case, name: str, front: dict[str, str], body: str = "Another article body.\n") -> None:
     """Add seeds/articles/<name> with the minimal front matter plus front."""
-    base = {"title": "'Another article'", "published": "'2026-01-10T10:00:00+08:00'", "source": "Global Times",
-            "companies": "[]"}
+    base = {
+        "title": "'Another article'",
+        "published": "'2026-01-10T10:00:00+08:00'",
+        "source": "Global Times",
+        "companies": "[]",
+    }
     text = "---\n" + "".join(f"{k}: {v}\n" for k, v in {**base, **front}.items()) + "---\n\n" + body
 
     def op(case: Case, name=name, text=text) -> None:
         _write_bytes(case.seeds / "articles" / name, text.encode("utf-8", "surrogatepass"))
+
     c.ops.append(op)
 
 
@@ -218,7 +294,18 @@ def _write_bytes(path: Path | bytes, data: bytes) -> None:
 # ------------------------------------------------------------------------------------------------- generators
 
 STRING_KEYS = ["title", "source", "column", "section", "illustration", "summary", "url", "slug", "language"]
-ALL_KEYS = [*STRING_KEYS, "published", "updated", "retrieved", "companies", "tags", "aliases", "draft", "raw", "raw_sha256"]
+ALL_KEYS = [
+    *STRING_KEYS,
+    "published",
+    "updated",
+    "retrieved",
+    "companies",
+    "tags",
+    "aliases",
+    "draft",
+    "raw",
+    "raw_sha256",
+]
 
 
 def g_nothing(c: Case) -> None:
@@ -233,23 +320,39 @@ def g_benign_text(c: Case) -> None:
 
 def g_benign_body(c: Case) -> None:
     """A body of Markdown and raw HTML with scripts, handlers and javascript: links (sanitised, must stay inert)."""
-    pieces = ["<script>alert(1)</script>", "<a href='javascript:alert(1)'>x</a>", "[x](javascript:alert(1))",
-              "<img src=x onerror=alert(1)>", "<svg onload=alert(1)>", "# Heading", "- item\n- item", "> quote",
-              "`code`", "| a | b |\n|---|---|\n| 1 | 2 |", "<details><summary>s</summary>x</details>", "MiniMax",
-              "*a* **b** _c_", "[x][r]\n\n[r]: https://example.org/", "Text[^1]\n\n[^1]: note", "&amp; &lt;"]
+    pieces = [
+        "<script>alert(1)</script>",
+        "<a href='javascript:alert(1)'>x</a>",
+        "[x](javascript:alert(1))",
+        "<img src=x onerror=alert(1)>",
+        "<svg onload=alert(1)>",
+        "# Heading",
+        "- item\n- item",
+        "> quote",
+        "`code`",
+        "| a | b |\n|---|---|\n| 1 | 2 |",
+        "<details><summary>s</summary>x</details>",
+        "MiniMax",
+        "*a* **b** _c_",
+        "[x][r]\n\n[r]: https://example.org/",
+        "Text[^1]\n\n[^1]: note",
+        "&amp; &lt;",
+    ]
     c.body = "\n\n".join(c.rng.choice(pieces) for _ in range(c.rng.randint(1, 8))) + "\n"
 
 
 def g_benign_second(c: Case) -> None:
     """A second, valid article (another slug, maybe a company and an alias)."""
-    _another_article(c, "second-article.md", {"companies": "[minimax]", "aliases": "[old/second/]"},
-                     "MiniMax said so.\n")
+    _another_article(
+        c, "second-article.md", {"companies": "[minimax]", "aliases": "[old/second/]"}, "MiniMax said so.\n"
+    )
 
 
 def g_benign_bad_date(c: Case) -> None:
     """A refused value (a date without offset, an unknown company, an unknown key): exit 1, output untouched."""
     c.front[c.rng.choice(["published", "companies", "titel"])] = c.rng.choice(
-        ["'2026-01-15T23:42:00'", "[nobody]", "x"])
+        ["'2026-01-15T23:42:00'", "[nobody]", "x"]
+    )
 
 
 def g_field(c: Case) -> None:
@@ -262,38 +365,128 @@ def g_field(c: Case) -> None:
 def g_wrong_type(c: Case) -> None:
     """A front matter key given a value of the wrong type (or an odd one of the right type)."""
     key = c.rng.choice(ALL_KEYS)
-    c.front[key] = c.rng.choice([
-        "1", "-1", "1.5", "1e400", ".nan", ".inf", "true", "no", "null", "~", "[]", "{}", "[[a]]", "{a: b}", "[1, 2]",
-        "2026-01-15", "2026-01-15T23:42:00+08:00", "2026-01-15 23:42:00", "0x1F", "0o17", "!!binary aGVsbG8=",
-        "!!str 2026-01-15T23:42:00+08:00", "!!timestamp '2026-01-15'", "!!set {a, b}", "!!omap [a: 1]",
-        "!!python/object/apply:os.system ['touch ../outside/pwned']", "!!python/name:os.system", "!foo bar",
-        "'0001-01-01T00:00:00+14:00'", "'9999-12-31T23:59:59-23:59'", "'2026-02-30T00:00:00+08:00'",
-        "'2026-01-15T23:42:00+25:00'", "'2026-01-15T23:42:60+08:00'", "'+12026-01-15T00:00:00+00:00'",
-        "'2026-01-15T23:42:00.123456789+08:00'", "'2026-01-15T23:42:00Z'", "'2026-W03-4T23:42:00+08:00'",
-        "'20260115T234200+0800'", "'2026-01-15T23:42:00+08:00:30'", "'1970-01-01T00:00:00+00:00'",
-        "'2026-01-15T23:42:00+08:00\\n'", '"2026-01-15T23:42:00\\u00a0+08:00"', "'   '", "''", "' x'",
-        "[minimax, minimax]", "[MiniMax]", "[' minimax']", "[null]", "[[minimax]]", "raw/", "raw", "raw/.",
-        "raw/../raw/000_ff62e51a18514715.txt", "raw//000_ff62e51a18514715.txt", "./raw/000_ff62e51a18514715.txt",
-        "raw\\000_ff62e51a18514715.txt", "/etc/hostname", "../outside/secret.txt", "raw/../../outside/secret.txt",
-        "companies.yaml", "raw/nonexistent.txt", "RAW/000_ff62e51a18514715.txt", "'" + "A" * 64 + "'",
-        "'" + "g" * 64 + "'", "'" + "0" * 63 + "'", "[articles/x/, articles/x/]", "['']", "['/']", "[.]",
-    ])
+    c.front[key] = c.rng.choice(
+        [
+            "1",
+            "-1",
+            "1.5",
+            "1e400",
+            ".nan",
+            ".inf",
+            "true",
+            "no",
+            "null",
+            "~",
+            "[]",
+            "{}",
+            "[[a]]",
+            "{a: b}",
+            "[1, 2]",
+            "2026-01-15",
+            "2026-01-15T23:42:00+08:00",
+            "2026-01-15 23:42:00",
+            "0x1F",
+            "0o17",
+            "!!binary aGVsbG8=",
+            "!!str 2026-01-15T23:42:00+08:00",
+            "!!timestamp '2026-01-15'",
+            "!!set {a, b}",
+            "!!omap [a: 1]",
+            "!!python/object/apply:os.system ['touch ../outside/pwned']",
+            "!!python/name:os.system",
+            "!foo bar",
+            "'0001-01-01T00:00:00+14:00'",
+            "'9999-12-31T23:59:59-23:59'",
+            "'2026-02-30T00:00:00+08:00'",
+            "'2026-01-15T23:42:00+25:00'",
+            "'2026-01-15T23:42:60+08:00'",
+            "'+12026-01-15T00:00:00+00:00'",
+            "'2026-01-15T23:42:00.123456789+08:00'",
+            "'2026-01-15T23:42:00Z'",
+            "'2026-W03-4T23:42:00+08:00'",
+            "'20260115T234200+0800'",
+            "'2026-01-15T23:42:00+08:00:30'",
+            "'1970-01-01T00:00:00+00:00'",
+            "'2026-01-15T23:42:00+08:00\\n'",
+            '"2026-01-15T23:42:00\\u00a0+08:00"',
+            "'   '",
+            "''",
+            "' x'",
+            "[minimax, minimax]",
+            "[MiniMax]",
+            "[' minimax']",
+            "[null]",
+            "[[minimax]]",
+            "raw/",
+            "raw",
+            "raw/.",
+            "raw/../raw/000_ff62e51a18514715.txt",
+            "raw//000_ff62e51a18514715.txt",
+            "./raw/000_ff62e51a18514715.txt",
+            "raw\\000_ff62e51a18514715.txt",
+            "/etc/hostname",
+            "../outside/secret.txt",
+            "raw/../../outside/secret.txt",
+            "companies.yaml",
+            "raw/nonexistent.txt",
+            "RAW/000_ff62e51a18514715.txt",
+            "'" + "A" * 64 + "'",
+            "'" + "g" * 64 + "'",
+            "'" + "0" * 63 + "'",
+            "[articles/x/, articles/x/]",
+            "['']",
+            "['/']",
+            "[.]",
+        ]
+    )
 
 
 def g_yaml_tricks(c: Case) -> None:
     """Front matter with YAML tags, anchors/aliases, merge keys, non-string keys, duplicate keys, documents."""
-    trick = c.rng.choice([
-        "&a title: x\n", "title: &a T\nsummary: *a\n", "<<: {column: X}\n", "<<: [{column: X}, {section: Y}]\n",
-        "? [a, b]\n: c\n", "? {a: b}\n: c\n", "1: x\n", "null: x\n", "true: x\n", "2026-01-01: x\n", "~: x\n",
-        "title: again\n", "'title': again\n", "\"title\": again\n", "title : spaced\n", "? title\n: complex\n",
-        "--- \n", "...\n", "%YAML 1.1\n", "!!map {a: b}: c\n", "tags: !!seq [a, b]\n", "tags: [a, [b, [c, [d]]]]\n",
-        "tags: " + "[" * 60 + "]" * 60 + "\n", "tags: " + "{a: " * 40 + "x" + "}" * 40 + "\n",
-        "tags: [" + ", ".join(f"t{i}" for i in range(3000)) + "]\n", "summary: >-\n  folded\n  text\n",
-        "summary: |+\n  kept\n\n\n", "summary: !!str\n", "summary:\n", "summary: 'a\n  b'\n",
-        "\ttitle: tab\n", "title:\tx\n", "# only a comment\n", "summary: \"\\ud800\"\n", "summary: \"\\x00\"\n",
-        "summary: \"\\x07 bell\"\n", "summary: \"\\N\\_\\L\\P\"\n", "summary: \"\\e[31m\"\n",
-        "title: !!python/object/new:tuple [[1]]\n", "title: !<tag:yaml.org,2002:str> x\n",
-    ])
+    trick = c.rng.choice(
+        [
+            "&a title: x\n",
+            "title: &a T\nsummary: *a\n",
+            "<<: {column: X}\n",
+            "<<: [{column: X}, {section: Y}]\n",
+            "? [a, b]\n: c\n",
+            "? {a: b}\n: c\n",
+            "1: x\n",
+            "null: x\n",
+            "true: x\n",
+            "2026-01-01: x\n",
+            "~: x\n",
+            "title: again\n",
+            "'title': again\n",
+            '"title": again\n',
+            "title : spaced\n",
+            "? title\n: complex\n",
+            "--- \n",
+            "...\n",
+            "%YAML 1.1\n",
+            "!!map {a: b}: c\n",
+            "tags: !!seq [a, b]\n",
+            "tags: [a, [b, [c, [d]]]]\n",
+            "tags: " + "[" * 60 + "]" * 60 + "\n",
+            "tags: " + "{a: " * 40 + "x" + "}" * 40 + "\n",
+            "tags: [" + ", ".join(f"t{i}" for i in range(3000)) + "]\n",
+            "summary: >-\n  folded\n  text\n",
+            "summary: |+\n  kept\n\n\n",
+            "summary: !!str\n",
+            "summary:\n",
+            "summary: 'a\n  b'\n",
+            "\ttitle: tab\n",
+            "title:\tx\n",
+            "# only a comment\n",
+            'summary: "\\ud800"\n',
+            'summary: "\\x00"\n',
+            'summary: "\\x07 bell"\n',
+            'summary: "\\N\\_\\L\\P"\n',
+            'summary: "\\e[31m"\n',
+            "title: !!python/object/new:tuple [[1]]\n",
+            "title: !<tag:yaml.org,2002:str> x\n",
+        ]
+    )
     for key in list(c.front):
         if key in trick.split(":")[0] and trick.split(":")[0].strip() in ("title", "summary", "tags"):
             del c.front[key]
@@ -302,22 +495,40 @@ def g_yaml_tricks(c: Case) -> None:
     else:
         items = list(c.front.items())
         pos = c.rng.randint(0, len(items))
-        c.front_text = "".join(f"{k}: {v}\n" for k, v in items[:pos]) + trick + "".join(
-            f"{k}: {v}\n" for k, v in items[pos:])
+        c.front_text = (
+            "".join(f"{k}: {v}\n" for k, v in items[:pos]) + trick + "".join(f"{k}: {v}\n" for k, v in items[pos:])
+        )
 
 
 def g_file_bytes(c: Case) -> None:
     """The article file's bytes: BOM, CRLF/CR, NUL, bad UTF-8, UTF-16, no closing ---, empty, front matter only."""
     text = c.article_text()
-    c.article_bytes = c.rng.choice([
-        b"\xef\xbb\xbf" + text, text.replace(b"\n", b"\r\n"), text.replace(b"\n", b"\r"), text + b"\x00",
-        text.replace(b"Hong Kong", b"Hong\xffKong", 1), text.replace(b"Hong Kong", b"Hong\xc3Kong", 1),
-        text.replace(b"Hong Kong", b"Hong \xed\xa0\x80 Kong", 1), "\ufeff".encode("utf-16") + text.decode().encode(
-            "utf-16-le"), text.replace(b"---\n\n", b"\n", 1), b"", b"---\n", b"---\n---\n", text.split(b"\n---\n")[0]
-        + b"\n---\n", text.replace(b"---\n", b"--- \n", 1), text.replace(b"---\n", b"----\n", 1), b"\n" + text,
-        text.replace(b"\n---\n", b"\n...\n", 1), text + b"\n---\nmore: yaml\n---\n", text.rstrip(b"\n"),
-        text.replace(b"\n", b"\n\x0c", 3), text.replace(b"\n", b"\r\r\n", 2), text.replace(b"Hong", b"Ho\xcc\x81ng"),
-    ])
+    c.article_bytes = c.rng.choice(
+        [
+            b"\xef\xbb\xbf" + text,
+            text.replace(b"\n", b"\r\n"),
+            text.replace(b"\n", b"\r"),
+            text + b"\x00",
+            text.replace(b"Hong Kong", b"Hong\xffKong", 1),
+            text.replace(b"Hong Kong", b"Hong\xc3Kong", 1),
+            text.replace(b"Hong Kong", b"Hong \xed\xa0\x80 Kong", 1),
+            "\ufeff".encode("utf-16") + text.decode().encode("utf-16-le"),
+            text.replace(b"---\n\n", b"\n", 1),
+            b"",
+            b"---\n",
+            b"---\n---\n",
+            text.split(b"\n---\n")[0] + b"\n---\n",
+            text.replace(b"---\n", b"--- \n", 1),
+            text.replace(b"---\n", b"----\n", 1),
+            b"\n" + text,
+            text.replace(b"\n---\n", b"\n...\n", 1),
+            text + b"\n---\nmore: yaml\n---\n",
+            text.rstrip(b"\n"),
+            text.replace(b"\n", b"\n\x0c", 3),
+            text.replace(b"\n", b"\r\r\n", 2),
+            text.replace(b"Hong", b"Ho\xcc\x81ng"),
+        ]
+    )
 
 
 def g_body(c: Case) -> None:
@@ -363,24 +574,73 @@ def g_body(c: Case) -> None:
 def g_body_html(c: Case) -> None:
     """A body with raw HTML, hostile links, entities, md_in_html, attr_list, footnotes, abbreviations."""
     pieces = [
-        "<script>alert(1)</script>", "<scr<script>ipt>alert(1)</script>", "<a href='javascript:alert(1)'>x</a>",
-        "<a href='jav&#x09;ascript:alert(1)'>x</a>", "<a href=' javascript:alert(1)'>x</a>", "[x](javascript:alert(1))",
-        "[x](JaVaScRiPt:alert(1))", "[x](&#106;avascript:alert(1))", "[x](vbscript:msgbox)", "[x](data:text/html,<b>)",
-        "<img src=x onerror=alert(1)>", "<svg><script>alert(1)</script></svg>", "<math><mi xlink:href=javascript:x>",
-        "<iframe src=//evil></iframe>", "<object data=x></object>", "<base href=//evil/>", ("<form><button formaction"
-        "=javascript:x>b</button></form>"), "<style>body{}</style>", "<link rel=stylesheet href=//evil>",
-        "<meta http-equiv=refresh content=0;url=//evil>", "<!-- comment -->", "<!-- unclosed", "<![CDATA[x]]>",
-        "<!DOCTYPE html>", "<?php x ?>", "&#7;", "&#0;", "&#xD800;", "&#x110000;", "&#128;", "&#x85;", "&#xFFFE;",
-        "&nosuch;", "&amp", "&#", "<div markdown=\"1\">*md*</div>", "para\n{: onclick=\"alert(1)\" #id .c }",
-        "para\n{: style=\"x\" }", "# H {: onclick=x }", "Text[^1]\n\n[^1]: note <script>x</script>",
-        "*[HTML]: Hyper <script>x</script>\n\nHTML", "[x][r]\n\n[r]: javascript:alert(1)", "<x-custom>y</x-custom>",
-        "<a href=\"../../outside/secret.txt\">s</a>", "[s](../../../outside/secret.txt)", "[s](/etc/passwd)",
-        "[s](file:///etc/passwd)", "[r](../../raw/000_ff62e51a18514715.txt)", "<a href=\"//evil\">x</a>",
-        "<table><tr><td>x</table>", "<p>unclosed <b>bold <i>it", "</div></div></body></html>", "<body onload=x>",
-        "<template><script>x</script></template>", "<noscript><p title=\"</noscript><img src=x onerror=alert(1)>\">",
-        "<textarea></textarea><script>x</script>", "<title>t</title>", "<plaintext>x", "<xmp><script></xmp>",
-        "\u2028line\u2029sep", "]]>", "</script>", "<a href=\"x\" target=_blank>t</a>", "`<script>`",
-        "```\n<script>alert(1)</script>\n```", "    <script>indented</script>", "<abbr title=\"x\" onclick=\"y\">a</abbr>",
+        "<script>alert(1)</script>",
+        "<scr<script>ipt>alert(1)</script>",
+        "<a href='javascript:alert(1)'>x</a>",
+        "<a href='jav&#x09;ascript:alert(1)'>x</a>",
+        "<a href=' javascript:alert(1)'>x</a>",
+        "[x](javascript:alert(1))",
+        "[x](JaVaScRiPt:alert(1))",
+        "[x](&#106;avascript:alert(1))",
+        "[x](vbscript:msgbox)",
+        "[x](data:text/html,<b>)",
+        "<img src=x onerror=alert(1)>",
+        "<svg><script>alert(1)</script></svg>",
+        "<math><mi xlink:href=javascript:x>",
+        "<iframe src=//evil></iframe>",
+        "<object data=x></object>",
+        "<base href=//evil/>",
+        ("<form><button formaction=javascript:x>b</button></form>"),
+        "<style>body{}</style>",
+        "<link rel=stylesheet href=//evil>",
+        "<meta http-equiv=refresh content=0;url=//evil>",
+        "<!-- comment -->",
+        "<!-- unclosed",
+        "<![CDATA[x]]>",
+        "<!DOCTYPE html>",
+        "<?php x ?>",
+        "&#7;",
+        "&#0;",
+        "&#xD800;",
+        "&#x110000;",
+        "&#128;",
+        "&#x85;",
+        "&#xFFFE;",
+        "&nosuch;",
+        "&amp",
+        "&#",
+        '<div markdown="1">*md*</div>',
+        'para\n{: onclick="alert(1)" #id .c }',
+        'para\n{: style="x" }',
+        "# H {: onclick=x }",
+        "Text[^1]\n\n[^1]: note <script>x</script>",
+        "*[HTML]: Hyper <script>x</script>\n\nHTML",
+        "[x][r]\n\n[r]: javascript:alert(1)",
+        "<x-custom>y</x-custom>",
+        '<a href="../../outside/secret.txt">s</a>',
+        "[s](../../../outside/secret.txt)",
+        "[s](/etc/passwd)",
+        "[s](file:///etc/passwd)",
+        "[r](../../raw/000_ff62e51a18514715.txt)",
+        '<a href="//evil">x</a>',
+        "<table><tr><td>x</table>",
+        "<p>unclosed <b>bold <i>it",
+        "</div></div></body></html>",
+        "<body onload=x>",
+        "<template><script>x</script></template>",
+        '<noscript><p title="</noscript><img src=x onerror=alert(1)>">',
+        "<textarea></textarea><script>x</script>",
+        "<title>t</title>",
+        "<plaintext>x",
+        "<xmp><script></xmp>",
+        "\u2028line\u2029sep",
+        "]]>",
+        "</script>",
+        '<a href="x" target=_blank>t</a>',
+        "`<script>`",
+        "```\n<script>alert(1)</script>\n```",
+        "    <script>indented</script>",
+        '<abbr title="x" onclick="y">a</abbr>',
     ]
     c.body = "\n\n".join(c.rng.choice(pieces) for _ in range(c.rng.randint(1, 6))) + "\n"
     if c.rng.random() < 0.3:
@@ -404,60 +664,159 @@ def g_companies(c: Case) -> None:
     elif kind == 3:
         c.companies_text += "\n" + entry.format(id="other", name="'Zhipu'", aliases="[MiniMax]", desc="clash")
     elif kind == 4:
-        c.companies_text = rng.choice(["", "[]", "{}", "x", "- x", "- []", "- {id: a}", "null", "- id: [a]\n  name: b",
-                                       "- &a {id: a, name: b, aliases: [], description: d}\n- *a",
-                                       "- <<: {id: a}\n  name: b\n  aliases: []\n  description: d",
-                                       "- ? [id]\n  : a", "- id: a\n  name: b\n  aliases: [[c]]\n  description: d",
-                                       "- id: a\n  name: b\n  aliases: c\n  description: d",
-                                       "- id: a\n  name: 1\n  aliases: []\n  description: 2",
-                                       "- id: A\n  name: b\n  aliases: []\n  description: d",
-                                       "- id: con\n  name: b\n  aliases: []\n  description: d",
-                                       "- id: a\n  name: ''\n  aliases: ['']\n  description: ''",
-                                       "- id: a\n  name: b\n  aliases: []\n  description: d\n  extra: 1",
-                                       "\t- bad indent", "- id: a\n  id: b", "\x00", "\ufeff[]", "[" * 500 + "]" * 500])
+        c.companies_text = rng.choice(
+            [
+                "",
+                "[]",
+                "{}",
+                "x",
+                "- x",
+                "- []",
+                "- {id: a}",
+                "null",
+                "- id: [a]\n  name: b",
+                "- &a {id: a, name: b, aliases: [], description: d}\n- *a",
+                "- <<: {id: a}\n  name: b\n  aliases: []\n  description: d",
+                "- ? [id]\n  : a",
+                "- id: a\n  name: b\n  aliases: [[c]]\n  description: d",
+                "- id: a\n  name: b\n  aliases: c\n  description: d",
+                "- id: a\n  name: 1\n  aliases: []\n  description: 2",
+                "- id: A\n  name: b\n  aliases: []\n  description: d",
+                "- id: con\n  name: b\n  aliases: []\n  description: d",
+                "- id: a\n  name: ''\n  aliases: ['']\n  description: ''",
+                "- id: a\n  name: b\n  aliases: []\n  description: d\n  extra: 1",
+                "\t- bad indent",
+                "- id: a\n  id: b",
+                "\x00",
+                "\ufeff[]",
+                "[" * 500 + "]" * 500,
+            ]
+        )
     elif kind == 5:
         count = rng.choice([50, 300, 1000])
-        c.companies_text += "".join(entry.format(id=f"co-{i}", name=f"'Company {i}'", aliases=f"[C{i}x]", desc="d")
-                                    for i in range(count))
+        c.companies_text += "".join(
+            entry.format(id=f"co-{i}", name=f"'Company {i}'", aliases=f"[C{i}x]", desc="d") for i in range(count)
+        )
     elif kind == 6:
-        c.companies_text += "\n" + entry.format(id="ai", name="'AI'", aliases="[Hong, Kong, 'Hong Kong', The, a, ' ']",
-                                                desc="short names mentioned everywhere")
+        c.companies_text += "\n" + entry.format(
+            id="ai",
+            name="'AI'",
+            aliases="[Hong, Kong, 'Hong Kong', The, a, ' ']",
+            desc="short names mentioned everywhere",
+        )
         c.front["companies"] += "\n- ai"
     else:
-        c.companies_text += "\n" + entry.format(id="re-co", name=yaml_quoted(rng.choice(
-            ["a.*b", "(x", "\\", "[", "$", "^", "C++", ".NET", "a|b", "?", "(?P<x>)", "\\1", "*"])), aliases="[]", desc="x")
+        c.companies_text += "\n" + entry.format(
+            id="re-co",
+            name=yaml_quoted(
+                rng.choice(["a.*b", "(x", "\\", "[", "$", "^", "C++", ".NET", "a|b", "?", "(?P<x>)", "\\1", "*"])
+            ),
+            aliases="[]",
+            desc="x",
+        )
 
 
 def g_settings(c: Case) -> None:
     """site.toml with hostile, wrong-typed or unknown values, or broken TOML."""
     rng = c.rng
-    key = rng.choice(["title", "description", "base_url", "language", "timezone", "page_size", "feed_size",
-                      "publication", "unknown"])
-    value = rng.choice([
-        json.dumps(hostile_text(rng)), "0", "-1", "1", "10000000000000000000000", "1.5", "true", "[]", "{}", '""',
-        '"Asia/Shanghai\\n"', '"../../../../etc/passwd"', '"/etc/localtime"', '"posix/Asia/Shanghai"', '"UTC"',
-        '"Etc/GMT+14"', '"Etc/GMT-14"', '"nonexistent/zone"', '"."', '"javascript:alert(1)"', '"http://x/\\n"',
-        '"en\\u0000"', '"en-US"', '"x-evil"', '"\\"><script>x</script>"', "2026-01-01T00:00:00Z", '"\\u202e"',
-    ])
+    key = rng.choice(
+        ["title", "description", "base_url", "language", "timezone", "page_size", "feed_size", "publication", "unknown"]
+    )
+    value = rng.choice(
+        [
+            json.dumps(hostile_text(rng)),
+            "0",
+            "-1",
+            "1",
+            "10000000000000000000000",
+            "1.5",
+            "true",
+            "[]",
+            "{}",
+            '""',
+            '"Asia/Shanghai\\n"',
+            '"../../../../etc/passwd"',
+            '"/etc/localtime"',
+            '"posix/Asia/Shanghai"',
+            '"UTC"',
+            '"Etc/GMT+14"',
+            '"Etc/GMT-14"',
+            '"nonexistent/zone"',
+            '"."',
+            '"javascript:alert(1)"',
+            '"http://x/\\n"',
+            '"en\\u0000"',
+            '"en-US"',
+            '"x-evil"',
+            '"\\"><script>x</script>"',
+            "2026-01-01T00:00:00Z",
+            '"\\u202e"',
+        ]
+    )
     if rng.random() < 0.1:
-        c.toml_text = rng.choice(["x = ", "[table]\nx=1", "title = 'a'\ntitle = 'b'", "\x00", "a.b.c = 1",
-                                  "title = \"\"\"\nmulti\nline\"\"\"", "[[array]]", "title = 'unterminated"])
+        c.toml_text = rng.choice(
+            [
+                "x = ",
+                "[table]\nx=1",
+                "title = 'a'\ntitle = 'b'",
+                "\x00",
+                "a.b.c = 1",
+                'title = """\nmulti\nline"""',
+                "[[array]]",
+                "title = 'unterminated",
+            ]
+        )
     else:
         c.toml[key] = value
 
 
 BASE_URLS = [
-    "javascript:alert(1)//", "http://example.org/\n", "http://example.org/\nSitemap: http://evil/", "http://x/\r\n",
-    'http://example.org/"><script>alert(1)</script>/', "http://ex ample.org/", "http://example.org",
-    "https://example.org/a b/", "//example.org/", "file:///etc/", "http://例子.测试/", "http://[::1]:99999/",
-    "http://[::1/", "http://example.org/?q=1#f", "http://example.org/%00/", "ftp://example.org/", "",
-    "http://user:pass@example.org/", "http://example.org/]]>/", "http://example.org/&amp;/", "http://x/{{7*7}}/",
-    "http://example.org/" + "a" * 5000 + "/", "http://example.org/\u202e/", "http://x:80:80/",
-    "http://example.org/path/../../", "HTTP://EXAMPLE.ORG/", "http://example.org/\x07/", "http://example.org/\t/",
-    "http://example.org/~user/", "http://example.org/a%20b/", "http://example.org/\u00e9/", "https:example.org/",
-    "http:///", "http://", "data:text/html,<script>x</script>/", "http://example.org/ /", "http://example.org/#",
-    "http://example.org/\\evil/", "http://example.org/a'b/", "http://example.org/a\"b/", "http://example.org/<a>/",
-    "http://example.org/\u2028/", "http://example.org/}/", "-", "--", "--help",
+    "javascript:alert(1)//",
+    "http://example.org/\n",
+    "http://example.org/\nSitemap: http://evil/",
+    "http://x/\r\n",
+    'http://example.org/"><script>alert(1)</script>/',
+    "http://ex ample.org/",
+    "http://example.org",
+    "https://example.org/a b/",
+    "//example.org/",
+    "file:///etc/",
+    "http://例子.测试/",
+    "http://[::1]:99999/",
+    "http://[::1/",
+    "http://example.org/?q=1#f",
+    "http://example.org/%00/",
+    "ftp://example.org/",
+    "",
+    "http://user:pass@example.org/",
+    "http://example.org/]]>/",
+    "http://example.org/&amp;/",
+    "http://x/{{7*7}}/",
+    "http://example.org/" + "a" * 5000 + "/",
+    "http://example.org/\u202e/",
+    "http://x:80:80/",
+    "http://example.org/path/../../",
+    "HTTP://EXAMPLE.ORG/",
+    "http://example.org/\x07/",
+    "http://example.org/\t/",
+    "http://example.org/~user/",
+    "http://example.org/a%20b/",
+    "http://example.org/\u00e9/",
+    "https:example.org/",
+    "http:///",
+    "http://",
+    "data:text/html,<script>x</script>/",
+    "http://example.org/ /",
+    "http://example.org/#",
+    "http://example.org/\\evil/",
+    "http://example.org/a'b/",
+    'http://example.org/a"b/',
+    "http://example.org/<a>/",
+    "http://example.org/\u2028/",
+    "http://example.org/}/",
+    "-",
+    "--",
+    "--help",
 ]
 
 
@@ -472,9 +831,28 @@ def g_base_url(c: Case) -> None:
 
 def g_output_arg(c: Case) -> None:
     """A hostile --output: the archive itself, its parents, a user's folder, a file, a link."""
-    c.output = c.rng.choice([".", "..", "seeds", "seeds/raw", "seeds/articles", "../outside", "templates",
-                             "seeds/../output", "output/sub", "../project", "seeds/out", "output/", "./output",
-                             "out\nput", "../outside/secret.txt", "link-out", "link-seeds", "Output"])
+    c.output = c.rng.choice(
+        [
+            ".",
+            "..",
+            "seeds",
+            "seeds/raw",
+            "seeds/articles",
+            "../outside",
+            "templates",
+            "seeds/../output",
+            "output/sub",
+            "../project",
+            "seeds/out",
+            "output/",
+            "./output",
+            "out\nput",
+            "../outside/secret.txt",
+            "link-out",
+            "link-seeds",
+            "Output",
+        ]
+    )
     if c.output in ("link-out", "link-seeds"):
         target = "../outside" if c.output == "link-out" else "seeds"
         c.ops.append(lambda case, t=target, n=c.output: os.symlink(t, case.project / n))
@@ -489,6 +867,7 @@ def _symlink(c: Case, link: str, target: str) -> None:
             else:
                 path.unlink()
         os.symlink(target, path)
+
     c.ops.append(op)
 
 
@@ -506,18 +885,27 @@ def g_symlinks(c: Case) -> None:
         _symlink(c, "articles/a.md", "b.md")
         _symlink(c, "articles/b.md", "a.md")
     elif kind == 4:
-        c.ops.append(lambda case: (shutil.copytree(case.seeds / "raw", case.root / "outside" / "raw",
-                                                   dirs_exist_ok=True)))
+        c.ops.append(
+            lambda case: shutil.copytree(case.seeds / "raw", case.root / "outside" / "raw", dirs_exist_ok=True)
+        )
         _symlink(c, "raw", "../../outside/raw")
     elif kind == 5:
         c.ops.append(lambda case: shutil.copytree(case.seeds / "articles", case.root / "outside" / "articles"))
         _symlink(c, "articles", "../../outside/articles")
     elif kind == 6:
-        _symlink(c, "companies.yaml", rng.choice(["/dev/null", "../../outside/companies.yaml", "nowhere.yaml",
-                                                  "companies.yaml", "articles"]))
+        _symlink(
+            c,
+            "companies.yaml",
+            rng.choice(["/dev/null", "../../outside/companies.yaml", "nowhere.yaml", "companies.yaml", "articles"]),
+        )
     elif kind == 7:
-        _symlink(c, "raw/" + SEED_RAW.name, rng.choice(["/etc/hostname", "../../../outside/secret.txt", "nowhere",
-                                                        SEED_RAW.name, "../raw", "/dev/null"]))
+        _symlink(
+            c,
+            "raw/" + SEED_RAW.name,
+            rng.choice(
+                ["/etc/hostname", "../../../outside/secret.txt", "nowhere", SEED_RAW.name, "../raw", "/dev/null"]
+            ),
+        )
     elif kind == 8:
         _symlink(c, "articles/copy.md", SEED_ARTICLE.name)  # an in-archive link: a second article, same slug
     elif kind == 9:
@@ -539,13 +927,42 @@ def g_fifo(c: Case) -> None:
         if path.exists():
             path.unlink()
         os.mkfifo(path)
+
     c.ops.append(op)
 
 
-ODD_NAMES = ["with space.md", "UPPER.MD", "Upper.md", "#hash.md", "q?mark.md", "100%.md", "..md", ".hidden.md", "-.md",
-             "CON.md", "nul.md", "a\nb.md", "a\\b.md", "a:b.md", "é.md", "e\u0301.md", "人工智能.md", "x" * 240 + ".md",
-             ".md", "a.md.md", "a .md", " a.md", "a\tb.md", "a\x07b.md", "a\u202eb.md", "*.md", "[a].md", "a.markdown",
-             "Hello World!.md", "hello-world.md"]
+ODD_NAMES = [
+    "with space.md",
+    "UPPER.MD",
+    "Upper.md",
+    "#hash.md",
+    "q?mark.md",
+    "100%.md",
+    "..md",
+    ".hidden.md",
+    "-.md",
+    "CON.md",
+    "nul.md",
+    "a\nb.md",
+    "a\\b.md",
+    "a:b.md",
+    "é.md",
+    "e\u0301.md",
+    "人工智能.md",
+    "x" * 240 + ".md",
+    ".md",
+    "a.md.md",
+    "a .md",
+    " a.md",
+    "a\tb.md",
+    "a\x07b.md",
+    "a\u202eb.md",
+    "*.md",
+    "[a].md",
+    "a.markdown",
+    "Hello World!.md",
+    "hello-world.md",
+]
 
 
 def g_file_names(c: Case) -> None:
@@ -566,23 +983,55 @@ def g_file_names(c: Case) -> None:
                 _write_bytes(path, text.encode())
             except OSError as exc:
                 case.notes.append(f"could not create {name!r}: {exc}")
+
         c.ops.append(op)
 
 
 def g_raw_files(c: Case) -> None:
     """raw/ with odd files: .html originals, hidden, binary, odd names, subfolders, the marker name."""
     rng = c.rng
-    name = rng.choice(["x.html", "x.htm", "x.svg", "x.xml", "x.js", ".hidden", "sub/x.txt", "with space.txt",
-                       "a#b.txt", "a?b.txt", "%41.txt", "index.html", ".site-builder-output", "_redirects", "x.TXT",
-                       "é.txt", "a\nb.txt", "x.md", ".htaccess", "x" * 250, "CON.txt"])
-    data = rng.choice([b"<script>alert(1)</script>", b"\x00\xff binary", b"", b"plain text\n", "é".encode("latin-1"),
-                       b"<html><body onload=alert(1)>x</body></html>"])
+    name = rng.choice(
+        [
+            "x.html",
+            "x.htm",
+            "x.svg",
+            "x.xml",
+            "x.js",
+            ".hidden",
+            "sub/x.txt",
+            "with space.txt",
+            "a#b.txt",
+            "a?b.txt",
+            "%41.txt",
+            "index.html",
+            ".site-builder-output",
+            "_redirects",
+            "x.TXT",
+            "é.txt",
+            "a\nb.txt",
+            "x.md",
+            ".htaccess",
+            "x" * 250,
+            "CON.txt",
+        ]
+    )
+    data = rng.choice(
+        [
+            b"<script>alert(1)</script>",
+            b"\x00\xff binary",
+            b"",
+            b"plain text\n",
+            "é".encode("latin-1"),
+            b"<html><body onload=alert(1)>x</body></html>",
+        ]
+    )
     reference = rng.random() < 0.6
 
     def op(case: Case, name=name, data=data) -> None:
         path = case.seeds / "raw" / name
         path.parent.mkdir(parents=True, exist_ok=True)
         _write_bytes(path, data)
+
     c.ops.append(op)
     if reference:
         digest = hashlib.sha256(data).hexdigest()
@@ -598,18 +1047,67 @@ def g_raw_folders(c: Case) -> None:
         def op(case: Case, folder=folder, data=data) -> None:
             (case.seeds / "raw" / folder).mkdir(parents=True, exist_ok=True)
             _write_bytes(case.seeds / "raw" / folder / name, data)
+
         c.ops.append(op)
-        _another_article(c, f"raw-{i}.md", {"raw": yaml_quoted(f"raw/{folder}/{name}"),
-                                            "raw_sha256": f"'{hashlib.sha256(data).hexdigest()}'"})
+        _another_article(
+            c,
+            f"raw-{i}.md",
+            {"raw": yaml_quoted(f"raw/{folder}/{name}"), "raw_sha256": f"'{hashlib.sha256(data).hexdigest()}'"},
+        )
 
 
-ALIASES = ["feed.xml", "index.html", "/", "", "articles/{slug}/", "ARTICLES/{SLUG}/", "raw/000_ff62e51a18514715.txt",
-           "static/style.css", "api/articles.json", ".site-builder-output", "_redirects", "404.html", "robots.txt",
-           "pagefind/x", "companies/minimax/feed.xml", "companies/minimax/", "search/", "sources/global-times/",
-           "a//b", "./x", "~", "a/./b", ".git/config", "x/.", "old/", "old", "OLD/", "old/index.html", "old.html",
-           "../x", "/../x", "a/../b", "x?y", "x#y", "x y", "x\ny", "%2e%2e/x", "articles/", "companies/",
-           "sitemap.xml", "static/", "static", "x" * 300, "a/" * 60, "index", "articles/old/index.html/",
-           "articles/{slug}/index.html", "articles/{slug}/citation.bib", "articles", "articles/{slug}"]
+ALIASES = [
+    "feed.xml",
+    "index.html",
+    "/",
+    "",
+    "articles/{slug}/",
+    "ARTICLES/{SLUG}/",
+    "raw/000_ff62e51a18514715.txt",
+    "static/style.css",
+    "api/articles.json",
+    ".site-builder-output",
+    "_redirects",
+    "404.html",
+    "robots.txt",
+    "pagefind/x",
+    "companies/minimax/feed.xml",
+    "companies/minimax/",
+    "search/",
+    "sources/global-times/",
+    "a//b",
+    "./x",
+    "~",
+    "a/./b",
+    ".git/config",
+    "x/.",
+    "old/",
+    "old",
+    "OLD/",
+    "old/index.html",
+    "old.html",
+    "../x",
+    "/../x",
+    "a/../b",
+    "x?y",
+    "x#y",
+    "x y",
+    "x\ny",
+    "%2e%2e/x",
+    "articles/",
+    "companies/",
+    "sitemap.xml",
+    "static/",
+    "static",
+    "x" * 300,
+    "a/" * 60,
+    "index",
+    "articles/old/index.html/",
+    "articles/{slug}/index.html",
+    "articles/{slug}/citation.bib",
+    "articles",
+    "articles/{slug}",
+]
 
 
 def g_aliases(c: Case) -> None:
@@ -626,9 +1124,16 @@ def g_aliases(c: Case) -> None:
         c.front["aliases"] = f"[{yaml_quoted(alias)}]"
         _another_article(c, "second.md", {"aliases": f"[{yaml_quoted(alias)}]"})
     elif kind == 3:
-        _another_article(c, "second.md", {"slug": rng.choice([slug, slug.upper(), slug + "-", "old", "second",
-                                                               slug[:99], "a" * 101, "index", "feed"]),
-                                          "aliases": rng.choice(["[]", "[old/]", f"[articles/{slug}/]"])})
+        _another_article(
+            c,
+            "second.md",
+            {
+                "slug": rng.choice(
+                    [slug, slug.upper(), slug + "-", "old", "second", slug[:99], "a" * 101, "index", "feed"]
+                ),
+                "aliases": rng.choice(["[]", "[old/]", f"[articles/{slug}/]"]),
+            },
+        )
         if rng.random() < 0.5:
             c.front["aliases"] = "[old/]"
     else:
@@ -639,8 +1144,26 @@ def g_aliases(c: Case) -> None:
 def g_sources(c: Case) -> None:
     """Sources and columns whose slugs collide, are empty, or name files the build writes."""
     rng = c.rng
-    name = rng.choice(["Global times", "Global-Times", "GLOBAL TIMES", "!!!", "feed.xml", "index", "Feed", "...", "人民日报",
-                       "x" * 300, "con", "Global Times\u00a0", " Global Times", "Global\u200bTimes", "api", "GT Voice"])
+    name = rng.choice(
+        [
+            "Global times",
+            "Global-Times",
+            "GLOBAL TIMES",
+            "!!!",
+            "feed.xml",
+            "index",
+            "Feed",
+            "...",
+            "人民日报",
+            "x" * 300,
+            "con",
+            "Global Times\u00a0",
+            " Global Times",
+            "Global\u200bTimes",
+            "api",
+            "GT Voice",
+        ]
+    )
     field_ = rng.choice(["source", "column"])
     _another_article(c, "second.md", {field_: yaml_quoted(name)})
 
@@ -708,8 +1231,9 @@ def _lay_out(c: Case) -> None:
     (outside / "dir").mkdir(parents=True)
     (outside / "secret.txt").write_text("a user's file outside the project\n")
     (outside / "dir" / "keep.txt").write_text("keep\n")
-    (outside / "article.md").write_text(SEED_ARTICLE.read_text(encoding="utf-8").replace(
-        "title: '", "title: 'Outside ", 1), encoding="utf-8")
+    (outside / "article.md").write_text(
+        SEED_ARTICLE.read_text(encoding="utf-8").replace("title: '", "title: 'Outside ", 1), encoding="utf-8"
+    )
     (outside / "companies.yaml").write_text("[]\n")
     (outside / "site.toml").write_text("title = 'outside'\n")
     (c.seeds / "articles").mkdir(parents=True)
@@ -736,6 +1260,7 @@ def _baseline() -> Path:
     if _BASELINE is None:
         tmp = Path(tempfile.mkdtemp(prefix="fuzz-baseline-"))
         import atexit
+
         atexit.register(shutil.rmtree, tmp, True)
         shutil.copytree(SEEDS, tmp / "seeds")
         shutil.copytree(TEMPLATES, tmp / "templates")
@@ -747,6 +1272,7 @@ def _baseline() -> Path:
 
 
 # ---------------------------------------------------------------------------------------------- running it
+
 
 @dataclass
 class Run:
@@ -769,8 +1295,15 @@ def _run(args: list[str], cwd: Path, timeout: float | None = None, confirm: bool
     env.pop("SOURCE_DATE_EPOCH", None)
     env["SOURCE_DATE_EPOCH"] = "1780000000"  # 2026-05-28: fixed "now", so a case behaves the same every run
     start = time.monotonic()
-    proc = subprocess.Popen(site_builder_command() + args, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    proc = subprocess.Popen(
+        site_builder_command() + args,
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
     try:
         out, err = proc.communicate(timeout=timeout or TIMEOUT)
         code: int | None = proc.returncode
@@ -790,6 +1323,7 @@ def _run(args: list[str], cwd: Path, timeout: float | None = None, confirm: bool
 
 
 # -------------------------------------------------------------------------------------------- snapshots
+
 
 def snapshot(root: Path) -> dict[str, tuple]:
     """{relative path: what it is} for everything under root, links and FIFOs not followed or opened."""
@@ -815,6 +1349,7 @@ def snapshot(root: Path) -> dict[str, tuple]:
                 found[r] = ("file", st.st_size, digest, stat.S_IMODE(st.st_mode), st.st_mtime_ns)
             else:
                 found[r] = ("special", stat.S_IFMT(st.st_mode))
+
     walk(str(root), "")
     return found
 
@@ -822,6 +1357,7 @@ def snapshot(root: Path) -> dict[str, tuple]:
 def _changed(before: dict, after: dict, *, content_only: bool = False) -> list[str]:
     def norm(v):
         return v[:3] if content_only and v and v[0] == "file" else v
+
     return sorted(p for p in before.keys() | after.keys() if norm(before.get(p)) != norm(after.get(p)))
 
 
@@ -846,6 +1382,7 @@ def _allowed(path: str, zone: list[str]) -> bool:
 
 
 # ------------------------------------------------------------------------------------------ output checks
+
 
 def _html_problems(path: str, data: bytes) -> list[str]:
     import html5lib
@@ -959,10 +1496,16 @@ def check_output(out: Path, seeds: Path) -> list[tuple[str, str]]:
                     problems.append((rel, f"line {n} is not 'from to status': {line[:80]!r}"))
         elif rel == "robots.txt":
             lines = data.decode("utf-8", "replace").split("\n")
-            ok = lines == ["User-agent: *", "Allow: /", ""] or (  # without a base URL: no sitemap to name
-                  len(lines) == 5 and lines[:3] == ["User-agent: *", "Allow: /", ""] and lines[4] == ""
-                  and re.fullmatch(r"Sitemap: \S+sitemap\.xml", lines[3]) is not None
-                  and not any(unicodedata.category(ch)[0] in "CZ" for ch in lines[3][9:]))
+            ok = (
+                lines == ["User-agent: *", "Allow: /", ""]
+                or (  # without a base URL: no sitemap to name
+                    len(lines) == 5
+                    and lines[:3] == ["User-agent: *", "Allow: /", ""]
+                    and lines[4] == ""
+                    and re.fullmatch(r"Sitemap: \S+sitemap\.xml", lines[3]) is not None
+                    and not any(unicodedata.category(ch)[0] in "CZ" for ch in lines[3][9:])
+                )
+            )
             if not ok:
                 problems.append((rel, f"unexpected lines: {lines[:6]!r}"[:160]))
     return problems
@@ -1000,8 +1543,13 @@ def _problems(err: str) -> list[str]:
 def _crash_findings(run: Run, cmd: str) -> list[Finding]:
     found = []
     if run.code is None:
-        return [Finding("hang", f"hang in {cmd}", f"{cmd} did not end within {TIMEOUT:.0f} s (nor in "
-                        f"{3 * TIMEOUT:.0f} s, run again)")]
+        return [
+            Finding(
+                "hang",
+                f"hang in {cmd}",
+                f"{cmd} did not end within {TIMEOUT:.0f} s (nor in {3 * TIMEOUT:.0f} s, run again)",
+            )
+        ]
     if run.code not in (0, 1, 2):
         found.append(Finding("crash", f"{cmd} exit {run.code}", f"{cmd} exited {run.code}: {run.err[-300:]}"))
     if "Traceback" in run.err or EXCEPTION_NAME.search(run.err.replace("pagefind: warning", "")):
@@ -1010,8 +1558,14 @@ def _crash_findings(run: Run, cmd: str) -> list[Finding]:
     return found
 
 
-def run_case(seed: int, case: int, profile: str = "full", keep: Path | None = None,
-             findings_dir: Path | None = None, seen: set[str] | None = None) -> tuple[list[Finding], list[str]]:
+def run_case(
+    seed: int,
+    case: int,
+    profile: str = "full",
+    keep: Path | None = None,
+    findings_dir: Path | None = None,
+    seen: set[str] | None = None,
+) -> tuple[list[Finding], list[str]]:
     """Make and run one case; return its findings and the generators applied."""
     tmp = Path(tempfile.mkdtemp(prefix=f"fuzz-{seed}-{case}-"))
     root = tmp / "case"
@@ -1040,22 +1594,42 @@ def run_case(seed: int, case: int, profile: str = "full", keep: Path | None = No
             outside = [p for p in changed if not _allowed(p, zone)]
             if outside:
                 top = sorted({"/".join(p.split("/")[:3]) for p in outside})
-                findings.append(Finding("outside", f"build changed {top[:3]} (output {c.output!r}, exit {build.code})",
-                                        f"changed outside output/cache/lock: {outside[:8]}"))
+                findings.append(
+                    Finding(
+                        "outside",
+                        f"build changed {top[:3]} (output {c.output!r}, exit {build.code})",
+                        f"changed outside output/cache/lock: {outside[:8]}",
+                    )
+                )
             staging = [p for p in s2 if re.search(r"(^|/)\.[^/]*\.tmp$", p) and p.count("/") <= 2]
             if staging:
                 findings.append(Finding("leftover", "staging folder left after build", str(staging)))
             out_changed = [p for p in changed if p == out_rel or p.startswith(out_rel + "/")]
             if build.code != 0 and out_changed:
-                findings.append(Finding("failed-changed", "failed build changed the output",
-                                        f"exit {build.code}, changed {out_changed[:5]}"))
+                findings.append(
+                    Finding(
+                        "failed-changed",
+                        "failed build changed the output",
+                        f"exit {build.code}, changed {out_changed[:5]}",
+                    )
+                )
         if check.code in (0, 1, 2) and build.code in (0, 1, 2) and c.output == "output":
             if check.code != build.code:
-                findings.append(Finding("disagree", f"check exit {check.code}, build exit {build.code}",
-                                        f"check: {check.err.strip()[-300:]!r}\nbuild: {build.err.strip()[-300:]!r}"))
+                findings.append(
+                    Finding(
+                        "disagree",
+                        f"check exit {check.code}, build exit {build.code}",
+                        f"check: {check.err.strip()[-300:]!r}\nbuild: {build.err.strip()[-300:]!r}",
+                    )
+                )
             elif build.code == 1 and _problems(check.err) != _problems(build.err):
-                findings.append(Finding("disagree", "check and build report different problems",
-                                        f"check: {_problems(check.err)[:3]}\nbuild: {_problems(build.err)[:3]}"))
+                findings.append(
+                    Finding(
+                        "disagree",
+                        "check and build report different problems",
+                        f"check: {_problems(check.err)[:3]}\nbuild: {_problems(build.err)[:3]}",
+                    )
+                )
         if build.code == 0 and (c.project / out_rel.removeprefix("project/")).is_dir():
             out = c.root / out_rel
             kinds: dict[str, list[str]] = {}
@@ -1063,13 +1637,19 @@ def run_case(seed: int, case: int, profile: str = "full", keep: Path | None = No
                 what = rel if rel in ("_redirects", "robots.txt") else Path(rel).suffix or rel
                 what = "raw/" if rel.startswith("raw/") else what
                 kinds.setdefault(f"{what}: {re.sub(r'(?<![a-z])[0-9]+', 'N', problem)[:70]}", []).append(
-                    f"{rel}: {problem}")
+                    f"{rel}: {problem}"
+                )
             for sig, details in sorted(kinds.items()):
                 findings.append(Finding("ill-formed", sig, f"{len(details)} file(s), e.g. {details[0]!r}"))
             lost = _lost_articles(c, out, build.out)
             if lost:
-                findings.append(Finding("lost", "build succeeded without an article's page",
-                                        f"no page for {lost[:3]} (build said {build.out.strip()[-120:]!r})"))
+                findings.append(
+                    Finding(
+                        "lost",
+                        "build succeeded without an article's page",
+                        f"no page for {lost[:3]} (build said {build.out.strip()[-120:]!r})",
+                    )
+                )
             if profile == "full" and random.Random(f"again:{seed}:{case}").random() < 0.25:
                 again = _run(build_args, c.project)
                 findings += _crash_findings(again, "second build")
@@ -1082,15 +1662,23 @@ def run_case(seed: int, case: int, profile: str = "full", keep: Path | None = No
                     if bad:
                         findings.append(Finding("unstable", "second build changed files", str(bad[:5])))
     finally:
-        cmdline = ["site-builder " + " ".join(repr(a) if (not a or re.search(r"[^\w./:=-]", a)) else a for a in args)
-                   for args in (check_args, build_args)]
+        cmdline = [
+            "site-builder " + " ".join(repr(a) if (not a or re.search(r"[^\w./:=-]", a)) else a for a in args)
+            for args in (check_args, build_args)
+        ]
         for f in findings:
             f.detail = f"[{'+'.join(applied)}] {f.detail}"
         if findings_dir is not None and findings:
             _save(findings, seed, case, applied, cmdline, tmp, findings_dir, seen if seen is not None else set(), c)
         if keep is not None:
-            shutil.copytree(root, keep / f"case-{seed}-{case}", symlinks=True, dirs_exist_ok=True,
-                            ignore_dangling_symlinks=True, copy_function=_copy_no_fifo)
+            shutil.copytree(
+                root,
+                keep / f"case-{seed}-{case}",
+                symlinks=True,
+                dirs_exist_ok=True,
+                ignore_dangling_symlinks=True,
+                copy_function=_copy_no_fifo,
+            )
         _rmtree(tmp)
     return findings, applied
 
@@ -1135,8 +1723,17 @@ def _rmtree(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
-def _save(findings: list[Finding], seed: int, case: int, applied: list[str], cmdline: list[str], tmp: Path,
-          folder: Path, seen: set[str], c: Case) -> None:
+def _save(
+    findings: list[Finding],
+    seed: int,
+    case: int,
+    applied: list[str],
+    cmdline: list[str],
+    tmp: Path,
+    folder: Path,
+    seen: set[str],
+    c: Case,
+) -> None:
     for f in findings:
         if f.signature in seen:
             continue
@@ -1155,11 +1752,14 @@ def _save(findings: list[Finding], seed: int, case: int, applied: list[str], cmd
             f"{f.detail}\n\nTo replay: python3 tests/fuzz/fuzz_archive.py --replay {seed}:{case} --keep DIR\n"
             f"By hand: mkdir x && tar -xf case.tar -C x && cp -r templates x/project/ && build the real archive into\n"
             f"x/project/output first, then, from x/project/, with SITE_BUILDER_PAGEFIND= set:\n"
-            + "".join(f"  {line}\n" for line in cmdline) + (f"notes: {c.notes}\n" if c.notes else ""),
-            encoding="utf-8")
+            + "".join(f"  {line}\n" for line in cmdline)
+            + (f"notes: {c.notes}\n" if c.notes else ""),
+            encoding="utf-8",
+        )
 
 
 # ------------------------------------------------------------------------------------------------------ main
+
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -1168,12 +1768,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--first", type=int, default=0, help="the first case number (default 0)")
     p.add_argument("--report", type=Path, help="write a Markdown report of the distinct findings here")
-    p.add_argument("--findings", type=Path, default=REPO / "tests" / "fuzz" / "findings",
-                   help="folder for the findings (default tests/fuzz/findings/, git-ignored)")
+    p.add_argument(
+        "--findings",
+        type=Path,
+        default=REPO / "tests" / "fuzz" / "findings",
+        help="folder for the findings (default tests/fuzz/findings/, git-ignored)",
+    )
     p.add_argument("--replay", metavar="SEED:CASE", help="run one case and print its findings")
     p.add_argument("--keep", type=Path, help="copy each case's folder here (with --replay)")
-    p.add_argument("--profile", choices=["full", "smoke"], default="full",
-                   help="smoke: only the benign generators (what tests/test_fuzz_smoke.py runs)")
+    p.add_argument(
+        "--profile",
+        choices=["full", "smoke"],
+        default="full",
+        help="smoke: only the benign generators (what tests/test_fuzz_smoke.py runs)",
+    )
     p.add_argument("--timeout", type=float, default=TIMEOUT, help="seconds per site-builder run (default 20)")
     args = p.parse_args(argv)
     globals()["TIMEOUT"] = args.timeout
@@ -1196,18 +1804,23 @@ def main(argv: list[str] | None = None) -> int:
             findings, applied = run_case(args.seed, case, args.profile, findings_dir=args.findings, seen=seen)
         except Exception as exc:  # the fuzzer's own bug: say so and go on
             import traceback
+
             traceback.print_exc()
             findings, applied = [Finding("fuzzer-error", f"fuzzer {type(exc).__name__}", repr(exc))], []
         for f in findings:
-            entry = distinct.setdefault(f.signature, {"kind": f.kind, "first": f"{args.seed}:{case}", "count": 0,
-                                                      "detail": f.detail, "generators": set()})
+            entry = distinct.setdefault(
+                f.signature,
+                {"kind": f.kind, "first": f"{args.seed}:{case}", "count": 0, "detail": f.detail, "generators": set()},
+            )
             entry["count"] += 1
             entry["generators"].update(applied)
             if f.kind == "hang":
                 hangs[f.signature] = hangs.get(f.signature, 0) + 1
         if findings:
-            print(f"{args.seed}:{case} [{'+'.join(applied)}]: " + "; ".join(f"{f.kind}: {f.signature}" for f in findings),
-                  flush=True)
+            print(
+                f"{args.seed}:{case} [{'+'.join(applied)}]: " + "; ".join(f"{f.kind}: {f.signature}" for f in findings),
+                flush=True,
+            )
         case += 1
         done += 1
     summary = f"{done} cases (seed {args.seed}, cases {args.first}..{case - 1}), {len(distinct)} distinct findings"
@@ -1215,8 +1828,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.report:
         lines = [f"# Fuzz report\n\n{summary}\n"]
         for sig, e in sorted(distinct.items(), key=lambda kv: (kv[1]["kind"], kv[0])):
-            lines.append(f"- **{e['kind']}** `{sig}` x{e['count']}; first `--replay {e['first']}` "
-                         f"(generators seen: {', '.join(sorted(e['generators']))})\n  - {e['detail'][:400]!r}")
+            lines.append(
+                f"- **{e['kind']}** `{sig}` x{e['count']}; first `--replay {e['first']}` "
+                f"(generators seen: {', '.join(sorted(e['generators']))})\n  - {e['detail'][:400]!r}"
+            )
         args.report.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return 1 if distinct else 0
 
