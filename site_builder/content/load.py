@@ -213,7 +213,7 @@ def _state(path: Path) -> FileState | None:
 
 # given the number of article files about to be read: a function to hand each valid article's body to as it
 # loads (to start converting it), or None
-BodySink = Callable[[int], Callable[[str], None] | None]
+BodySink = Callable[[int], Callable[[Article], None] | None]  # (article count) -> takes each article loaded
 
 
 def load_articles(
@@ -274,7 +274,7 @@ def load_articles(
         if parsed is not None and (article := _article(path, parsed, company_ids, errors, digest, dropped)) is not None:
             articles.append(article)
             if sink is not None:
-                sink(article.body)
+                sink(article)
             clean = len(errors.problems) == before and article.companies == tuple(parsed.values["companies"])
             if clean and state is not None and state == _state(path):  # not written while it was read
                 fresh[str(path)] = (state, ids, article)
@@ -494,7 +494,7 @@ def _check_raw_folders(published: dict[str, tuple[str, Path, Article]], errors: 
 def load_archive(
     source: Path,
     memo: Memo | None = None,
-    bodies: Callable[[tuple[Company, ...], int], Callable[[str], None] | None] | None = None,
+    bodies: Callable[[tuple[Company, ...], int], Callable[[Article], None] | None] | None = None,
     states: dict[str, FileState] | None = None,
     errors: Collector | None = None,
 ) -> Archive:

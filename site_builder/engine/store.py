@@ -446,6 +446,11 @@ def _save_rows(db: Database, data: CacheData) -> None:
 # One build's use of the cache.
 
 
+def _body_memo(links: str, article: Article) -> str:
+    """The memo key of an article's body key: its file's digest stands for its text."""
+    return f"body:{links}:{article.source_digest.hex()}"
+
+
 def _links(companies: tuple[Company, ...], href: Callable[[str], str]) -> str:
     """A digest of every company's names and link: with the body text, what a converted body depends on."""
     return hashlib.sha256(repr(sorted((c.id, c.names, href(c.id)) for c in companies)).encode()).hexdigest()
@@ -496,9 +501,9 @@ class BuildCache:
     # bodies ------------------------------------------------------------------------------------------
     def prefetch(
         self, companies: tuple[Company, ...], href: Callable[[str], str], count: int
-    ) -> Callable[[str], None] | None:
+    ) -> Callable[[Article], None] | None:
         """With no body in the cache (a cold build) and count bodies to come: start converting them in a process
-        pool as they load; the function returned takes each body. convert() collects them; close() ends the
+        pool as they load; the function returned takes each article. convert() collects them; close() ends the
         pool. None when a pool does not pay (with an executor given: when there is no body)."""
         workers = cpu_count()
         if self.previous.bodies or not (worth_a_pool(workers, count) if self.executor is None else count):
@@ -509,7 +514,14 @@ class BuildCache:
         if self._progress is not None and count >= PROGRESS_MIN:  # the bar moves as the workers finish bodies
             self._bar = self._prefetch.progress = self._progress(count)  # made after the pool: no thread forked
         self._prefetch_links = links
-        return self._prefetch.add
+        conversion = self._prefetch
+
+        def add(article: Article) -> None:
+            key = conversion.add(article.body)
+            if article.source_digest:  # convert() finds the body's key without unpacking and hashing it again
+                self.current.memo[_body_memo(links, article)] = key
+
+        return add
 
     def convert(
         self, companies: tuple[Company, ...], href: Callable[[str], str], articles: tuple[Article, ...]
@@ -524,13 +536,13 @@ class BuildCache:
 
             # an article loaded from a file: its body is a function of that file, whose digest is known already,
             # so a rebuild need not hash every body again
-            return self.memo(f"body:{links}:{a.source_digest.hex()}", make) if a.source_digest else make()
+            return self.memo(_body_memo(links, a), make) if a.source_digest else make()
 
         keys = {a.slug: key(a) for a in articles}
         missing = [a for a in articles if keys[a.slug] not in self.previous.bodies]
         texts = [a.body for a in missing]
         if self._prefetch is not None and links == self._prefetch_links:
-            converted = self._prefetch.collect(texts)
+            converted = self._prefetch.collect(texts, keys=[keys[a.slug] for a in missing])
         else:
             self.close()  # a pool started for other links (a bar with it)
             if self._progress is not None and len(missing) >= PROGRESS_MIN:

@@ -149,16 +149,17 @@ class Conversion:
         self._batch: list[str] = []
         self._batch_keys: list[str] = []
 
-    def add(self, text: str) -> None:
-        """Start converting text (once, however often it is added)."""
-        key = body_key(self._links, text)
+    def add(self, text: str, key: str | None = None) -> str:
+        """Start converting text (once, however often it is added); return its body key (key: known already)."""
+        key = key or body_key(self._links, text)
         if key in self._where:
-            return
+            return key
         self._where[key] = (len(self._tasks), len(self._batch))
         self._batch.append(text)
         self._batch_keys.append(key)
         if len(self._batch) == self.BATCH:
             self._flush()
+        return key
 
     def _flush(self) -> None:
         if self._batch:
@@ -199,14 +200,14 @@ class Conversion:
             self._reported.add(task)
             self.progress.update(self._sizes[task])
 
-    def collect(self, texts: Sequence[str]) -> list[Body]:
-        """The converted bodies of texts, in order (any not added yet are converted now)."""
-        for text in texts:
-            self.add(text)
+    def collect(self, texts: Sequence[str], keys: Sequence[str] | None = None) -> list[Body]:
+        """The converted bodies of texts, in order (any not added yet are converted now). keys: their body keys,
+        when known already (body_key)."""
+        keys = [self.add(text, key) for text, key in zip(texts, keys or [None] * len(texts), strict=True)]
         self._flush()
         out = []
-        for text in texts:
-            task, index = self._where[body_key(self._links, text)]
+        for key in keys:
+            task, index = self._where[key]
             out.append(self._take(task)[index])
         return out
 
