@@ -128,6 +128,19 @@ def write_article(root: Path, name: str, front: str, body: str = "Body text.\n")
     return path
 
 
+def write_notes(root: Path, zone: str | None = None) -> None:
+    """Six short articles, note-0 to note-5, sharing the seed's companies two by two (so pages have neighbours and
+    company lists), dated 1 to 6 February 2026 at 10:00 in zone (default: +00:00, +01:00, +02:00 in turn)."""
+    for i in range(6):
+        companies = "[" + ", ".join(COMPANY_IDS[i % 5 : i % 5 + 2]) + "]"
+        write_article(
+            root,
+            f"note-{i}.md",
+            minimal_front(f"Note {i}", f"2026-02-0{i + 1}T10:00:00{zone or f'+0{i % 3}:00'}", companies),
+            f"MiniMax in note {i}.\n",
+        )
+
+
 def minimal_front(
     title: str = "A test article", published: str = "2026-02-01T10:00:00+08:00", companies: str = "[]", extra: str = ""
 ) -> str:

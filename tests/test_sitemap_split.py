@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BASE, COMPANY_IDS, minimal_front, tree_digest, write_article
+from conftest import BASE, minimal_front, tree_digest, write_article, write_notes
 from site_builder.engine.build import Builder
 
 NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
@@ -23,14 +23,7 @@ def archive(project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("SITE_BUILDER_PAGEFIND", "")  # no search index: these tests are about the sitemap
     monkeypatch.setattr("site_builder.engine.store.tool_key", lambda: "test")
     monkeypatch.setattr(f"{FEEDS}.SITEMAP_URLS", 3)
-    for i in range(6):
-        companies = "[" + ", ".join(COMPANY_IDS[i % 5 : i % 5 + 2]) + "]"
-        write_article(
-            project,
-            f"note-{i}.md",
-            minimal_front(f"Note {i}", f"2026-02-0{i + 1}T10:00:00+0{i % 3}:00", companies),
-            f"MiniMax in note {i}.\n",
-        )
+    write_notes(project)
     return project
 
 

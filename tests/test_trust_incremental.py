@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import COMPANY_IDS, minimal_front, tree_digest, write_article
+from conftest import minimal_front, tree_digest, write_article, write_notes
 from site_builder.engine.build import Builder
 from site_builder.outputs.theme import PACKAGE_THEME, Theme
 
@@ -27,14 +27,7 @@ def archive(project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     base.html of its own, whose footer prints site-wide data (the rest comes from the package's theme)."""
     monkeypatch.setenv("SITE_BUILDER_PAGEFIND", "")  # no search index: these tests are about the keys
     monkeypatch.setattr("site_builder.engine.store.tool_key", lambda: "test")
-    for i in range(6):
-        companies = "[" + ", ".join(COMPANY_IDS[i % 5 : i % 5 + 2]) + "]"
-        write_article(
-            project,
-            f"note-{i}.md",
-            minimal_front(f"Note {i}", f"2026-02-0{i + 1}T10:00:00+08:00", companies),
-            f"MiniMax in note {i}.\n",
-        )
+    write_notes(project, "+08:00")
     (project / "theme").mkdir()
     base = project / "theme" / "base.html"
     text = (PACKAGE_THEME / "base.html").read_text(encoding="utf-8")
