@@ -367,7 +367,7 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     """Import every file named, or none: each is checked first, and one bad file stops them all (exit 1)."""
-    from .content.importer import import_all, write_import
+    from .content.importer import ImportOptions, import_all, write_import
 
     if args.url is not None and len(args.raw) > 1:
         return _usage_error("--url", f"is one article's address, but {counted(len(args.raw), 'file')} were given")
@@ -379,8 +379,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             return _usage_error("RAW", f"{display_path(raw)} is given twice")
         seen.add(key)
     config = load_config(args.source)
-    plans = import_all(
-        args.raw,
+    options = ImportOptions(
         args.source,
         config.zone,
         args.publication,
@@ -391,6 +390,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         args.published,
         args.language,
     )
+    plans = import_all(args.raw, options)
     for done, plan in enumerate(plans):
         try:
             write_import(plan)

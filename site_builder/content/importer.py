@@ -248,40 +248,34 @@ class Planned:
     unchanged: bool = False  # nothing to write: the original is one the article records already
 
 
-def import_all(
-    raw_files: list[Path],
-    source: Path,
-    zone: tzinfo,
-    publication: str | None,
-    url: str | None,
-    force: bool,
-    retrieved: datetime | None = None,
-    default_publication: str = "Global Times",
-    published: datetime | None = None,
-    language: str | None = None,
-) -> list[Planned]:
+@dataclass(frozen=True)
+class ImportOptions:
+    """What one `import` run is told: the archive, its time zone and the command line's options."""
+
+    source: Path
+    zone: tzinfo
+    publication: str | None = None  # --publication
+    url: str | None = None  # --url
+    force: bool = False
+    retrieved: datetime | None = None  # --retrieved
+    default_publication: str = "Global Times"  # site.toml's publication, for raw text that names none
+    published: datetime | None = None  # --published, for pages that do not state it
+    language: str | None = None  # --language, for pages that do not state it
+
+
+def import_all(raw_files: list[Path], options: ImportOptions) -> list[Planned]:
     """Check every raw file and plan its import; raise one SiteError with the problems of every bad file (nothing
     is written then), else return the plans, in the order given, for write_import. Two files that would make the
     same article, or store different originals under one name, are planned apart or refused as for one import."""
     errors = Collector()
+    registry = load_registry(options.source, errors)  # once for every file (a WARC holds many pages)
+    errors.raise_if_any()
     plans: list[Planned] = []
     taken: dict[str, bytes] = {}  # originals under raw/ the earlier plans write: name -> bytes
     by_article: dict[Path, Planned] = {}
     for raw_file in raw_files:
         try:
-            planned = plan_import(
-                raw_file,
-                source,
-                zone,
-                publication,
-                url,
-                force,
-                retrieved,
-                default_publication,
-                taken,
-                published,
-                language,
-            )
+            planned = plan_import(raw_file, options, taken, registry)
         except SiteError as exc:
             errors.extend(exc)
             continue
@@ -309,22 +303,16 @@ MAX_WARC_BYTES = 256 * 1024 * 1024  # a WARC file larger than this is refused un
 
 def plan_import(
     raw_file: Path,
-    source: Path,
-    zone: tzinfo,
-    publication: str | None,
-    url: str | None,
-    force: bool,
-    retrieved: datetime | None = None,
-    default_publication: str = "Global Times",
+    options: ImportOptions,
     taken: dict[str, bytes] | None = None,
-    published: datetime | None = None,
-    language: str | None = None,
+    registry: tuple[Company, ...] | None = None,
 ) -> list[Planned]:
     """Check one file and plan its import into source (write_import writes it); raise SiteError on any problem.
     A raw text file or a saved page (.html, .htm: content/webpage.py) is one article; a WARC file (.warc,
     .warc.gz: content/warc.py) one per HTML response, each page's bytes its original (<warc name>-<record>.html).
-    published and language: for pages that do not state them (the raw text states its date; it is English).
-    taken: originals under raw/ that other imports of the same run write (name -> bytes), as if already there.
+    options.published and options.language: for pages that do not state them (the raw text states its date; it is
+    English). taken: originals under raw/ that other imports of the same run write (name -> bytes), as if already
+    there. registry: the archive's companies (read here when not given).
 
     `retrieved` (when the raw file was fetched) defaults to the raw file's own 'Retrieved:' line, then to what the
     article being replaced records; it is never taken from the clock or the file's modification time, so
@@ -350,35 +338,23 @@ def plan_import(
     if is_warc:
         from .warc import parse_warc
 
-        pages = parse_warc(data, shown, published, language)
+        pages = parse_warc(data, shown, options.published, options.language)
         stem = re.sub(r"\.warc(\.gz)?$", "", raw_file.name, flags=re.IGNORECASE)
         todo = [(page.raw, page.data, f"{stem}-{page.number:05d}.html") for page in pages]
     elif is_web:
         from .webpage import parse_page
 
-        todo = [(parse_page(data, shown, published=published, language=language), data, raw_file.name)]
+        todo = [(parse_page(data, shown, published=options.published, language=options.language), data, raw_file.name)]
     else:
-        todo = [(parse_raw(decode_utf8(data, raw_file), shown, zone), data, raw_file.name)]
+        todo = [(parse_raw(decode_utf8(data, raw_file), shown, options.zone), data, raw_file.name)]
+    if registry is None:
+        errors = Collector()
+        registry = load_registry(options.source, errors)
+        errors.raise_if_any()
     taken = dict(taken or {})
     plans = []
     for raw, original, original_name in todo:
-        plans.append(
-            _plan(
-                raw,
-                original,
-                original_name,
-                raw_file,
-                shown,
-                source,
-                zone,
-                publication,
-                url,
-                force,
-                retrieved,
-                default_publication,
-                taken,
-            )
-        )
+        plans.append(_plan(raw, original, original_name, raw_file, shown, options, registry, taken))
         taken[plans[-1].raw_shown.name] = original
     return plans
 
@@ -389,19 +365,12 @@ def _plan(
     original_name: str,
     raw_file: Path,
     shown: str,
-    source: Path,
-    zone: tzinfo,
-    publication: str | None,
-    url: str | None,
-    force: bool,
-    retrieved: datetime | None,
-    default_publication: str,
+    options: ImportOptions,
+    registry: tuple[Company, ...],
     taken: dict[str, bytes],
 ) -> Planned:
     """Plan one article from its record (raw) and original (data, stored under raw/ as original_name)."""
-    errors = Collector()
-    registry = load_registry(source, errors)
-    errors.raise_if_any()
+    source, url, force, retrieved = options.source, options.url, options.force, options.retrieved
     slug = slugify(raw.title)
     if not slug:
         raise SiteError([Problem(shown, 2, "the title gives an empty slug")])
@@ -415,7 +384,7 @@ def _plan(
                 raw,
                 data,
                 source,
-                zone,
+                options.zone,
                 url,
                 retrieved,
                 registry,
@@ -467,7 +436,10 @@ def _plan(
     kept = {k: v for k, v in kept.items() if k in KEPT_KEYS}
     source_name, kept_url = kept.pop("source", None), kept.pop("url", None)
     if not (
-        source_name := publication or raw.publication or source_name or (None if raw.markdown else default_publication)
+        source_name := options.publication
+        or raw.publication
+        or source_name
+        or (None if raw.markdown else options.default_publication)
     ):
         raise SiteError.single(
             shown, "source: the page names no publication (og:site_name, JSON-LD publisher); give it with --publication"
