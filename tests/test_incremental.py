@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import COMPANY_IDS, SEED_ARTICLE, minimal_front, own_template, tree_digest, write_article
+from conftest import COMPANY_IDS, SEED_ARTICLE, minimal_front, needs_symlinks, own_template, tree_digest, write_article
 from site_builder.core.errors import SiteError
 from site_builder.engine.build import Builder
 from site_builder.engine.store import CACHE_DIR, CACHE_FILE, SPARE_DIR
@@ -391,6 +391,25 @@ def test_an_edit_rewrites_only_its_rows_of_the_cache_and_a_broken_database_means
     result = run(archive, "build")
     assert result.code == 0
     assert "ignored the build cache, it cannot be read" in result.err
+    assert tree_digest(archive / "output") == _clean(archive)
+
+
+@needs_symlinks
+def test_a_link_in_place_of_the_cache_database_is_replaced_never_written_through(archive, run):
+    """The database is opened for writing: a link where it lives (to any file of the user's, a database or not)
+    is removed, and the file it led to stays byte for byte."""
+    theirs = archive / "theirs.sqlite"
+    with contextlib.closing(sqlite3.connect(theirs)) as conn:
+        conn.execute("CREATE TABLE notes (text TEXT)")
+        conn.execute("INSERT INTO notes VALUES ('mine')")
+        conn.commit()
+    before = theirs.read_bytes()
+    db = archive / CACHE_DIR / "output" / CACHE_FILE
+    db.parent.mkdir(parents=True)
+    db.symlink_to(theirs)
+    assert run(archive, "build").code == 0
+    assert theirs.read_bytes() == before
+    assert db.is_file() and not db.is_symlink()
     assert tree_digest(archive / "output") == _clean(archive)
 
 

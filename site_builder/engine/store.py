@@ -199,6 +199,8 @@ class Database:
             import sqlite3
 
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            if self.path.is_symlink():  # never written through: a link here may lead to a file of the user's
+                self.path.unlink()
             conn = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA synchronous=OFF")
             conn.executescript(_SCHEMA)
